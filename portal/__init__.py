@@ -1,0 +1,105 @@
+"""The accompaniment portal: create_app() builds it."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from flask_babel import format_date, format_datetime, get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as settings
+from . import db, sealing, security
+from .extensions import babel, csrf, htmx, limiter
+from .i18n import LANGUAGES, country_name, remember_locale, select_locale, text_direction
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    instance_path = os.environ.get("PORTAL_INSTANCE_PATH") or str(ROOT / "instance")
+    if config and config.get("INSTANCE_PATH"):
+        instance_path = config["INSTANCE_PATH"]
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()),
+        template_folder=str(ROOT / "templates"),
+    )
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+
+    app.config.update(settings.DEFAULTS)
+    app.config.update(settings.from_environment())
+    if config:
+        app.config.update(config)
+    _complete_config(app)
+
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    sealing.configure(app.config["DATA_KEYS"])
+    db.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+    app.after_request(remember_locale)
+    app.jinja_env.globals.update(
+        text_direction=text_direction,
+        site_languages=LANGUAGES,
+        get_locale=get_locale,
+        format_date=format_date,
+        format_datetime=format_datetime,
+        country_name=country_name,
+    )
+
+    from .pages.views import bp as pages_bp
+    from .requests.views import bp as requests_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(requests_bp)
+
+    from . import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _complete_config(app: Flask) -> None:
+    """Fill in secrets and paths that depend on the instance folder."""
+    cfg = app.config
+    instance = app.instance_path
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = settings.instance_secret(
+            instance, "secret_key", settings.new_secret_key
+        )
+    if not cfg.get("DATA_KEYS"):
+        cfg["DATA_KEYS"] = settings.instance_secret(
+            instance, "data_keys", settings.new_data_keyring
+        )
+    if not cfg.get("TRACKING_KEY"):
+        cfg["TRACKING_KEY"] = settings.instance_secret(
+            instance, "tracking_key", settings.new_secret_key
+        )
+    if not cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = "sqlite:///" + str(Path(instance) / "portal.sqlite3")
+
+    https = cfg["HTTPS"]
+    cfg.update(
+        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
+        BABEL_DEFAULT_LOCALE="en",
+        # No uploads: 1 MB is far more than the longest request.
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
+        MAX_FORM_PARTS=500,
+        SESSION_COOKIE_NAME="__Host-session" if https else "session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        LANG_COOKIE_NAME="__Host-lang" if https else "lang",
+        WTF_CSRF_SSL_STRICT=True,
+        # The CSRF token lives as long as the browser session; a form left open
+        # for hours (a slow, careful writer) must still send.
+        WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_HEADERS_ENABLED=False,
+    )

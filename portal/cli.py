@@ -1,0 +1,168 @@
+"""Command-line tasks: flask --app portal db|translate|demo|purge|reseal."""
+
+import datetime
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+
+from . import db as database
+from .db import db
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "translations"
+LOCALES = ("fr", "es")
+
+db_cli = AppGroup("db", help="Database schema.")
+translate_cli = AppGroup("translate", help="Translation catalogues (wraps pybabel).")
+
+
+@db_cli.command("upgrade")
+def db_upgrade():
+    """Apply every pending migration."""
+    applied = database.migrate()
+    click.echo(f"applied: {', '.join(applied)}" if applied else "database is up to date")
+
+
+def _pybabel(*args: str) -> None:
+    from babel.messages.frontend import CommandLineInterface
+
+    CommandLineInterface().run(["pybabel", *args])
+
+
+@translate_cli.command("extract")
+def translate_extract():
+    """Collect every translatable string into translations/messages.pot."""
+    _pybabel(
+        "extract",
+        "-F",
+        str(ROOT / "babel.cfg"),
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
+        "-o",
+        str(TRANSLATIONS / "messages.pot"),
+        str(ROOT / "portal"),
+        str(ROOT / "templates"),
+    )
+
+
+@translate_cli.command("update")
+def translate_update():
+    """Extract, then merge new strings into every language's catalogue."""
+    translate_extract.callback()
+    _pybabel(
+        "update",
+        "-i",
+        str(TRANSLATIONS / "messages.pot"),
+        "-d",
+        str(TRANSLATIONS),
+        "--no-fuzzy-matching",
+    )
+
+
+@translate_cli.command("compile")
+def translate_compile():
+    """Compile the catalogues into .mo files (never committed)."""
+    _pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
+
+
+@click.command("demo")
+@with_appcontext
+def demo():
+    """Add two fictional requests and print their tracking codes."""
+    from . import intake
+
+    today = datetime.date.today()
+    samples = [
+        {
+            "service": "accompaniment",
+            "requester_kind": "community",
+            "name": "Demo community (fictional)",
+            "organization": None,
+            "country": "CO",
+            "place": "Demo valley",
+            "situation": "Demo data: a fictional community facing threats over land.",
+            "asked_for": "Demo data: accompaniment during a community assembly.",
+            "urgency": "urgent",
+            "start_date": today + datetime.timedelta(days=10),
+            "end_date": None,
+            "people_count": 40,
+            "languages": ["es"],
+            "other_languages": "Nasa Yuwe",
+            "contact_channel": None,
+            "contact_detail": None,
+            "contact_safe": None,
+        },
+        {
+            "service": "monitoring",
+            "requester_kind": "organization",
+            "name": "Demo defender (fictional)",
+            "organization": "Demo rights collective",
+            "country": "SN",
+            "place": "Demo town",
+            "situation": "Demo data: journalists summoned repeatedly by the police.",
+            "asked_for": "Demo data: a monitoring visit during the trial.",
+            "urgency": "planned",
+            "start_date": today + datetime.timedelta(days=60),
+            "end_date": today + datetime.timedelta(days=67),
+            "people_count": 3,
+            "languages": ["fr"],
+            "other_languages": "Wolof",
+            "contact_channel": "signal",
+            "contact_detail": "@demo.01",
+            "contact_safe": True,
+        },
+    ]
+    with db.connection_context():
+        for fields in samples:
+            result = intake.submit(fields, "en")
+            click.echo(f"demo request ({fields['country']}): tracking code {result.code}")
+
+
+@click.command("purge")
+@with_appcontext
+def purge():
+    """Delete closed requests older than PORTAL_RETENTION_DAYS, and idle sessions."""
+    from flask import current_app
+
+    from . import retention, sessions
+
+    with db.connection_context():
+        deleted = retention.purge_closed(current_app.config["RETENTION_DAYS"])
+        ended = sessions.purge_expired()
+    click.echo(f"deleted {deleted} closed requests, ended {ended} idle sessions")
+
+
+@click.command("reseal")
+@with_appcontext
+def reseal():
+    """Re-encrypt every sealed value with the current data key (after adding a new key)."""
+    from .models import Message, Request
+    from .sealing import Sealed, keyring
+
+    count = 0
+    with db.connection_context(), db.atomic():
+        for model in (Request, Message):
+            names = [n for n, v in vars(model).items() if isinstance(v, Sealed)]
+            for row in model.select():
+                dirty = False
+                for name in names:
+                    blob = getattr(row, f"{name}_sealed")
+                    if blob is not None and keyring().needs_reseal(blob):
+                        setattr(row, name, getattr(row, name))
+                        dirty = True
+                if dirty:
+                    row.save()
+                    count += 1
+    click.echo(f"resealed {count} rows")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(translate_cli)
+    app.cli.add_command(demo)
+    app.cli.add_command(purge)
+    app.cli.add_command(reseal)

@@ -1,0 +1,82 @@
+"""Defaults, PORTAL_* environment variables, and secrets kept in the instance folder."""
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+# Every setting a deployment may change, with its default. README documents each one.
+DEFAULTS = {
+    "SECRET_KEY": None,  # generated into the instance folder when unset
+    "DATABASE_URL": None,  # SQLite file in the instance folder when unset
+    "DATA_KEYS": None,  # "id:base64key,..." first is current; generated when unset
+    "TRACKING_KEY": None,  # HMAC key for tracking codes; generated when unset
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "HTTPS": False,  # secure __Host- cookies and HSTS
+    "ONION": False,  # served as an onion service: never send HSTS
+    "TRUSTED_PROXIES": 0,  # how many reverse proxies set X-Forwarded-For
+    "TRACKING_IDLE_MINUTES": 30,
+    "RETENTION_DAYS": 180,  # closed requests are deleted this long after closing
+    "TRACK_RATE_LIMIT": "10 per minute; 60 per hour",
+    # Generous: people on Tor share exit addresses.
+    "SUBMIT_RATE_LIMIT": "20 per hour",
+}
+
+_BOOL = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+    "": False,
+}
+
+
+def from_environment(environ=os.environ) -> dict:
+    """Read PORTAL_* variables, typed like their defaults."""
+    config = {}
+    for name, default in DEFAULTS.items():
+        raw = environ.get(f"PORTAL_{name}")
+        if raw is None:
+            continue
+        if isinstance(default, bool):
+            if raw.strip().lower() not in _BOOL:
+                raise ValueError(f"PORTAL_{name} must be true or false, not {raw!r}")
+            config[name] = _BOOL[raw.strip().lower()]
+        elif isinstance(default, int):
+            config[name] = int(raw)
+        else:
+            config[name] = raw
+    return config
+
+
+def instance_secret(instance_path: str, filename: str, make) -> str:
+    """Read a secret file from the instance folder, creating it (mode 0600) on first run.
+
+    A hard-coded default would be the same on every installation; a generated
+    file is unique and survives restarts.
+    """
+    path = Path(instance_path) / filename
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    value = make()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker won the race: use its value
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def new_secret_key() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def new_data_keyring() -> str:
+    return "k1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()

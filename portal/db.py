@@ -1,0 +1,55 @@
+"""The database: declared once, bound late, opened per request."""
+
+from pathlib import Path
+
+from flask import Flask
+from peewee import DatabaseProxy, Model, SqliteDatabase
+from playhouse.db_url import connect
+
+db = DatabaseProxy()
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+# secure_delete overwrites deleted rows, so a purged request does not linger in
+# free pages of the file; WAL lets readers work while a request is written.
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "secure_delete": 1,
+    "busy_timeout": 5000,
+    "synchronous": "normal",
+}
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def open_database(url: str):
+    """A peewee database for a URL such as sqlite:///path or postgresql://host/name."""
+    if url.startswith("sqlite:///"):
+        return SqliteDatabase(url.removeprefix("sqlite:///"), pragmas=SQLITE_PRAGMAS)
+    return connect(url)
+
+
+def init_app(app: Flask) -> None:
+    db.initialize(open_database(app.config["DATABASE_URL"]))
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close(exc):
+        if not db.is_closed():
+            db.close()
+
+
+def migrate() -> list[str]:
+    """Bring the bound database to the current schema; returns the migrations applied."""
+    from playhouse.migrations import Runner
+
+    with db.connection_context():
+        return Runner(db.obj, str(MIGRATIONS_DIR)).up()

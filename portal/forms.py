@@ -1,0 +1,68 @@
+"""What every form shares: its base class and the validators for hostile text."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+
+# NUL breaks PostgreSQL and C libraries; other C0 controls (but tab and line
+# breaks), DEL and lone surrogates have no place in anything a person types.
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+class BaseForm(FlaskForm):
+    """A form whose errors are shown by each field and summarised at the top."""
+
+    def first_error_field(self):
+        return next((field for field in self if field.errors), None)
+
+
+def required(message=None):
+    return DataRequired(message=message or _l("This field is required."))
+
+
+def required_input(message=None):
+    """Required, for fields that parse their input (dates, numbers).
+
+    DataRequired would replace the parse error ("not a date") with "required".
+    """
+    return InputRequired(message=message or _l("This field is required."))
+
+
+def plain_text(max_length: int):
+    """Text of at most `max_length` characters, free of control characters."""
+    length = Length(
+        max=max_length,
+        message=_l("Please keep this under %(max)d characters.", max=max_length),
+    )
+
+    def check(form, field):
+        if field.data and _FORBIDDEN.search(field.data):
+            raise ValidationError(
+                _l("This contains invisible control characters. Please retype it.")
+            )
+        length(form, field)
+
+    return check
+
+
+def one_of(values, message=None):
+    allowed = frozenset(values)
+
+    def check(form, field):
+        data = field.data if isinstance(field.data, list | tuple) else [field.data]
+        if any(value not in allowed for value in data if value not in (None, "")):
+            raise ValidationError(message or _l("Please choose one of the options."))
+
+    return check
+
+
+def choices(pairs):
+    """Options for a select, radio or checkbox list from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value

@@ -1,0 +1,85 @@
+"""Locale selection, and names of countries and languages from CLDR (Babel)."""
+
+import unicodedata
+
+from flask import current_app, g, request
+from flask_babel import get_locale
+
+from .regions import COUNTRY_REGION
+
+LANGUAGES = {"en": "English", "fr": "Français", "es": "Español"}
+DEFAULT_LOCALE = "en"
+# Right-to-left locales the layout is ready for, though none is translated yet.
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ku", "dv", "yi"})
+
+# Languages a request can say its people speak; names come from CLDR.
+SPOKEN_LANGUAGES = (
+    "ar en es fr pt ru zh hi ur bn fa tr sw am ha yo so ku ps my th vi id tl ne qu ay gn"
+).split()
+
+
+def select_locale() -> str:
+    """?lang= first (an unknown one means English), then the cookie, then the browser."""
+    if "lang" in request.args:
+        chosen = request.args.get("lang", "")
+        g.lang_chosen = chosen if chosen in LANGUAGES else DEFAULT_LOCALE
+        return g.lang_chosen
+    cookie = request.cookies.get(current_app.config["LANG_COOKIE_NAME"])
+    if cookie in LANGUAGES:
+        return cookie
+    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LOCALE
+
+
+def remember_locale(response):
+    """Keep a ?lang= choice in a cookie, so that the next page is in that language too."""
+    chosen = g.get("lang_chosen")
+    if chosen:
+        response.set_cookie(
+            current_app.config["LANG_COOKIE_NAME"],
+            chosen,
+            max_age=365 * 24 * 3600,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+            path="/",
+        )
+    return response
+
+
+def text_direction(locale=None) -> str:
+    locale = locale or get_locale()
+    return "rtl" if locale is not None and locale.language in RTL_LANGUAGES else "ltr"
+
+
+def country_name(code: str) -> str:
+    return get_locale().territories.get(code, code)
+
+
+def countries() -> list[tuple[str, str]]:
+    """(code, name) for every country, sorted by name in the page's language."""
+    names = get_locale().territories
+    return sorted(
+        ((code, names.get(code, code)) for code in COUNTRY_REGION),
+        key=lambda item: _collation_key(item[1]),
+    )
+
+
+def language_name(code: str) -> str:
+    name = get_locale().languages.get(code, code)
+    # CLDR writes French and Spanish language names in lower case; in a list of
+    # choices each one starts a line.
+    return name[:1].upper() + name[1:]
+
+
+def spoken_languages() -> list[tuple[str, str]]:
+    return sorted(
+        ((code, language_name(code)) for code in SPOKEN_LANGUAGES),
+        key=lambda item: _collation_key(item[1]),
+    )
+
+
+def _collation_key(name: str) -> str:
+    # Accents should not push "Égypte" after "Zambie"; a plain decomposition is
+    # enough for Latin scripts without a full collation library.
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

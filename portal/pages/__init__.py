@@ -1,0 +1,1 @@
+"""Public pages that hold no request data: home, explanations, health."""

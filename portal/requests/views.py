@@ -1,0 +1,181 @@
+"""The requester's pages: the request form, the one-time code, and the tracking page."""
+
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from .. import intake, sessions, workflow
+from ..extensions import limiter
+from ..htmx import render, wants_partial
+from .forms import (
+    SERVICE_HINTS,
+    SERVICE_LABELS,
+    URGENCY_LABELS,
+    InformationForm,
+    RequestForm,
+    TrackForm,
+    WithdrawForm,
+)
+
+bp = Blueprint("requests", __name__)
+
+
+@bp.context_processor
+def _labels():
+    return {
+        "service_labels": SERVICE_LABELS,
+        "service_hints": SERVICE_HINTS,
+        "urgency_labels": URGENCY_LABELS,
+    }
+
+
+# Fields whose htmx validation may be asked for one by one.
+_NOT_VALIDATED_ALONE = {"csrf_token", "submission_token"}
+
+
+def _invalid_status() -> int:
+    # A no-JS post gets the page back with 200; an htmx swap says 422.
+    return 422 if wants_partial() else 200
+
+
+@bp.get("/request")
+def new():
+    form = RequestForm()
+    form.submission_token.data = secrets.token_urlsafe(24)
+    return render("requests/new.html", "requests/_new.html", form=form)
+
+
+@bp.post("/request")
+@limiter.limit(lambda: current_app.config["SUBMIT_RATE_LIMIT"])
+def submit():
+    form = RequestForm()
+    if not form.validate():
+        return render("requests/new.html", "requests/_new.html", _invalid_status(), form=form)
+    try:
+        result = intake.submit(form.request_fields(), str(get_locale()), form.submission_token.data)
+    except intake.AlreadySubmitted:
+        return render("requests/already.html", "requests/_already.html")
+    current_app.logger.info("request submitted")
+    return render("requests/submitted.html", "requests/_submitted.html", code=result.code)
+
+
+@bp.post("/request/validate")
+def validate_field():
+    """Check the whole form, answer with just the field the person has left."""
+    name = request.headers.get("HX-Trigger-Name", "")
+    form = RequestForm()
+    if name in _NOT_VALIDATED_ALONE or name not in form:
+        abort(400)
+    form.validate()
+    field = form[name]
+    status = 422 if field.errors else 200
+    response = current_app.response_class(
+        render_template("requests/_field.html", field=field), status
+    )
+    response.vary.add("HX-Request")
+    return response
+
+
+def _track_entry(form=None, status=200):
+    return render("requests/track.html", "requests/_track.html", status, form=form or TrackForm())
+
+
+@bp.get("/track")
+def track():
+    tracked = sessions.tracked_request()
+    if tracked is None:
+        return _track_entry()
+    return _status_page(tracked)
+
+
+def _status_page(tracked, message_form=None, status=200):
+    return render_template(
+        "requests/status.html",
+        req=tracked,
+        labels=workflow.PUBLIC_LABELS,
+        explanations=workflow.PUBLIC_EXPLANATIONS,
+        events=list(tracked.timeline()),
+        messages=list(tracked.messages()),
+        can_write=intake.can_write(tracked),
+        message_form=message_form or InformationForm(formdata=None),
+    ), status
+
+
+@bp.post("/track")
+@limiter.limit(
+    lambda: current_app.config["TRACK_RATE_LIMIT"],
+    # Only a wrong code counts against the limit: it is there to stop guessing.
+    deduct_when=lambda response: response.status_code != 303,
+)
+def open_tracking():
+    form = TrackForm()
+    if not form.validate():
+        return _track_entry(form, _invalid_status())
+    found = intake.open_with_code(form.code.data)
+    if found is None:
+        form.code.errors.append(_("This code does not open a request. Check it and try again."))
+        return _track_entry(form, _invalid_status())
+    sessions.start_tracking(found)
+    pending = form.pending_message.data
+    if pending and intake.can_write(found):
+        intake.add_information(found, pending)
+        flash(_("Your message was sent."), "success")
+    return redirect(url_for(".track"), 303)
+
+
+@bp.post("/track/message")
+def add_message():
+    form = InformationForm()
+    tracked = sessions.tracked_request()
+    if tracked is None:
+        # The session ended while they wrote: keep their words with the code form.
+        entry = TrackForm(formdata=None, pending_message=form.body.data)
+        entry.code.errors.append(_("Your tracking session has ended. Enter your code to send."))
+        return _track_entry(entry)
+    if not intake.can_write(tracked):
+        flash(_("This request is closed; messages can no longer be added."), "error")
+        return redirect(url_for(".track"), 303)
+    if not form.validate():
+        return _status_page(tracked, form)
+    intake.add_information(tracked, form.body.data)
+    flash(_("Your message was sent."), "success")
+    return redirect(url_for(".track") + "#messages", 303)
+
+
+@bp.route("/track/withdraw", methods=["GET", "POST"])
+def withdraw():
+    tracked = sessions.tracked_request()
+    if tracked is None:
+        flash(_("Your tracking session has ended. Enter your code again."), "error")
+        return redirect(url_for(".track"), 303)
+    form = WithdrawForm()
+    if not intake.can_write(tracked):
+        flash(_("This request is already closed."), "error")
+        return redirect(url_for(".track"), 303)
+    if request.method == "POST" and form.validate():
+        try:
+            intake.withdraw(tracked)
+        except (workflow.TransitionRefused, workflow.ConcurrentChange):
+            flash(_("The request changed meanwhile. Please look at it again."), "error")
+        else:
+            flash(_("Your request has been withdrawn."), "success")
+        return redirect(url_for(".track"), 303)
+    return render_template("requests/withdraw.html", form=form, req=tracked)
+
+
+@bp.post("/track/leave")
+def leave():
+    sessions.end(sessions.TRACKING)
+    flash(_("You have left the tracking page. Your code is needed to come back."), "success")
+    return redirect(url_for("pages.home"), 303)

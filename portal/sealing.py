@@ -1,0 +1,100 @@
+"""Encryption at rest for the fields that identify or endanger people.
+
+Each value is sealed with AES-256-GCM under the current key of a keyring, with
+the associated data ``table|column|row-uid`` so that a sealed value copied
+into another row or column fails to open. Keys live outside the database
+(environment or instance folder). This protects a leaked database file or
+backup; it does not protect against someone who controls the running server.
+
+Stored form: ``b"v1:" + key-id + b":" + nonce(12) + ciphertext``.
+"""
+
+import base64
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_PREFIX = b"v1:"
+
+
+class SealError(Exception):
+    """A sealed value could not be opened: wrong key, wrong row, or tampering."""
+
+
+class Keyring:
+    """Named AES keys; the first one seals, any of them opens."""
+
+    def __init__(self, spec: str):
+        self.keys: dict[str, AESGCM] = {}
+        for item in spec.split(","):
+            key_id, _, encoded = item.strip().partition(":")
+            raw = base64.urlsafe_b64decode(encoded.encode())
+            if not key_id.isalnum() or len(raw) != 32:
+                raise ValueError("each data key must be 'id:' plus 32 bytes in url-safe base64")
+            self.keys[key_id] = AESGCM(raw)
+        self.current = next(iter(self.keys))
+
+    def seal(self, plaintext: str, context: str) -> bytes:
+        nonce = os.urandom(12)
+        sealed = self.keys[self.current].encrypt(nonce, plaintext.encode(), context.encode())
+        return _PREFIX + self.current.encode() + b":" + nonce + sealed
+
+    def open(self, blob: bytes, context: str) -> str:
+        blob = bytes(blob)
+        if not blob.startswith(_PREFIX):
+            raise SealError("unknown format")
+        key_id, _, rest = blob[len(_PREFIX) :].partition(b":")
+        key = self.keys.get(key_id.decode(errors="replace"))
+        if key is None:
+            raise SealError("sealed with a key that is not in the keyring")
+        try:
+            return key.decrypt(rest[:12], rest[12:], context.encode()).decode()
+        except InvalidTag as exc:
+            raise SealError("does not open in this context") from exc
+
+    def needs_reseal(self, blob: bytes) -> bool:
+        return not bytes(blob).startswith(_PREFIX + self.current.encode() + b":")
+
+
+_keyring: Keyring | None = None
+
+
+def configure(spec: str) -> None:
+    global _keyring
+    _keyring = Keyring(spec)
+
+
+def keyring() -> Keyring:
+    if _keyring is None:
+        raise RuntimeError("data keys are not configured: create_app() sets them")
+    return _keyring
+
+
+class Sealed:
+    """A model attribute kept sealed in the BlobField ``<name>_sealed``.
+
+    The model must have a ``uid`` set before the attribute is assigned; it
+    binds the ciphertext to its row.
+    """
+
+    def __set_name__(self, owner, name):
+        self.name = name
+        self.column = f"{name}_sealed"
+
+    def _context(self, instance) -> str:
+        return f"{instance._meta.table_name}|{self.name}|{instance.uid}"
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        blob = getattr(instance, self.column)
+        if blob is None:
+            return None
+        return keyring().open(blob, self._context(instance))
+
+    def __set__(self, instance, value):
+        if value is None:
+            setattr(instance, self.column, None)
+        else:
+            setattr(instance, self.column, keyring().seal(value, self._context(instance)))

@@ -1,0 +1,116 @@
+"""Response headers for every answer, and the error pages."""
+
+from flask import Flask, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .htmx import wants_partial
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # same-origin, not no-referrer: flask-wtf refuses HTTPS posts without a Referer.
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+}
+
+ERRORS = {
+    400: (_l("Something in that request was wrong"), _l("Please go back and try again.")),
+    403: (_l("You cannot open this page"), _l("This page is not available to you.")),
+    404: (
+        _l("Page not found"),
+        _l("There is nothing here. The address may be mistyped, or the page is gone."),
+    ),
+    405: (_l("That did not work"), _l("This page cannot be used that way.")),
+    413: (
+        _l("That was too much to send"),
+        _l("What you sent is larger than the portal accepts. Please shorten it and try again."),
+    ),
+    429: (
+        _l("Too many attempts"),
+        _l("Please wait a few minutes before trying again."),
+    ),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("Nothing you did caused this. Please try again in a few minutes."),
+    ),
+}
+
+CSRF_EXPIRED = (
+    _l("This form has expired"),
+    _l(
+        "For your safety, forms stop working after a while or when the page was "
+        "opened in another session. Please go back, reload the page and send it again."
+    ),
+)
+
+
+def set_headers(response):
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.endpoint != "static":
+        # Pages may show a request's contents: nothing is kept in any cache.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    if current_app.config["HTTPS"] and not current_app.config["ONION"]:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
+
+
+def render_error(code: int, title, message, back: str | None = None):
+    """A plain translated error page; for htmx, a partial swapped into the main area."""
+    context = {"code": code, "title": title, "message": message, "back": back}
+    if wants_partial():
+        response = current_app.response_class(
+            render_template("errors/_error.html", **context), code
+        )
+        response.headers["HX-Retarget"] = "#main"
+        response.headers["HX-Reswap"] = "innerHTML"
+    else:
+        response = current_app.response_class(render_template("errors/error.html", **context), code)
+    response.vary.add("HX-Request")
+    return response
+
+
+def handle_http_error(error: HTTPException):
+    code = error.code if error.code in ERRORS else 400 if (error.code or 500) < 500 else 500
+    title, message = ERRORS[code]
+    response = render_error(code, title, message)
+    if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _page_behind_form() -> str | None:
+    """The page a refused form was posted from, when it is a page one can open."""
+    try:
+        current_app.url_map.bind("localhost").match(request.path, method="GET")
+    except HTTPException:
+        return None
+    return request.path
+
+
+def handle_csrf_error(error: CSRFError):
+    return render_error(400, *CSRF_EXPIRED, back=_page_behind_form())
+
+
+def handle_unexpected(error: Exception):
+    current_app.logger.exception("unhandled error on %s", request.endpoint)
+    return handle_http_error(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(set_headers)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,35 @@
+// Small enhancements; every page works without this file.
+(function () {
+  "use strict";
+
+  // Copy buttons stay hidden without JavaScript (the code can still be selected).
+  function setUpCopyButtons(root) {
+    root.querySelectorAll("[data-copy-target]").forEach(function (button) {
+      if (!navigator.clipboard) return;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var target = document.getElementById(button.dataset.copyTarget);
+        if (!target) return;
+        navigator.clipboard.writeText(target.textContent.trim()).then(function () {
+          button.textContent = button.dataset.copiedText || button.textContent;
+        });
+      });
+    });
+  }
+
+  // After htmx swaps a page's main content, move focus where a screen reader
+  // user needs it: the error summary if there is one, else the new heading.
+  function focusAfterSwap(event) {
+    if (!event.detail || !event.detail.target || event.detail.target.id !== "main") return;
+    var target = document.getElementById("error-summary") || document.getElementById("page-heading");
+    if (target) target.focus();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpCopyButtons(document);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    setUpCopyButtons(event.detail.target || document);
+    focusAfterSwap(event);
+  });
+})();

@@ -1,0 +1,44 @@
+"""Tracking codes: the requester's only key to their request.
+
+A code carries about 98 bits from `secrets`, in an alphabet without look-alike
+characters (no 0/O, 1/I/L, U/V confusion), grouped by four for copying. Only a
+keyed hash is stored, so a copy of the database does not let anyone open a
+request; the code never goes into a URL, a log line or an email.
+"""
+
+import hashlib
+import hmac
+import secrets
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"  # 29 symbols, none alike
+LENGTH = 20  # 20 * log2(29) ≈ 97 bits
+GROUP = 4
+
+
+def new_code() -> str:
+    """A fresh tracking code such as ``7KQ4-M2XP-...``."""
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    return "-".join(raw[i : i + GROUP] for i in range(0, LENGTH, GROUP))
+
+
+def normalise(typed: str) -> str | None:
+    """The canonical form of a typed code, or None when it cannot be one.
+
+    People retype codes from paper: case, spaces and dashes do not matter.
+    """
+    cleaned = "".join(ch for ch in typed.upper() if ch not in " -\t\r\n")
+    if len(cleaned) != LENGTH or any(ch not in ALPHABET for ch in cleaned):
+        return None
+    return cleaned
+
+
+def code_hash(code: str, key: bytes) -> str:
+    """Keyed hash of a code (typed or fresh); never stores or logs the code itself."""
+    canonical = normalise(code)
+    if canonical is None:
+        raise ValueError("not a tracking code")
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def hashes_match(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())

@@ -1,0 +1,105 @@
+"""The states of a request and the one function that moves them.
+
+Every change of state goes through `transition()`: it checks that the actor
+may make that move from the request's current state, writes the new state and
+its timeline event in one transaction, and refuses to overwrite a change made
+meanwhile by someone else.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+from .db import db
+from .models import Request, TimelineEvent, utcnow
+
+SUBMITTED = "submitted"
+IN_REVIEW = "in_review"
+NEEDS_INFO = "needs_info"
+APPROVED = "approved"
+OFFERED = "offered"
+ACCEPTED = "accepted"
+ACTIVE = "active"
+COMPLETED = "completed"
+REJECTED = "rejected"
+WITHDRAWN = "withdrawn"
+
+CLOSED_STATES = frozenset({COMPLETED, REJECTED, WITHDRAWN})
+OPEN_STATES = frozenset({SUBMITTED, IN_REVIEW, NEEDS_INFO, APPROVED, OFFERED, ACCEPTED, ACTIVE})
+
+# (from, to) -> who may make that move.
+TRANSITIONS = {
+    (SUBMITTED, IN_REVIEW): {"staff"},
+    (IN_REVIEW, NEEDS_INFO): {"staff"},
+    (NEEDS_INFO, IN_REVIEW): {"staff", "requester"},
+    (IN_REVIEW, APPROVED): {"staff"},
+    (APPROVED, OFFERED): {"staff"},
+    (OFFERED, ACCEPTED): {"organization"},
+    (OFFERED, APPROVED): {"organization", "staff", "system"},
+    (ACCEPTED, ACTIVE): {"organization"},
+    (ACTIVE, COMPLETED): {"organization", "staff"},
+    **{(state, REJECTED): {"staff"} for state in OPEN_STATES},
+    **{(state, WITHDRAWN): {"requester"} for state in OPEN_STATES},
+}
+
+# What the requester reads on the tracking page: plain words, no internals.
+PUBLIC_LABELS = {
+    SUBMITTED: _l("Received"),
+    IN_REVIEW: _l("Being reviewed"),
+    NEEDS_INFO: _l("Waiting for your answer"),
+    APPROVED: _l("Approved, looking for an organization"),
+    OFFERED: _l("Proposed to organizations"),
+    ACCEPTED: _l("Accepted by an organization"),
+    ACTIVE: _l("Under way"),
+    COMPLETED: _l("Completed"),
+    REJECTED: _l("Not taken forward"),
+    WITHDRAWN: _l("Withdrawn by you"),
+}
+
+PUBLIC_EXPLANATIONS = {
+    SUBMITTED: _l("Your request has arrived safely. Network staff will read it soon."),
+    IN_REVIEW: _l("Network staff are reading your request."),
+    NEEDS_INFO: _l("Network staff have a question for you. Please read the messages below."),
+    APPROVED: _l("Your request was approved. We are looking for an organization that can help."),
+    OFFERED: _l("Your request has been proposed to organizations that work in your region."),
+    ACCEPTED: _l("An organization has agreed to take on your request."),
+    ACTIVE: _l("The accompaniment or visit is under way."),
+    COMPLETED: _l("The accompaniment or visit has ended."),
+    REJECTED: _l("The network could not take your request forward."),
+    WITHDRAWN: _l("You withdrew this request. Nothing more will be done with it."),
+}
+
+
+class TransitionRefused(Exception):
+    """The move is not allowed from this state for this actor."""
+
+
+class ConcurrentChange(Exception):
+    """Someone else changed the request first; reload and decide again."""
+
+
+def allowed(from_state: str, to_state: str, actor: str) -> bool:
+    return actor in TRANSITIONS.get((from_state, to_state), ())
+
+
+def transition(request: Request, to_state: str, actor: str) -> TimelineEvent:
+    """Move `request` to `to_state` on behalf of `actor`, recording it on the timeline."""
+    from_state = request.state
+    if not allowed(from_state, to_state, actor):
+        raise TransitionRefused(f"{actor} may not move {from_state} to {to_state}")
+    now = utcnow()
+    with db.atomic():
+        changed = (
+            Request.update(state=to_state, version=Request.version + 1, updated_at=now)
+            .where(
+                (Request.id == request.id)
+                & (Request.state == from_state)
+                & (Request.version == request.version)
+            )
+            .execute()
+        )
+        if changed != 1:
+            raise ConcurrentChange(f"request {request.uid} changed meanwhile")
+        event = TimelineEvent.create(
+            request=request, created_at=now, actor=actor, from_state=from_state, to_state=to_state
+        )
+    request.state, request.version, request.updated_at = to_state, request.version + 1, now
+    return event
