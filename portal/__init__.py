@@ -1,6 +1,7 @@
 """The accompaniment portal: create_app() builds it."""
 
 import os
+import tomllib
 from pathlib import Path
 
 from flask import Flask
@@ -27,6 +28,8 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
 
     app.config.update(settings.DEFAULTS)
+    # instance/config.toml (same names, without the PORTAL_ prefix), then the environment.
+    app.config.from_file("config.toml", load=tomllib.load, silent=True, text=False)
     app.config.update(settings.from_environment())
     if config:
         app.config.update(config)

@@ -72,8 +72,9 @@ def translate_compile():
 @click.command("demo")
 @with_appcontext
 def demo():
-    """Add two fictional requests and print their tracking codes."""
+    """Add two fictional requests and print their tracking codes (on an empty database)."""
     from . import intake
+    from .models import Request
 
     today = datetime.date.today()
     samples = [
@@ -117,6 +118,9 @@ def demo():
         },
     ]
     with db.connection_context():
+        if Request.select().exists():
+            click.echo("requests exist already: no demo data added (rm -rf instance to start over)")
+            return
         for fields in samples:
             result = intake.submit(fields, "en")
             click.echo(f"demo request ({fields['country']}): tracking code {result.code}")

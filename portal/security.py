@@ -83,8 +83,8 @@ def render_error(code: int, title, message, back: str | None = None):
 
 
 def handle_http_error(error: HTTPException):
-    code = error.code if error.code in ERRORS else 400 if (error.code or 500) < 500 else 500
-    title, message = ERRORS[code]
+    code = error.code or 500
+    title, message = ERRORS.get(code) or ERRORS[400 if code < 500 else 500]
     response = render_error(code, title, message)
     if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
