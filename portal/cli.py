@@ -41,6 +41,9 @@ def translate_extract():
         "-k",
         "_l",
         "--no-location",
+        # Babel skips folders starting with "_" by default: templates/_macros holds strings.
+        "--ignore-dirs",
+        ".*",
         "--sort-output",
         "-o",
         str(TRANSLATIONS / "messages.pot"),

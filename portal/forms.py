@@ -35,7 +35,7 @@ def plain_text(max_length: int):
     """Text of at most `max_length` characters, free of control characters."""
     length = Length(
         max=max_length,
-        message=_l("Please keep this under %(max)d characters.", max=max_length),
+        message=_l("Please use at most %(max)d characters.", max=max_length),
     )
 
     def check(form, field):

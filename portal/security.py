@@ -25,7 +25,7 @@ HEADERS = {
 }
 
 ERRORS = {
-    400: (_l("Something in that request was wrong"), _l("Please go back and try again.")),
+    400: (_l("Something went wrong with what was sent"), _l("Please go back and try again.")),
     403: (_l("You cannot open this page"), _l("This page is not available to you.")),
     404: (
         _l("Page not found"),

@@ -3,8 +3,8 @@
 import datetime
 
 import pytest
-
 from conftest import valid_request_data
+
 from portal import intake, workflow
 from portal.models import Request, TimelineEvent
 
@@ -47,7 +47,11 @@ def test_requester_withdraws_an_open_request(submitted):
     stored = Request.get_by_id(submitted.id)
     assert stored.state == "withdrawn"
     assert stored.version == 2
-    assert (event.from_state, event.to_state, event.actor) == ("submitted", "withdrawn", "requester")
+    assert (event.from_state, event.to_state, event.actor) == (
+        "submitted",
+        "withdrawn",
+        "requester",
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
 import datetime
 
+from flask_babel import format_number
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -12,7 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import i18n, intake
@@ -20,6 +22,7 @@ from ..forms import BaseForm, choices, one_of, plain_text, required, required_in
 from ..regions import COUNTRY_REGION
 
 SHORT_TEXT = 200
+MAX_PEOPLE = 100_000
 LONG_TEXT = 20_000
 
 SERVICE_LABELS = {
@@ -45,7 +48,7 @@ REQUESTER_KIND_LABELS = {
 URGENCY_LABELS = {
     "emergency": _l("Emergency: within 72 hours"),
     "urgent": _l("Urgent: within two weeks"),
-    "planned": _l("Planned: later"),
+    "planned": _l("Not urgent: can be planned"),
 }
 CHANNEL_LABELS = {
     "signal": "Signal",
@@ -80,6 +83,26 @@ class RequestForm(BaseForm):
         validate_choice=False,
         validators=[required(_l("Please choose a service.")), one_of(intake.SERVICES)],
     )
+    urgency = RadioField(
+        _l("How urgent is it?"),
+        choices=choices(URGENCY_LABELS.items()),
+        validate_choice=False,
+        validators=[required(_l("Please say how urgent it is.")), one_of(intake.URGENCIES)],
+    )
+    start_date = DateInput(
+        _l("Preferred start date"),
+        validators=[required_input(_l("Please give a start date."))],
+    )
+    end_date = DateInput(
+        _l("End date (optional)"),
+        description=_l("Leave empty if there is no end date yet."),
+        validators=[Optional()],
+    )
+    people_count = IntegerField(
+        _l("How many people need support?"),
+        invalid_value_message=_l("Please enter a whole number, for example 3."),
+        validators=[required_input(_l("Please say how many people."))],
+    )
     requester_kind = RadioField(
         _l("Who is asking?"),
         choices=choices(REQUESTER_KIND_LABELS.items()),
@@ -94,6 +117,18 @@ class RequestForm(BaseForm):
     )
     organization = StringField(
         _l("Organization (optional)"),
+        filters=[strip],
+        validators=[Optional(), plain_text(SHORT_TEXT)],
+    )
+    languages = SelectMultipleField(
+        _l("Languages the people speak"),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,
+        validators=[one_of(i18n.SPOKEN_LANGUAGES)],
+    )
+    other_languages = StringField(
+        _l("Other languages"),
         filters=[strip],
         validators=[Optional(), plain_text(SHORT_TEXT)],
     )
@@ -119,41 +154,6 @@ class RequestForm(BaseForm):
     asked_for = TextAreaField(
         _l("What exactly are you asking for, and why?"),
         validators=[required(_l("Please say what you are asking for.")), plain_text(LONG_TEXT)],
-    )
-    urgency = RadioField(
-        _l("How urgent is it?"),
-        choices=choices(URGENCY_LABELS.items()),
-        validate_choice=False,
-        validators=[required(_l("Please say how urgent it is.")), one_of(intake.URGENCIES)],
-    )
-    start_date = DateInput(
-        _l("Wanted start date"),
-        validators=[required_input(_l("Please give a start date."))],
-    )
-    end_date = DateInput(
-        _l("End date (optional)"),
-        description=_l("Leave empty if there is no end date yet."),
-        validators=[Optional()],
-    )
-    people_count = IntegerField(
-        _l("How many people need support?"),
-        invalid_value_message=_l("Please enter a whole number, for example 3."),
-        validators=[
-            required_input(_l("Please say how many people.")),
-            NumberRange(min=1, max=100_000, message=_l("Please enter a number from 1 to 100,000.")),
-        ],
-    )
-    languages = SelectMultipleField(
-        _l("Languages the people speak"),
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-        validate_choice=False,
-        validators=[one_of(i18n.SPOKEN_LANGUAGES)],
-    )
-    other_languages = StringField(
-        _l("Other languages"),
-        filters=[strip],
-        validators=[Optional(), plain_text(SHORT_TEXT)],
     )
     contact_channel = SelectField(
         _l("How can we reach you safely? (optional)"),
@@ -195,6 +195,13 @@ class RequestForm(BaseForm):
     def validate_end_date(self, field):
         if field.data and self.start_date.data and field.data < self.start_date.data:
             raise ValidationError(_l("The end date cannot be before the start date."))
+
+    def validate_people_count(self, field):
+        if field.data is not None and not 1 <= field.data <= MAX_PEOPLE:
+            # Formatted here, not in the catalogue: 100,000 in English, 100 000 in French.
+            raise ValidationError(
+                _("Please enter a number from 1 to %(max)s.", max=format_number(MAX_PEOPLE))
+            )
 
     def validate_languages(self, field):
         if not field.data and not (self.other_languages.data or "").strip():

@@ -141,7 +141,9 @@ def add_message():
     if tracked is None:
         # The session ended while they wrote: keep their words with the code form.
         entry = TrackForm(formdata=None, pending_message=form.body.data)
-        entry.code.errors.append(_("Your tracking session has ended. Enter your code to send."))
+        entry.code.errors.append(
+            _("Your tracking session has ended. Enter your code to send your message.")
+        )
         return _track_entry(entry)
     if not intake.can_write(tracked):
         flash(_("This request is closed; messages can no longer be added."), "error")
