@@ -35,6 +35,7 @@ def up(migrator, db):
         contact_detail_sealed = BlobField(null=True)
         class Meta:
             database = db
+            legacy_table_names = False
             table_name = 'request'
     db.create_tables([Request])
 
@@ -46,6 +47,7 @@ def up(migrator, db):
         body_sealed = BlobField()
         class Meta:
             database = db
+            legacy_table_names = False
             table_name = 'message'
     db.create_tables([Message])
 
@@ -57,6 +59,7 @@ def up(migrator, db):
         last_seen_at = DateTimeField()
         class Meta:
             database = db
+            legacy_table_names = False
             table_name = 'server_session'
     db.create_tables([ServerSession])
 
@@ -68,6 +71,7 @@ def up(migrator, db):
         to_state = CharField(max_length=20)
         class Meta:
             database = db
+            legacy_table_names = False
             table_name = 'timeline_event'
     db.create_tables([TimelineEvent])
 

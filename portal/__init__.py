@@ -12,6 +12,7 @@ from . import config as settings
 from . import db, sealing, security
 from .extensions import babel, csrf, htmx, limiter
 from .i18n import LANGUAGES, country_name, remember_locale, select_locale, text_direction
+from .navigation import language_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
         format_date=format_date,
         format_datetime=format_datetime,
         country_name=country_name,
+        language_url=language_url,
     )
 
     from .pages.views import bp as pages_bp

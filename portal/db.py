@@ -35,11 +35,9 @@ def open_database(url: str):
 
 
 def init_app(app: Flask) -> None:
+    # peewee connects on the first query of a request (pages without data and
+    # static files never touch the database); the teardown closes it.
     db.initialize(open_database(app.config["DATABASE_URL"]))
-
-    @app.before_request
-    def _connect():
-        db.connect(reuse_if_open=True)
 
     @app.teardown_appcontext
     def _close(exc):

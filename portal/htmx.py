@@ -1,6 +1,6 @@
 """One rule for answering htmx requests with a partial."""
 
-from flask import make_response, render_template, request
+from flask import make_response, redirect, render_template, request
 
 
 def wants_partial() -> bool:
@@ -16,3 +16,16 @@ def render(full_template: str, partial_template: str, status: int = 200, **conte
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
     return response
+
+
+def redirect_after_post(location: str):
+    """303 for a plain form; for htmx, a full navigation (HX-Redirect).
+
+    htmx would follow a 303 itself and swap the whole next page into the
+    target, nesting a page inside the page.
+    """
+    if wants_partial():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = location
+        return response
+    return redirect(location, 303)

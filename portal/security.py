@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .htmx import wants_partial
+from .navigation import current_page_url
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -91,17 +92,8 @@ def handle_http_error(error: HTTPException):
     return response
 
 
-def _page_behind_form() -> str | None:
-    """The page a refused form was posted from, when it is a page one can open."""
-    try:
-        current_app.url_map.bind("localhost").match(request.path, method="GET")
-    except HTTPException:
-        return None
-    return request.path
-
-
 def handle_csrf_error(error: CSRFError):
-    return render_error(400, *CSRF_EXPIRED, back=_page_behind_form())
+    return render_error(400, *CSRF_EXPIRED, back=current_page_url())
 
 
 def handle_unexpected(error: Exception):

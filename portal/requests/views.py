@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 
 from .. import intake, sessions, workflow
 from ..extensions import limiter
-from ..htmx import render, wants_partial
+from ..htmx import redirect_after_post, render, wants_partial
 from .forms import (
     SERVICE_HINTS,
     SERVICE_LABELS,
@@ -115,8 +115,9 @@ def _status_page(tracked, message_form=None, status=200):
 @bp.post("/track")
 @limiter.limit(
     lambda: current_app.config["TRACK_RATE_LIMIT"],
-    # Only a wrong code counts against the limit: it is there to stop guessing.
-    deduct_when=lambda response: response.status_code != 303,
+    # Everything but an opened request (a redirect to it) counts: the limit
+    # is there to stop guessing, and keeps counting while a guesser hammers.
+    deduct_when=lambda response: response.status_code not in (204, 303),
 )
 def open_tracking():
     form = TrackForm()
@@ -124,14 +125,14 @@ def open_tracking():
         return _track_entry(form, _invalid_status())
     found = intake.open_with_code(form.code.data)
     if found is None:
-        form.code.errors.append(_("This code does not open a request. Check it and try again."))
+        form.code.errors = [_("This code does not open a request. Check it and try again.")]
         return _track_entry(form, _invalid_status())
     sessions.start_tracking(found)
     pending = form.pending_message.data
     if pending and intake.can_write(found):
         intake.add_information(found, pending)
         flash(_("Your message was sent."), "success")
-    return redirect(url_for(".track"), 303)
+    return redirect_after_post(url_for(".track"))
 
 
 @bp.post("/track/message")
@@ -141,9 +142,9 @@ def add_message():
     if tracked is None:
         # The session ended while they wrote: keep their words with the code form.
         entry = TrackForm(formdata=None, pending_message=form.body.data)
-        entry.code.errors.append(
+        entry.code.errors = [
             _("Your tracking session has ended. Enter your code to send your message.")
-        )
+        ]
         return _track_entry(entry)
     if not intake.can_write(tracked):
         flash(_("This request is closed; messages can no longer be added."), "error")
