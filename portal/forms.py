@@ -2,10 +2,12 @@
 
 import re
 
+from flask_babel import format_number
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 # NUL breaks PostgreSQL and C libraries; other C0 controls (but tab and line
 # breaks), DEL and lone surrogates have no place in anything a person types.
@@ -33,17 +35,19 @@ def required_input(message=None):
 
 def plain_text(max_length: int):
     """Text of at most `max_length` characters, free of control characters."""
-    length = Length(
-        max=max_length,
-        message=_l("Please use at most %(max)d characters.", max=max_length),
-    )
 
     def check(form, field):
-        if field.data and _FORBIDDEN.search(field.data):
+        if not field.data:
+            return
+        if _FORBIDDEN.search(field.data):
             raise ValidationError(
                 _l("This contains invisible control characters. Please retype it.")
             )
-        length(form, field)
+        if len(field.data) > max_length:
+            # Formatted now, in the page's language: 20,000 / 20 000.
+            raise ValidationError(
+                _("Please use at most %(max)s characters.", max=format_number(max_length))
+            )
 
     return check
 

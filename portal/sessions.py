@@ -3,8 +3,9 @@
 Flask's session cookie is signed, not encrypted, and cannot be revoked: a
 copied cookie would work until it expires. So the cookie holds only a random
 session id, and the server keeps the record (`ServerSession`) that says what
-the id opens and until when. Leaving, idling too long or withdrawing ends it
-on the server, and the copied cookie then opens nothing.
+the id opens and until when. Leaving or idling too long ends it on the
+server, and the copied cookie then opens nothing. (Withdrawing does not: the
+person should still see that the withdrawal took effect.)
 """
 
 import datetime
@@ -57,11 +58,6 @@ def end(kind: str) -> None:
     sid = session.pop(_COOKIE_KEY[kind], None)
     if isinstance(sid, str):
         ServerSession.delete().where(ServerSession.id_hash == _digest(sid)).execute()
-
-
-def end_all_for(request: Request) -> None:
-    """End every session open on a request, in every browser."""
-    ServerSession.delete().where(ServerSession.request == request).execute()
 
 
 def purge_expired() -> int:

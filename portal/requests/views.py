@@ -132,6 +132,8 @@ def open_tracking():
     if pending and intake.can_write(found):
         intake.add_information(found, pending)
         flash(_("Your message was sent."), "success")
+    elif pending:
+        flash(_("This request is closed; messages can no longer be added."), "error")
     return redirect_after_post(url_for(".track"))
 
 

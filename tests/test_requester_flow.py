@@ -1,0 +1,488 @@
+"""A defender's whole path without JavaScript: ask, keep the code, follow, write, withdraw, leave.
+
+Everything here is what a person (or someone who got hold of their device or
+cookie) would see: status codes, redirects, the text of the pages, the rows kept.
+"""
+
+import datetime
+import functools
+import html as htmllib
+import importlib.util
+import re
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from babel.messages.pofile import read_po
+
+from portal import tracking
+from portal.db import db
+from portal.models import Message, Request, ServerSession, utcnow
+
+
+def _shared_conftest():
+    """tests/conftest.py, loaded by its path.
+
+    `from conftest import ...` finds whichever conftest.py pytest imported last
+    (tests/browser has one too), so its helpers are loaded here under their own name.
+    """
+    name = "portal_tests_conftest"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
+
+
+_conftest = _shared_conftest()
+Requester = _conftest.Requester
+csrf_token = _conftest.csrf_token
+valid_request_data = _conftest.valid_request_data
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+TEXT_INPUTS = {"text", "hidden", "date", "number", "email", "search", "tel", "url", "password"}
+CODE = re.compile(r'id="tracking-code"[^>]*>([^<]+)<')
+GENERIC_REFUSAL = "This code does not open a request. Check it and try again."
+SESSION_ENDED_WHILE_WRITING = (
+    "Your tracking session has ended. Enter your code to send your message."
+)
+
+
+class PageForms(HTMLParser):
+    """Read a page as a browser would: the values its forms would send, and each field's errors."""
+
+    def __init__(self, html):
+        super().__init__(convert_charrefs=True)
+        self.values: dict[str, list[str]] = {}
+        self.errors: dict[str, list[str]] = {}
+        self._select = None
+        self._options: list[tuple[str, bool]] = []
+        self._textarea = None
+        self._text: list[str] = []
+        self._error_field = None
+        self._in_error_span = False
+        self.feed(html)
+        self.close()
+
+    def _add(self, name, value):
+        self.values.setdefault(name, []).append(value)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("name"):
+            kind = (attrs.get("type") or "text").lower()
+            if kind in TEXT_INPUTS:
+                self._add(attrs["name"], attrs.get("value") or "")
+            elif kind in ("checkbox", "radio") and "checked" in attrs:
+                self._add(attrs["name"], attrs.get("value") or "on")
+        elif tag == "textarea":
+            self._textarea, self._text = attrs.get("name"), []
+        elif tag == "select":
+            self._select, self._options = attrs.get("name"), []
+        elif tag == "option" and self._select:
+            self._options.append((attrs.get("value") or "", "selected" in attrs))
+        elif tag == "p" and "error-message" in (attrs.get("class") or "").split():
+            self._error_field = (attrs.get("id") or "").removesuffix("-error")
+            self.errors.setdefault(self._error_field, [])
+        elif tag == "span" and self._error_field:
+            self._in_error_span, self._text = True, []
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self._textarea is not None:
+            text = "".join(self._text)
+            # HTML drops one line break right after <textarea>.
+            for newline in ("\r\n", "\n"):
+                if text.startswith(newline):
+                    text = text[len(newline) :]
+                    break
+            self._add(self._textarea, text)
+            self._textarea = None
+        elif tag == "select" and self._select:
+            chosen = [value for value, selected in self._options if selected]
+            if not chosen and self._options:
+                chosen = [self._options[0][0]]
+            for value in chosen:
+                self._add(self._select, value)
+            self._select = None
+        elif tag == "span" and self._in_error_span:
+            self.errors[self._error_field].append("".join(self._text).strip())
+            self._in_error_span = False
+        elif tag == "p" and self._error_field:
+            self._error_field = None
+
+    def handle_data(self, data):
+        if self._textarea is not None or self._in_error_span:
+            self._text.append(data)
+
+
+@functools.cache
+def catalogue(lang):
+    with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        return read_po(fh)
+
+
+def shown(lang, msgid):
+    """The text a page in `lang` shows for `msgid`: its translation, or the English text."""
+    if lang == "en":
+        return msgid
+    message = catalogue(lang).get(msgid)
+    assert message is not None, f"{msgid!r} is missing from the {lang} catalogue"
+    return message.string if message.string and not message.fuzzy else msgid
+
+
+def text(response):
+    """The page as a person reads it: entities such as &#39; turned back into characters."""
+    return htmllib.unescape(response.get_data(as_text=True))
+
+
+def section(page, opening):
+    """The part of a page from `opening` to the end of that list."""
+    start = page.index(opening)
+    return page[start : page.index("</ol>", start)]
+
+
+def code_on(response):
+    match = CODE.search(response.get_data(as_text=True))
+    assert match, "no tracking code on the page"
+    return match.group(1).strip()
+
+
+def goes_to(response, path):
+    assert response.status_code == 303, response.status_code
+    return urlsplit(response.headers["Location"]).path == path
+
+
+def post(client, path, **data):
+    data.setdefault("csrf_token", csrf_token(client, "/track"))
+    return client.post(path, data=data)
+
+
+def is_code_entry(page):
+    return 'name="code"' in page and 'id="status-heading"' not in page
+
+
+def count(app, model):
+    with app.app_context(), db.connection_context():
+        return model.select().count()
+
+
+def stored_request(app):
+    with app.app_context(), db.connection_context():
+        return Request.get()
+
+
+def age_sessions(app, minutes):
+    """Pretend every tracking session was last used `minutes` ago."""
+    with app.app_context(), db.connection_context():
+        then = utcnow() - datetime.timedelta(minutes=minutes)
+        ServerSession.update(last_seen_at=then).execute()
+
+
+@pytest.fixture
+def opened(app, client, requester):
+    """A requester who sent a request and opened it with the code; returns the code."""
+    code = requester.submit_and_get_code(name="Comunidad La Esperanza")
+    assert goes_to(requester.open(code), "/track")
+    return code
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_a_defender_asks_follows_writes_and_withdraws_without_javascript(app, client, lang):
+    form = client.get(f"/request?lang={lang}")
+    assert form.status_code == 200
+    page = text(form)
+    assert f'<html lang="{lang}"' in page
+    assert shown(lang, "Ask for accompaniment or a visit") in page
+
+    requester = Requester(client)
+    confirmation = requester.submit(name="Comunidad La Esperanza")
+    assert confirmation.status_code == 200
+    page = text(confirmation)
+    assert f'<html lang="{lang}"' in page
+    assert shown(lang, "Your request has been received") in page
+    code = code_on(confirmation)
+
+    assert goes_to(requester.open(code.lower().replace("-", " ")), "/track")
+    page = text(client.get("/track"))
+    assert f'<html lang="{lang}"' in page
+    assert shown(lang, "Received") in section(page, '<ol class="timeline">')
+    assert "Comunidad La Esperanza" in page
+
+    answer = "Las audiencias empiezan el 3 de marzo en Popayán."
+    assert goes_to(post(client, "/track/message", body=answer), "/track")
+    page = text(client.get("/track"))
+    assert shown(lang, "Your message was sent.") in page
+    assert answer in section(page, '<ol class="messages"')
+
+    confirm_page = client.get("/track/withdraw")
+    assert confirm_page.status_code == 200
+    assert shown(lang, "Withdraw your request") in text(confirm_page)
+    assert goes_to(post(client, "/track/withdraw", confirm="y"), "/track")
+    page = text(client.get("/track"))
+    assert shown(lang, "Your request has been withdrawn.") in page
+    assert shown(lang, "Withdrawn by you") in section(page, '<ol class="timeline">')
+
+    stored = stored_request(app)
+    assert stored.state == "withdrawn"
+    assert stored.locale == lang
+
+
+def test_the_code_is_shown_once_on_a_page_no_cache_may_keep(requester):
+    response = requester.submit()
+    assert response.status_code == 200
+    assert "no-store" in response.headers["Cache-Control"]
+    code = code_on(response)
+    assert response.get_data(as_text=True).count(code) == 1
+
+
+def test_the_tracking_page_is_not_kept_in_any_cache(client, opened):
+    response = client.get("/track")
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_sending_the_same_form_twice_keeps_one_request(app, client):
+    blank = PageForms(client.get("/request").get_data(as_text=True)).values
+    data = valid_request_data(
+        csrf_token=blank["csrf_token"][0], submission_token=blank["submission_token"][0]
+    )
+    first = client.post("/request", data=data)
+    code = code_on(first)
+
+    second = client.post("/request", data=data)
+    assert second.status_code == 200
+    page = text(second)
+    assert "This request was already received" in page
+    assert 'id="tracking-code"' not in page
+    assert code not in page
+    assert count(app, Request) == 1
+
+
+def test_a_form_corrected_after_an_error_is_still_received(app, client):
+    blank = PageForms(client.get("/request").get_data(as_text=True)).values
+    tokens = {
+        "csrf_token": blank["csrf_token"][0],
+        "submission_token": blank["submission_token"][0],
+    }
+    refused = client.post("/request", data=valid_request_data(name="", **tokens))
+    assert 'id="tracking-code"' not in refused.get_data(as_text=True)
+    resent = PageForms(refused.get_data(as_text=True)).values["submission_token"]
+    assert resent == [tokens["submission_token"]]
+
+    accepted = client.post("/request", data=valid_request_data(**tokens))
+    code_on(accepted)
+    assert count(app, Request) == 1
+
+
+def test_a_wrong_code_and_garbage_get_the_same_generic_answer(app, requester):
+    real = requester.submit_and_get_code()
+    near_miss = real[:-1] + ("2" if real[-1] != "2" else "3")
+    answers = {}
+    for typed in (tracking.new_code(), near_miss, "hello, is it me?", "12345"):
+        response = requester.open(typed)
+        page = PageForms(response.get_data(as_text=True))
+        answers[typed] = (response.status_code, page.errors)
+        assert page.values["code"] == [typed]
+    assert set(map(repr, answers.values())) == {repr((200, {"code": [GENERIC_REFUSAL]}))}
+
+
+def test_a_wrong_code_opens_nothing(client, requester):
+    requester.submit_and_get_code(name="Comunidad La Esperanza")
+    requester.open(tracking.new_code())
+    page = text(client.get("/track"))
+    assert is_code_entry(page)
+    assert "Comunidad La Esperanza" not in page
+
+
+def test_a_correct_code_typed_in_lower_case_with_spaces_opens_the_request(client, requester):
+    code = requester.submit_and_get_code(name="Comunidad La Esperanza")
+    typed = " " + code.lower().replace("-", " ") + " "
+    response = requester.open(typed)
+    assert goes_to(response, "/track")
+    page = text(client.get("/track"))
+    assert "Comunidad La Esperanza" in page
+    assert "Received" in section(page, '<ol class="timeline">')
+
+
+def test_added_information_appears_in_the_thread(app, client, opened):
+    assert goes_to(post(client, "/track/message", body="The hearing moved to Friday."), "/track")
+    page = text(client.get("/track"))
+    thread = section(page, '<ol class="messages"')
+    assert "The hearing moved to Friday." in thread
+    assert "You" in thread
+    assert count(app, Message) == 1
+
+
+@pytest.mark.parametrize("body", ["", "   \r\n  "], ids=["empty", "only spaces"])
+def test_an_empty_message_is_refused(app, client, opened, body):
+    response = post(client, "/track/message", body=body)
+    assert response.status_code == 200
+    page = PageForms(response.get_data(as_text=True))
+    assert page.errors == {"body": ["Please write something before sending."]}
+    assert count(app, Message) == 0
+
+
+def test_withdrawing_asks_for_confirmation_first(app, client, opened):
+    response = client.get("/track/withdraw")
+    assert response.status_code == 200
+    page = text(response)
+    assert "Withdraw your request" in page
+    assert re.search(r'<input[^>]* name="confirm"[^>]* type="checkbox"', page)
+    assert stored_request(app).state == "submitted"
+
+
+def test_withdrawing_without_ticking_the_box_is_refused(app, client, opened):
+    response = post(client, "/track/withdraw")
+    assert response.status_code == 200
+    assert PageForms(response.get_data(as_text=True)).errors == {
+        "confirm": ["Please tick the box to confirm."]
+    }
+    assert stored_request(app).state == "submitted"
+
+
+def test_a_withdrawn_request_shows_it_and_offers_no_more_actions(app, client, opened):
+    assert goes_to(post(client, "/track/withdraw", confirm="y"), "/track")
+    page = text(client.get("/track"))
+    assert "Withdrawn by you" in page.split('id="status-heading"')[1].split("</h2>")[0]
+    timeline = section(page, '<ol class="timeline">')
+    assert timeline.index("Received") < timeline.index("Withdrawn by you")
+    assert 'action="/track/message"' not in page
+    assert 'href="/track/withdraw"' not in page
+    assert 'action="/track/leave"' in page
+    assert stored_request(app).state == "withdrawn"
+
+
+def test_a_message_after_withdrawal_is_refused(app, client, opened):
+    post(client, "/track/withdraw", confirm="y")
+    response = post(client, "/track/message", body="One more thing")
+    assert goes_to(response, "/track")
+    page = text(client.get("/track"))
+    assert "This request is closed; messages can no longer be added." in page
+    assert "One more thing" not in page
+    assert count(app, Message) == 0
+
+
+def test_a_withdrawn_request_cannot_be_withdrawn_again(app, client, opened):
+    post(client, "/track/withdraw", confirm="y")
+    assert goes_to(client.get("/track/withdraw"), "/track")
+    assert goes_to(post(client, "/track/withdraw", confirm="y"), "/track")
+    assert "This request is already closed." in text(client.get("/track"))
+    with app.app_context(), db.connection_context():
+        states = [event.to_state for event in Request.get().timeline()]
+    assert states == ["submitted", "withdrawn"]
+
+
+def test_leaving_ends_the_session_even_for_a_copied_cookie(app, client, opened):
+    copied = client.get_cookie("session").value
+
+    # The danger: before leaving, a copy of the cookie opens the request anywhere.
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert "Comunidad La Esperanza" in text(thief.get("/track"))
+
+    assert goes_to(post(client, "/track/leave"), "/")
+    assert "You have left the tracking page." in text(client.get("/"))
+    assert is_code_entry(text(client.get("/track")))
+
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    page = text(thief.get("/track"))
+    assert is_code_entry(page)
+    assert "Comunidad La Esperanza" not in page
+    assert count(app, ServerSession) == 0
+
+
+def test_an_idle_session_expires(app, client, opened):
+    age_sessions(app, app.config["TRACKING_IDLE_MINUTES"] + 1)
+    page = text(client.get("/track"))
+    assert is_code_entry(page)
+    assert "Comunidad La Esperanza" not in page
+    assert count(app, ServerSession) == 0
+
+
+def test_a_session_in_use_stays_open(app, client, opened):
+    age_sessions(app, app.config["TRACKING_IDLE_MINUTES"] - 1)
+    assert "Comunidad La Esperanza" in text(client.get("/track"))
+    # Using it counts as activity: the idle time starts again.
+    with app.app_context(), db.connection_context():
+        last_seen = ServerSession.get().last_seen_at
+    assert utcnow() - last_seen < datetime.timedelta(minutes=1)
+
+
+def test_a_message_written_as_the_session_expired_is_kept_and_sent_with_the_code(
+    app, client, opened
+):
+    answer = "Sí, la audiencia es el viernes.\r\nGracias."
+    token = csrf_token(client, "/track")  # the page they were writing on
+    age_sessions(app, app.config["TRACKING_IDLE_MINUTES"] + 1)
+
+    response = post(client, "/track/message", body=answer, csrf_token=token)
+    assert response.status_code == 200
+    entry = PageForms(response.get_data(as_text=True))
+    assert entry.errors == {"code": [SESSION_ENDED_WHILE_WRITING]}
+    assert entry.values["pending_message"] == [answer]
+    assert count(app, Message) == 0
+
+    resend = {name: values[0] for name, values in entry.values.items()}
+    resend["code"] = opened
+    assert goes_to(client.post("/track", data=resend), "/track")
+    page = text(client.get("/track"))
+    assert "Your message was sent." in page
+    assert "Sí, la audiencia es el viernes." in section(page, '<ol class="messages"')
+    with app.app_context(), db.connection_context():
+        assert Message.get().body == answer
+
+
+def test_two_browsers_each_see_only_their_own_request(app):
+    first, second = app.test_client(), app.test_client()
+    code_a = Requester(first).submit_and_get_code(name="Alpha Collective", place="Tumaco")
+    code_b = Requester(second).submit_and_get_code(name="Beta Community", place="Quibdo")
+    assert goes_to(Requester(first).open(code_a), "/track")
+    assert goes_to(Requester(second).open(code_b), "/track")
+
+    page_a, page_b = text(first.get("/track")), text(second.get("/track"))
+    assert "Alpha Collective" in page_a and "Tumaco" in page_a
+    assert "Beta Community" not in page_a and "Quibdo" not in page_a
+    assert "Beta Community" in page_b and "Quibdo" in page_b
+    assert "Alpha Collective" not in page_b and "Tumaco" not in page_b
+
+    post(first, "/track/message", body="Note from Alpha")
+    assert "Note from Alpha" not in text(second.get("/track"))
+
+
+def test_a_session_opens_only_the_request_of_its_code(client, requester):
+    code_a = requester.submit_and_get_code(name="Alpha Collective", situation="Alpha situation")
+    code_b = requester.submit_and_get_code(name="Beta Community", situation="Beta situation")
+
+    assert goes_to(requester.open(code_a), "/track")
+    page = text(client.get("/track"))
+    assert "Alpha Collective" in page
+    assert "Beta Community" not in page and "Beta situation" not in page
+
+    # Opening another code in the same browser replaces the first session.
+    assert goes_to(requester.open(code_b), "/track")
+    page = text(client.get("/track"))
+    assert "Beta Community" in page
+    assert "Alpha Collective" not in page and "Alpha situation" not in page
+
+
+def test_a_pending_message_sent_with_the_code_reaches_the_thread(app, client, requester):
+    code = requester.submit_and_get_code()
+    response = post(client, "/track", code=code, pending_message="Written before the code.")
+    assert goes_to(response, "/track")
+    page = text(client.get("/track"))
+    assert "Your message was sent." in page
+    assert "Written before the code." in section(page, '<ol class="messages"')
+    assert count(app, Message) == 1
+
+
+def test_withdrawing_after_the_session_expired_asks_for_the_code_again(app, client, opened):
+    token = csrf_token(client, "/track/withdraw")
+    age_sessions(app, app.config["TRACKING_IDLE_MINUTES"] + 1)
+    assert goes_to(post(client, "/track/withdraw", confirm="y", csrf_token=token), "/track")
+    page = text(client.get("/track"))
+    assert "Your tracking session has ended. Enter your code again." in page
+    assert is_code_entry(page)
+    assert stored_request(app).state == "submitted"

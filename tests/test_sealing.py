@@ -1,0 +1,226 @@
+"""Encryption at rest: what a stolen database file or a tampered row gives away."""
+
+import base64
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from portal.db import db
+from portal.models import Message, Request
+from portal.sealing import Keyring, SealError
+
+
+def _shared_conftest():
+    """tests/conftest.py, loaded by its path.
+
+    `from conftest import ...` finds whichever conftest.py pytest imported last
+    (tests/browser has one too), so its helpers are loaded here under their own name.
+    """
+    name = "portal_tests_conftest"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
+
+
+_conftest = _shared_conftest()
+Requester = _conftest.Requester
+csrf_token = _conftest.csrf_token
+make_app = _conftest.make_app
+
+OLD_KEY = "old:" + base64.urlsafe_b64encode(b"o" * 32).decode()
+NEW_KEY = "new:" + base64.urlsafe_b64encode(b"n" * 32).decode()
+
+CONTEXT = "request|name|0123456789abcdef0123456789abcdef"
+
+# Distinctive values, so that finding one in the file cannot be a coincidence.
+SECRETS = {
+    "name": "Yolanda Quispe Mamani",
+    "organization": "Colectivo Raices Hondas",
+    "place": "Vereda El Zancudo, Puerto Asis",
+    "situation": "Armed men visited the house of Yolanda twice in April.",
+    "asked_for": "Presence during the hearing of the Zancudo land claim.",
+    "other_languages": "Quechua de Cusco",
+    "contact_channel": "signal",
+    "contact_detail": "@yolanda.zancudo.77",
+}
+MESSAGE = "The hearing moved to Mocoa, next Thursday."
+
+
+@pytest.fixture(autouse=True)
+def _close_database():
+    """Tests here build several apps on one file; leave no connection open after them."""
+    yield
+    if db.obj is not None and not db.is_closed():
+        db.close()
+
+
+def database_bytes(tmp_path):
+    files = sorted(tmp_path.glob("portal.sqlite3*"))
+    assert files, "no database file was written"
+    return b"".join(path.read_bytes() for path in files)
+
+
+def sealed_blobs(app):
+    """Every sealed column value of every request and message."""
+    with app.app_context(), db.connection_context():
+        blobs = []
+        for row in Request.select():
+            blobs += [
+                bytes(getattr(row, f"{name}_sealed"))
+                for name in SECRETS
+                if name != "contact_channel"
+            ]
+        blobs += [bytes(m.body_sealed) for m in Message.select()]
+    return blobs
+
+
+def submit_with_message(app):
+    """A requester sends a request full of secrets and adds a message; returns the code."""
+    client = app.test_client()
+    requester = Requester(client)
+    code = requester.submit_and_get_code(**SECRETS)
+    assert requester.open(code).status_code == 303
+    token = csrf_token(client, "/track")
+    sent = client.post("/track/message", data={"body": MESSAGE, "csrf_token": token})
+    assert sent.status_code == 303
+    return code
+
+
+def test_a_sealed_value_opens_to_what_was_sealed():
+    keyring = Keyring(NEW_KEY)
+    blob = keyring.seal("Ñandú — amenazas desde marzo", CONTEXT)
+    assert "Ñandú".encode() not in blob
+    assert keyring.open(blob, CONTEXT) == "Ñandú — amenazas desde marzo"
+
+
+def test_the_same_value_sealed_twice_looks_different():
+    keyring = Keyring(NEW_KEY)
+    assert keyring.seal("same words", CONTEXT) != keyring.seal("same words", CONTEXT)
+
+
+@pytest.mark.parametrize(
+    "other_context",
+    [
+        "request|name|ffffffffffffffffffffffffffffffff",
+        "request|place|0123456789abcdef0123456789abcdef",
+        "message|name|0123456789abcdef0123456789abcdef",
+        "",
+    ],
+    ids=["other row", "other column", "other table", "no context"],
+)
+def test_a_value_moved_to_another_place_does_not_open(other_context):
+    keyring = Keyring(NEW_KEY)
+    blob = keyring.seal("Yolanda", CONTEXT)
+    with pytest.raises(SealError):
+        keyring.open(blob, other_context)
+
+
+@pytest.mark.parametrize("position", [len(b"v1:new:") + 3, len(b"v1:new:") + 12, -1])
+def test_a_tampered_value_does_not_open(position):
+    keyring = Keyring(NEW_KEY)
+    blob = bytearray(keyring.seal("Yolanda", CONTEXT))
+    blob[position] ^= 0x01
+    with pytest.raises(SealError):
+        keyring.open(bytes(blob), CONTEXT)
+
+
+def test_a_truncated_value_does_not_open():
+    keyring = Keyring(NEW_KEY)
+    blob = keyring.seal("Yolanda", CONTEXT)
+    with pytest.raises(SealError):
+        keyring.open(blob[:-1], CONTEXT)
+
+
+def test_a_value_in_clear_text_does_not_open():
+    with pytest.raises(SealError):
+        Keyring(NEW_KEY).open(b"Yolanda", CONTEXT)
+
+
+def test_a_value_sealed_with_an_unknown_key_does_not_open():
+    blob = Keyring(OLD_KEY).seal("Yolanda", CONTEXT)
+    with pytest.raises(SealError):
+        Keyring(NEW_KEY).open(blob, CONTEXT)
+
+
+def test_after_rotation_old_values_still_open_and_ask_to_be_resealed():
+    blob = Keyring(OLD_KEY).seal("Yolanda", CONTEXT)
+    rotated = Keyring(f"{NEW_KEY},{OLD_KEY}")
+    assert rotated.open(blob, CONTEXT) == "Yolanda"
+    assert rotated.needs_reseal(blob)
+    fresh = rotated.seal("Yolanda", CONTEXT)
+    assert not rotated.needs_reseal(fresh)
+    assert Keyring(NEW_KEY).open(fresh, CONTEXT) == "Yolanda"
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["k1:" + base64.urlsafe_b64encode(b"short").decode(), "k-1:" + NEW_KEY.partition(":")[2]],
+    ids=["short key", "id with punctuation"],
+)
+def test_a_malformed_keyring_is_refused(spec):
+    with pytest.raises(ValueError):
+        Keyring(spec)
+
+
+def test_reseal_moves_every_sealed_value_to_the_new_key(tmp_path):
+    old_app = make_app(tmp_path, DATA_KEYS=OLD_KEY)
+    code = submit_with_message(old_app)
+    assert all(blob.startswith(b"v1:old:") for blob in sealed_blobs(old_app))
+
+    rotated_app = make_app(tmp_path, DATA_KEYS=f"{NEW_KEY},{OLD_KEY}")
+    result = rotated_app.test_cli_runner().invoke(args=["reseal"])
+    assert result.exit_code == 0, result.output
+    assert "resealed 2 rows" in result.output
+    assert all(blob.startswith(b"v1:new:") for blob in sealed_blobs(rotated_app))
+
+    again = rotated_app.test_cli_runner().invoke(args=["reseal"])
+    assert "resealed 0 rows" in again.output
+
+    # The old key can now be dropped: everything opens with the new one alone.
+    new_app = make_app(tmp_path, DATA_KEYS=NEW_KEY)
+    with new_app.app_context(), db.connection_context():
+        request = Request.get()
+        for name, value in SECRETS.items():
+            assert getattr(request, name) == value
+        assert Message.get().body == MESSAGE
+
+    client = new_app.test_client()
+    assert Requester(client).open(code).status_code == 303
+    page = client.get("/track").get_data(as_text=True)
+    assert SECRETS["name"] in page
+    assert MESSAGE in page
+
+
+def test_without_reseal_dropping_the_old_key_loses_the_data(tmp_path):
+    old_app = make_app(tmp_path, DATA_KEYS=OLD_KEY)
+    submit_with_message(old_app)
+    new_app = make_app(tmp_path, DATA_KEYS=NEW_KEY)
+    with new_app.app_context(), db.connection_context(), pytest.raises(SealError):
+        _ = Request.get().name
+
+
+def test_a_stolen_database_file_shows_no_name_place_situation_or_contact(app, tmp_path):
+    submit_with_message(app)
+    raw = database_bytes(tmp_path)
+    # The reading finds what is kept in the clear (the service and channel), ...
+    assert b"accompaniment" in raw
+    assert b"signal" in raw
+    # ... and nothing of what identifies or endangers people.
+    for name, value in SECRETS.items():
+        if name == "contact_channel":
+            continue
+        assert value.encode() not in raw, f"{name} is stored in clear text"
+        assert value.encode("utf-16-le") not in raw, f"{name} is stored in clear text"
+    assert MESSAGE.encode() not in raw
+
+
+def test_every_sealed_column_holds_a_sealed_value(app):
+    submit_with_message(app)
+    blobs = sealed_blobs(app)
+    assert len(blobs) == 8
+    assert all(blob.startswith(b"v1:t1:") for blob in blobs)
