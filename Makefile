@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test translations db demo lint format messages bench clean
+.PHONY: run test install install-test translations db demo lint format messages clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -50,9 +50,6 @@ test: install-test
 # Extract new strings and merge them into translations/*/messages.po.
 messages: install
 	$(FLASK) translate update
-
-bench: install-test
-	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

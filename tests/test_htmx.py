@@ -7,7 +7,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import Requester, csrf_token, valid_request_data
+
+from portal_testing import Requester, csrf_token, valid_request_data
 
 ROOT = Path(__file__).resolve().parent.parent
 JS = ROOT / "portal" / "static" / "js"

@@ -10,11 +10,12 @@ import re
 import secrets
 
 import pytest
-from conftest import Requester, csrf_token, make_app, valid_request_data
 from markupsafe import escape
 
 from portal.db import db
 from portal.models import MODELS, Request
+
+from portal_testing import Requester, csrf_token, make_app, valid_request_data
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 REDIS_DB = 15

@@ -7,9 +7,7 @@ cookie) would see: status codes, redirects, the text of the pages, the rows kept
 import datetime
 import functools
 import html as htmllib
-import importlib.util
 import re
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,26 +19,7 @@ from portal import tracking
 from portal.db import db
 from portal.models import Message, Request, ServerSession, utcnow
 
-
-def _shared_conftest():
-    """tests/conftest.py, loaded by its path.
-
-    `from conftest import ...` finds whichever conftest.py pytest imported last
-    (tests/browser has one too), so its helpers are loaded here under their own name.
-    """
-    name = "portal_tests_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
-
-
-_conftest = _shared_conftest()
-Requester = _conftest.Requester
-csrf_token = _conftest.csrf_token
-valid_request_data = _conftest.valid_request_data
+from portal_testing import Requester, csrf_token, valid_request_data
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 TEXT_INPUTS = {"text", "hidden", "date", "number", "email", "search", "tel", "url", "password"}

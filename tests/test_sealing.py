@@ -1,9 +1,6 @@
 """Encryption at rest: what a stolen database file or a tampered row gives away."""
 
 import base64
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -11,26 +8,7 @@ from portal.db import db
 from portal.models import Message, Request
 from portal.sealing import Keyring, SealError
 
-
-def _shared_conftest():
-    """tests/conftest.py, loaded by its path.
-
-    `from conftest import ...` finds whichever conftest.py pytest imported last
-    (tests/browser has one too), so its helpers are loaded here under their own name.
-    """
-    name = "portal_tests_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
-
-
-_conftest = _shared_conftest()
-Requester = _conftest.Requester
-csrf_token = _conftest.csrf_token
-make_app = _conftest.make_app
+from portal_testing import Requester, csrf_token, make_app
 
 OLD_KEY = "old:" + base64.urlsafe_b64encode(b"o" * 32).decode()
 NEW_KEY = "new:" + base64.urlsafe_b64encode(b"n" * 32).decode()

@@ -13,13 +13,14 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from conftest import Requester, csrf_token, make_app, valid_request_data
 from flask_babel import force_locale, gettext
 from markupsafe import escape
 
 from portal.db import db
 from portal.extensions import client_key
 from portal.models import MODELS, Request, ServerSession
+
+from portal_testing import Requester, csrf_token, make_app, valid_request_data
 
 ROOT = Path(__file__).resolve().parent.parent
 

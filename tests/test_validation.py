@@ -6,9 +6,7 @@ needs fixing, and everything else the person wrote still in place.
 
 import datetime
 import functools
-import importlib.util
 import re
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,24 +18,7 @@ from portal import tracking
 from portal.db import db
 from portal.models import Request
 
-
-def _shared_conftest():
-    """tests/conftest.py, loaded by its path.
-
-    `from conftest import ...` finds whichever conftest.py pytest imported last
-    (tests/browser has one too), so its helpers are loaded here under their own name.
-    """
-    name = "portal_tests_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
-
-
-_conftest = _shared_conftest()
-valid_request_data = _conftest.valid_request_data
+from portal_testing import valid_request_data
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 

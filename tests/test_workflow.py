@@ -3,10 +3,11 @@
 import datetime
 
 import pytest
-from conftest import valid_request_data
 
 from portal import intake, workflow
 from portal.models import Request, TimelineEvent
+
+from portal_testing import valid_request_data
 
 
 def _fields(**overrides):

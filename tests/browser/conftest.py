@@ -1,0 +1,255 @@
+"""Real-browser tests: the portal served on a local port, driven by Debian's Chromium.
+
+Every test gets a fresh portal (its own SQLite file) served by werkzeug in a
+daemon thread, and fresh browser contexts from one Chromium per session.
+Helpers that the test modules share are reached through the `portal` fixture.
+"""
+
+import datetime
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from babel.messages.pofile import read_po
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from portal.db import db
+
+from portal_testing import make_app
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# Generous for a loaded 2-core machine, far below "hanging".
+TIMEOUT_MS = 10_000
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+# ---------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        message = f"Debian chromium not installed at {CHROMIUM}"
+        if os.environ.get("PORTAL_REQUIRE_BROWSER") == "1":
+            pytest.fail(message + " (PORTAL_REQUIRE_BROWSER=1)", pytrace=False)
+        pytest.skip(message)
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+
+
+# ---------------------------------------------------------------- live server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log line per request (errors are still logged)."""
+
+    def log_request(self, code="-", size="-"):
+        pass
+
+
+@pytest.fixture
+def live_server(request, tmp_path_factory):
+    """A fresh portal with a fresh database, served on 127.0.0.1 on a free port."""
+    app = make_app(tmp_path_factory.mktemp("live"))
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="live-portal", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        if not db.is_closed():
+            db.close()
+
+
+# ---------------------------------------------------------------- translations
+
+_CATALOGS = {}
+
+
+def translate(lang: str, msgid: str) -> str:
+    """What the page shows for `msgid` in `lang`, according to translations/*.po.
+
+    An untranslated message shows in English, as gettext does.
+    """
+    if lang == "en":
+        return msgid
+    if lang not in _CATALOGS:
+        path = ROOT / "translations" / lang / "LC_MESSAGES" / "messages.po"
+        with path.open("rb") as fh:
+            _CATALOGS[lang] = read_po(fh, locale=lang)
+    message = _CATALOGS[lang].get(msgid)
+    if message is None or not message.string or message.fuzzy:
+        return msgid
+    return message.string
+
+
+# ---------------------------------------------------------------- the portal helper
+
+
+def valid_values(**overrides) -> dict:
+    """A complete, valid request as a person would fill the form in the browser."""
+    start = datetime.date.today() + datetime.timedelta(days=7)
+    values = {
+        "service": "accompaniment",
+        "urgency": "urgent",
+        "start_date": start.isoformat(),
+        "end_date": (start + datetime.timedelta(days=30)).isoformat(),
+        "people_count": "12",
+        "requester_kind": "community",
+        "name": "Comunidad La Esperanza",
+        "organization": "Red de Defensoras del Cauca",
+        "languages": ["es"],
+        "other_languages": "Nasa Yuwe",
+        "country": "CO",
+        "place": "Cauca",
+        "situation": "Threats against community leaders since March.",
+        "asked_for": "Accompaniment during the land restitution hearings.",
+        "contact_channel": "signal",
+        "contact_detail": "@esperanza.77",
+        "contact_safe": "no",
+        "consent": True,
+    }
+    values.update(overrides)
+    return values
+
+
+RADIOS = ("service", "urgency", "requester_kind", "contact_safe")
+SELECTS = ("country", "contact_channel")
+# The form's order, so that each field is checked by htmx with the ones before it filled.
+FORM_ORDER = (
+    "service",
+    "urgency",
+    "start_date",
+    "end_date",
+    "people_count",
+    "requester_kind",
+    "name",
+    "organization",
+    "languages",
+    "other_languages",
+    "country",
+    "place",
+    "situation",
+    "asked_for",
+    "contact_channel",
+    "contact_detail",
+    "contact_safe",
+    "consent",
+)
+
+
+class Portal:
+    """The live portal and what a requester does with it in a browser."""
+
+    def __init__(self, base_url, browser):
+        self.base_url = base_url
+        self.browser = browser
+        self._contexts = []
+
+    # -- browser contexts
+
+    def new_context(self, **kwargs):
+        context = self.browser.new_context(**kwargs)
+        context.set_default_timeout(TIMEOUT_MS)
+        self._contexts.append(context)
+        return context
+
+    def new_page(self, **context_kwargs):
+        return self.new_context(**context_kwargs).new_page()
+
+    def close(self):
+        while self._contexts:
+            self._contexts.pop().close()
+
+    # -- addresses
+
+    def url(self, path="/", lang=None):
+        url = self.base_url + path
+        if lang:
+            url += ("&" if "?" in path else "?") + f"lang={lang}"
+        return url
+
+    def is_own(self, url: str) -> bool:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}" == self.base_url
+
+    # -- the request form
+
+    valid_values = staticmethod(valid_values)
+    translate = staticmethod(translate)
+
+    def fill_request_form(self, page, values: dict):
+        """Fill the form like a person: field by field, in the form's order."""
+        for name in FORM_ORDER:
+            if name not in values:
+                continue
+            value = values[name]
+            if name in RADIOS:
+                if value:
+                    page.locator(f'input[name="{name}"][value="{value}"]').check()
+            elif name in SELECTS:
+                page.locator(f'select[name="{name}"]').select_option(value)
+            elif name == "languages":
+                for code in value:
+                    page.locator(f'input[name="languages"][value="{code}"]').check()
+            elif name == "consent":
+                page.locator('input[name="consent"]').set_checked(bool(value))
+            else:
+                page.locator(f'[name="{name}"]').fill(value)
+        # Leave the last field, as a person moving on to the button would.
+        page.locator("form.request-form button[type=submit]").focus()
+
+    def wait_for_htmx(self, page):
+        """Let every htmx request in flight finish and its swap settle (JS pages only)."""
+        expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+    def submit_request(self, page):
+        page.locator("form.request-form button[type=submit]").click()
+
+    def tracking_code(self, page) -> str:
+        code = page.locator("#tracking-code")
+        expect(code).to_be_visible()
+        text = code.inner_text().strip()
+        assert text, "the tracking code is empty"
+        return text
+
+    # -- tracking
+
+    def open_tracking(self, page, code, lang=None):
+        page.goto(self.url("/track", lang))
+        page.locator('input[name="code"]').fill(code)
+        page.locator("form.track-form button[type=submit]").click()
+
+
+@pytest.fixture
+def portal(browser, live_server):
+    """The live portal and a helper to drive it; its browser contexts close after the test."""
+    helper = Portal(live_server, browser)
+    try:
+        yield helper
+    finally:
+        helper.close()

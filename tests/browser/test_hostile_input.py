@@ -1,0 +1,174 @@
+"""Whatever a person (or an attacker) types is shown back as text, never run."""
+
+import re
+from urllib.parse import urlsplit
+
+from playwright.sync_api import expect
+
+SCRIPT = "<script>window.__pwned=1</script>"
+IMG = '"><img src=x onerror="window.__pwned=1">'
+SVG = '<svg onload="window.__pwned=1">'
+JINJA = "{{7*7}}"
+JINJA_STATEMENT = "{% print 1 %}"
+HTMX = '<div hx-get="/healthz" hx-trigger="load">x</div>'
+JS_URL = "javascript:window.__pwned=1"
+SQL = "'; DROP TABLE request; --"
+SINGLE_QUOTE = "' autofocus onfocus='window.__pwned=1"
+TEXTAREA_BREAK = "</textarea><script>window.__pwned=1</script>"
+IFRAME = '<iframe src="javascript:window.__pwned=1"></iframe>'
+STYLE = "<style>body{display:none}</style>"
+ARABIC_RLO = "\u202eطلب حماية عاجل للمدافعين"
+FAMILY = "👩\u200d👩\u200d👧"
+ALL = [
+    SCRIPT,
+    IMG,
+    SVG,
+    JINJA,
+    JINJA_STATEMENT,
+    HTMX,
+    JS_URL,
+    SQL,
+    SINGLE_QUOTE,
+    TEXTAREA_BREAK,
+    IFRAME,
+    STYLE,
+    ARABIC_RLO,
+    FAMILY,
+]
+
+# Text inputs take 200 characters at most, textareas 20,000.
+HOSTILE = {
+    "name": [SCRIPT, SVG, FAMILY],
+    "organization": [IMG, SINGLE_QUOTE],
+    "place": [JINJA, JINJA_STATEMENT, SQL],
+    "other_languages": [HTMX, ARABIC_RLO],
+    "contact_detail": [JS_URL, IMG],
+    "situation": ALL,
+    "asked_for": [TEXTAREA_BREAK, HTMX, IFRAME, STYLE, ARABIC_RLO, FAMILY, SCRIPT],
+}
+SHORT_FIELDS = ("name", "organization", "place", "other_languages", "contact_detail")
+# Where the status page shows each field back ("What you sent"): its label there.
+SHOWN = {
+    "name": "Name or pseudonym",
+    "organization": "Organization",
+    "place": "Town or area",
+    "situation": "Situation",
+    "asked_for": "What you asked for",
+}
+
+# Anything that would be live if some text had become markup.
+INJECTED = (
+    "main img, main svg, main iframe, main style, main script, main [hx-get],"
+    " [onerror], [onload], [onfocus], [autofocus]"
+)
+
+
+def _hostile_values(portal):
+    joined = {
+        name: ("\n".join(parts) if name in ("situation", "asked_for") else " ".join(parts))
+        for name, parts in HOSTILE.items()
+    }
+    for name in SHORT_FIELDS:
+        assert len(joined[name]) <= 200, name
+    return portal.valid_values(contact_channel="other", consent=False, **joined)
+
+
+def _shown(page, label):
+    """The text shown for `label` in the open "What you sent" list."""
+    term = page.locator("dl.summary-list dt", has_text=re.compile(f"^{re.escape(label)}$"))
+    expect(term).to_have_count(1)
+    return term.locator("xpath=following-sibling::dd[1]").inner_text()
+
+
+def _assert_inert(page, dialogs, bad_requests, csp_reports, where):
+    assert dialogs == [], f"{where}: a dialog opened: {dialogs}"
+    assert bad_requests == [], f"{where}: requests that text should never make: {bad_requests}"
+    assert page.evaluate("typeof window.__pwned") == "undefined", f"{where}: a payload ran"
+    injected = page.evaluate(
+        "sel => [...document.querySelectorAll(sel)].map(e => e.outerHTML.slice(0, 120))",
+        INJECTED,
+    )
+    assert injected == [], f"{where}: text became markup: {injected}"
+    # The CSP stops inline scripts, but markup that even tried to run is an escaping bug.
+    assert csp_reports == [], f"{where}: Content-Security-Policy blocked something: {csp_reports}"
+
+
+def test_hostile_input_is_inert(portal):
+    page = portal.new_page()
+    dialogs, bad_requests, csp_reports = [], [], []
+
+    def on_dialog(dialog):
+        dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def on_request(request):
+        url = request.url
+        if url.startswith("data:"):
+            return
+        path = urlsplit(url).path
+        if not portal.is_own(url) or path == "/healthz" or path.rsplit("/", 1)[-1] == "x":
+            bad_requests.append(f"{request.method} {url}")
+
+    def on_console(message):
+        if "Content Security Policy" in message.text:
+            csp_reports.append(message.text)
+
+    page.on("dialog", on_dialog)
+    page.on("request", on_request)
+    page.on("console", on_console)
+
+    values = _hostile_values(portal)
+    page.goto(portal.url("/request"))
+    portal.fill_request_form(page, values)
+    portal.wait_for_htmx(page)
+    # Every field went through htmx validation and came back as the same text.
+    for name in HOSTILE:
+        expect(page.locator(f'[name="{name}"]'), name).to_have_value(values[name])
+    _assert_inert(page, dialogs, bad_requests, csp_reports, "after the field checks")
+
+    # Sent without consent: the whole form comes back with the text in it, intact.
+    portal.submit_request(page)
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.locator("#field-consent .error-message")).to_be_visible()
+    expect(page.locator(".error-message")).to_have_count(1)
+    for name in HOSTILE:
+        expect(page.locator(f'[name="{name}"]'), name).to_have_value(values[name])
+    _assert_inert(page, dialogs, bad_requests, csp_reports, "on the form with errors")
+
+    page.locator('input[name="consent"]').check()
+    portal.wait_for_htmx(page)
+    portal.submit_request(page)
+    code = portal.tracking_code(page)
+
+    # The status page shows it all back as plain text.
+    portal.open_tracking(page, code)
+    expect(page.locator(".state")).to_be_visible()
+    details = page.locator("details")
+    details.locator("summary").click()
+    expect(details.locator("dl.summary-list")).to_be_visible()
+    for name, label in SHOWN.items():
+        text = _shown(page, label)
+        for payload in HOSTILE[name]:
+            assert payload in text, f"{name}: {payload!r} is not shown as text in {text!r}"
+    place = _shown(page, SHOWN["place"])
+    assert "49" not in place, f"{{{{7*7}}}} was evaluated: {place!r}"
+    _assert_inert(page, dialogs, bad_requests, csp_reports, "on the status page")
+
+    # The same in a message, shown in the thread.
+    body = "\n".join(ALL)
+    page.locator('textarea[name="body"]').fill(body)
+    with page.expect_navigation():
+        page.locator("form.message-form button[type=submit]").click()
+    message = page.locator(".messages .message-requester .user-text")
+    expect(message).to_have_count(1)
+    text = message.inner_text()
+    for payload in ALL:
+        assert payload in text, f"message: {payload!r} is not shown as text in {text!r}"
+    page.locator("details summary").click()
+    expect(page.locator("dl.summary-list")).to_be_visible()
+    for name, label in SHOWN.items():
+        text = _shown(page, label)
+        for payload in HOSTILE[name]:
+            assert payload in text, f"{name}: {payload!r} is not shown as text in {text!r}"
+    portal.wait_for_htmx(page)
+    _assert_inert(page, dialogs, bad_requests, csp_reports, "after sending a message")
