@@ -7,11 +7,17 @@ them as the module "conftest".
 
 import base64
 import datetime
+import functools
 import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from babel.messages.pofile import read_po
 
 from portal import create_app
 from portal.db import migrate
 
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 TEST_DATA_KEYS = "t1:" + base64.urlsafe_b64encode(b"k" * 32).decode()
 
 
@@ -94,3 +100,107 @@ class Requester:
     def open(self, code):
         token = csrf_token(self.client, "/track")
         return self.client.post("/track", data={"code": code, "csrf_token": token})
+
+
+@functools.cache
+def catalogue(lang):
+    with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        return read_po(fh)
+
+
+def shown(lang, msgid):
+    """The text a page in `lang` shows for `msgid`: the catalogue's translation (English for en)."""
+    if lang == "en":
+        return msgid
+    message = catalogue(lang).get(msgid)
+    assert message is not None, f"{msgid!r} is missing from the {lang} catalogue"
+    assert message.string and not message.fuzzy, f"{msgid!r} is not translated into {lang}"
+    return message.string
+
+
+TEXT_INPUTS = {"text", "hidden", "date", "number", "email", "search", "tel", "url", "password"}
+
+
+class PageForms(HTMLParser):
+    """Read a page as a browser would: the values its forms would send, and each field's errors."""
+
+    def __init__(self, html):
+        super().__init__(convert_charrefs=True)
+        self.values: dict[str, list[str]] = {}
+        self.errors: dict[str, list[str]] = {}
+        self._select = None
+        self._options: list[tuple[str, bool]] = []
+        self._textarea = None
+        self._text: list[str] = []
+        self._error_field = None
+        self._in_error_span = False
+        self.feed(html)
+        self.close()
+
+    def _add(self, name, value):
+        self.values.setdefault(name, []).append(value)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("name"):
+            kind = (attrs.get("type") or "text").lower()
+            if kind in TEXT_INPUTS:
+                self._add(attrs["name"], attrs.get("value") or "")
+            elif kind in ("checkbox", "radio") and "checked" in attrs:
+                self._add(attrs["name"], attrs.get("value") or "on")
+        elif tag == "textarea":
+            self._textarea, self._text = attrs.get("name"), []
+        elif tag == "select":
+            self._select, self._options = attrs.get("name"), []
+        elif tag == "option" and self._select:
+            self._options.append((attrs.get("value") or "", "selected" in attrs))
+        elif tag == "p" and "error-message" in (attrs.get("class") or "").split():
+            self._error_field = (attrs.get("id") or "").removesuffix("-error")
+            self.errors.setdefault(self._error_field, [])
+        elif tag == "span" and self._error_field:
+            self._in_error_span, self._text = True, []
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self._textarea is not None:
+            text = "".join(self._text)
+            # HTML drops one line break right after <textarea>.
+            for newline in ("\r\n", "\n"):
+                if text.startswith(newline):
+                    text = text[len(newline) :]
+                    break
+            self._add(self._textarea, text)
+            self._textarea = None
+        elif tag == "select" and self._select:
+            chosen = [value for value, selected in self._options if selected]
+            if not chosen and self._options:
+                chosen = [self._options[0][0]]
+            for value in chosen:
+                self._add(self._select, value)
+            self._select = None
+        elif tag == "span" and self._in_error_span:
+            self.errors[self._error_field].append("".join(self._text).strip())
+            self._in_error_span = False
+        elif tag == "p" and self._error_field:
+            self._error_field = None
+
+    def handle_data(self, data):
+        if self._textarea is not None or self._in_error_span:
+            self._text.append(data)
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    handle_startendtag = handle_starttag
+
+
+def tags(page):
+    parser = _Tags()
+    parser.feed(page)
+    parser.close()
+    return parser.tags

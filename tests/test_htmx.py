@@ -3,34 +3,15 @@
 import html
 import json
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from portal_testing import Requester, csrf_token, valid_request_data
+from portal_testing import Requester, csrf_token, tags, valid_request_data
 
 ROOT = Path(__file__).resolve().parent.parent
 JS = ROOT / "portal" / "static" / "js"
 HTMX = {"HX-Request": "true"}
-
-
-class _Tags(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tags = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    handle_startendtag = handle_starttag
-
-
-def tags(page):
-    parser = _Tags()
-    parser.feed(page)
-    parser.close()
-    return parser.tags
 
 
 def first(page, tag_name, **attributes):

@@ -17,16 +17,12 @@ from portal.i18n import text_direction
 from portal.regions import COUNTRY_REGION, REGIONS
 from portal.requests.forms import SERVICE_LABELS, URGENCY_LABELS
 
+from portal_testing import catalogue, shown
+
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 TRANSLATED = ["fr", "es"]
 LANG_ATTRIBUTE = re.compile(r'<html lang="([^"]+)" dir="([^"]+)">')
 PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?([diouxXeEfFgGcrsa%])")
-
-
-@functools.cache
-def catalogue(lang):
-    with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as fh:
-        return read_po(fh)
 
 
 @functools.cache
@@ -40,11 +36,7 @@ def messages(lang):
     return [message for message in catalogue(lang) if message.id]
 
 
-def translation(lang, msgid):
-    message = catalogue(lang).get(msgid)
-    assert message is not None, f"{msgid!r} is missing from the {lang} catalogue"
-    assert message.string and not message.fuzzy, f"{msgid!r} is not translated into {lang}"
-    return message.string
+translation = shown
 
 
 def strings(message_part):

@@ -5,111 +5,23 @@ cookie) would see: status codes, redirects, the text of the pages, the rows kept
 """
 
 import datetime
-import functools
 import html as htmllib
 import re
-from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from babel.messages.pofile import read_po
 
 from portal import tracking
 from portal.db import db
 from portal.models import Message, Request, ServerSession, utcnow
 
-from portal_testing import Requester, csrf_token, valid_request_data
+from portal_testing import PageForms, Requester, csrf_token, shown, valid_request_data
 
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
-TEXT_INPUTS = {"text", "hidden", "date", "number", "email", "search", "tel", "url", "password"}
 CODE = re.compile(r'id="tracking-code"[^>]*>([^<]+)<')
 GENERIC_REFUSAL = "This code does not open a request. Check it and try again."
 SESSION_ENDED_WHILE_WRITING = (
     "Your tracking session has ended. Enter your code to send your message."
 )
-
-
-class PageForms(HTMLParser):
-    """Read a page as a browser would: the values its forms would send, and each field's errors."""
-
-    def __init__(self, html):
-        super().__init__(convert_charrefs=True)
-        self.values: dict[str, list[str]] = {}
-        self.errors: dict[str, list[str]] = {}
-        self._select = None
-        self._options: list[tuple[str, bool]] = []
-        self._textarea = None
-        self._text: list[str] = []
-        self._error_field = None
-        self._in_error_span = False
-        self.feed(html)
-        self.close()
-
-    def _add(self, name, value):
-        self.values.setdefault(name, []).append(value)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "input" and attrs.get("name"):
-            kind = (attrs.get("type") or "text").lower()
-            if kind in TEXT_INPUTS:
-                self._add(attrs["name"], attrs.get("value") or "")
-            elif kind in ("checkbox", "radio") and "checked" in attrs:
-                self._add(attrs["name"], attrs.get("value") or "on")
-        elif tag == "textarea":
-            self._textarea, self._text = attrs.get("name"), []
-        elif tag == "select":
-            self._select, self._options = attrs.get("name"), []
-        elif tag == "option" and self._select:
-            self._options.append((attrs.get("value") or "", "selected" in attrs))
-        elif tag == "p" and "error-message" in (attrs.get("class") or "").split():
-            self._error_field = (attrs.get("id") or "").removesuffix("-error")
-            self.errors.setdefault(self._error_field, [])
-        elif tag == "span" and self._error_field:
-            self._in_error_span, self._text = True, []
-
-    def handle_endtag(self, tag):
-        if tag == "textarea" and self._textarea is not None:
-            text = "".join(self._text)
-            # HTML drops one line break right after <textarea>.
-            for newline in ("\r\n", "\n"):
-                if text.startswith(newline):
-                    text = text[len(newline) :]
-                    break
-            self._add(self._textarea, text)
-            self._textarea = None
-        elif tag == "select" and self._select:
-            chosen = [value for value, selected in self._options if selected]
-            if not chosen and self._options:
-                chosen = [self._options[0][0]]
-            for value in chosen:
-                self._add(self._select, value)
-            self._select = None
-        elif tag == "span" and self._in_error_span:
-            self.errors[self._error_field].append("".join(self._text).strip())
-            self._in_error_span = False
-        elif tag == "p" and self._error_field:
-            self._error_field = None
-
-    def handle_data(self, data):
-        if self._textarea is not None or self._in_error_span:
-            self._text.append(data)
-
-
-@functools.cache
-def catalogue(lang):
-    with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as fh:
-        return read_po(fh)
-
-
-def shown(lang, msgid):
-    """The text a page in `lang` shows for `msgid`: its translation, or the English text."""
-    if lang == "en":
-        return msgid
-    message = catalogue(lang).get(msgid)
-    assert message is not None, f"{msgid!r} is missing from the {lang} catalogue"
-    return message.string if message.string and not message.fuzzy else msgid
 
 
 def text(response):

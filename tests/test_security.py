@@ -8,7 +8,6 @@ import html
 import json
 import logging
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -20,7 +19,7 @@ from portal.db import db
 from portal.extensions import client_key
 from portal.models import MODELS, Request, ServerSession
 
-from portal_testing import Requester, csrf_token, make_app, valid_request_data
+from portal_testing import Requester, csrf_token, make_app, tags, valid_request_data
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,24 +79,6 @@ def assert_shows(app, page, english, locale="en", **variables):
 def speak_french(client):
     """The person picks Français once; the lang cookie keeps it."""
     client.get("/?lang=fr")
-
-
-class _Tags(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tags = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    handle_startendtag = handle_starttag
-
-
-def tags(page):
-    parser = _Tags()
-    parser.feed(page)
-    parser.close()
-    return parser.tags
 
 
 URL_ATTRIBUTES = ("href", "action", "src", "formaction", "hx-get", "hx-post", "hx-put", "hx-patch")

@@ -5,91 +5,16 @@ needs fixing, and everything else the person wrote still in place.
 """
 
 import datetime
-import functools
 import re
-from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from portal import tracking
 from portal.db import db
 from portal.models import Request
 
-from portal_testing import valid_request_data
-
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
-
-TEXT_INPUTS = {"text", "hidden", "date", "number", "email", "search", "tel", "url", "password"}
-
-
-class PageForms(HTMLParser):
-    """Read a page as a browser would: the values its forms would send, and each field's errors."""
-
-    def __init__(self, html):
-        super().__init__(convert_charrefs=True)
-        self.values: dict[str, list[str]] = {}
-        self.errors: dict[str, list[str]] = {}
-        self._select = None
-        self._options: list[tuple[str, bool]] = []
-        self._textarea = None
-        self._text: list[str] = []
-        self._error_field = None
-        self._in_error_span = False
-        self.feed(html)
-        self.close()
-
-    def _add(self, name, value):
-        self.values.setdefault(name, []).append(value)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "input" and attrs.get("name"):
-            kind = (attrs.get("type") or "text").lower()
-            if kind in TEXT_INPUTS:
-                self._add(attrs["name"], attrs.get("value") or "")
-            elif kind in ("checkbox", "radio") and "checked" in attrs:
-                self._add(attrs["name"], attrs.get("value") or "on")
-        elif tag == "textarea":
-            self._textarea, self._text = attrs.get("name"), []
-        elif tag == "select":
-            self._select, self._options = attrs.get("name"), []
-        elif tag == "option" and self._select:
-            self._options.append((attrs.get("value") or "", "selected" in attrs))
-        elif tag == "p" and "error-message" in (attrs.get("class") or "").split():
-            self._error_field = (attrs.get("id") or "").removesuffix("-error")
-            self.errors.setdefault(self._error_field, [])
-        elif tag == "span" and self._error_field:
-            self._in_error_span, self._text = True, []
-
-    def handle_endtag(self, tag):
-        if tag == "textarea" and self._textarea is not None:
-            text = "".join(self._text)
-            # HTML drops one line break right after <textarea>.
-            for newline in ("\r\n", "\n"):
-                if text.startswith(newline):
-                    text = text[len(newline) :]
-                    break
-            self._add(self._textarea, text)
-            self._textarea = None
-        elif tag == "select" and self._select:
-            chosen = [value for value, selected in self._options if selected]
-            if not chosen and self._options:
-                chosen = [self._options[0][0]]
-            for value in chosen:
-                self._add(self._select, value)
-            self._select = None
-        elif tag == "span" and self._in_error_span:
-            self.errors[self._error_field].append("".join(self._text).strip())
-            self._in_error_span = False
-        elif tag == "p" and self._error_field:
-            self._error_field = None
-
-    def handle_data(self, data):
-        if self._textarea is not None or self._in_error_span:
-            self._text.append(data)
+from portal_testing import PageForms, shown, valid_request_data
 
 
 def as_posted(data):
@@ -130,19 +55,6 @@ def accepted(response):
 def stored_requests(app):
     with app.app_context(), db.connection_context():
         return list(Request.select())
-
-
-@functools.cache
-def catalogue(lang):
-    with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as fh:
-        return read_po(fh)
-
-
-def translation(lang, msgid):
-    message = catalogue(lang).get(msgid)
-    assert message is not None, f"{msgid!r} is missing from the {lang} catalogue"
-    assert message.string and not message.fuzzy, f"{msgid!r} is not translated into {lang}"
-    return message.string
 
 
 def utc_today():
@@ -199,7 +111,7 @@ def test_missing_answers_are_explained_in_the_page_language(client, lang):
     response, _ = send(client, **{field: empty for field, empty, _ in REQUIRED})
     page = refused(response)
     for field, _, message in REQUIRED:
-        assert page.errors.get(field) == [translation(lang, message)], field
+        assert page.errors.get(field) == [shown(lang, message)], field
 
 
 def test_a_start_date_in_the_past_is_refused(app, client):
@@ -274,7 +186,7 @@ def test_an_impossible_number_of_people_is_refused(app, client, typed, message):
 def test_the_largest_number_of_people_is_written_the_french_way_in_french(client):
     client.get("/request?lang=fr")
     page = refused(send(client, people_count="100001")[0])
-    expected = translation("fr", "Please enter a number from 1 to %(max)s.") % {
+    expected = shown("fr", "Please enter a number from 1 to %(max)s.") % {
         "max": format_decimal(100_000, locale="fr")
     }
     assert page.errors == {"people_count": [expected]}

@@ -12,13 +12,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from babel.messages.pofile import read_po
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from portal.db import db
 
-from portal_testing import make_app
+from portal_testing import make_app, shown
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -86,25 +85,6 @@ def live_server(request, tmp_path_factory):
 
 
 # ---------------------------------------------------------------- translations
-
-_CATALOGS = {}
-
-
-def translate(lang: str, msgid: str) -> str:
-    """What the page shows for `msgid` in `lang`, according to translations/*.po.
-
-    An untranslated message shows in English, as gettext does.
-    """
-    if lang == "en":
-        return msgid
-    if lang not in _CATALOGS:
-        path = ROOT / "translations" / lang / "LC_MESSAGES" / "messages.po"
-        with path.open("rb") as fh:
-            _CATALOGS[lang] = read_po(fh, locale=lang)
-    message = _CATALOGS[lang].get(msgid)
-    if message is None or not message.string or message.fuzzy:
-        return msgid
-    return message.string
 
 
 # ---------------------------------------------------------------- the portal helper
@@ -200,7 +180,7 @@ class Portal:
     # -- the request form
 
     valid_values = staticmethod(valid_values)
-    translate = staticmethod(translate)
+    translate = staticmethod(shown)
 
     def fill_request_form(self, page, values: dict):
         """Fill the form like a person: field by field, in the form's order."""
