@@ -84,9 +84,6 @@ def live_server(request, tmp_path_factory):
             db.close()
 
 
-# ---------------------------------------------------------------- translations
-
-
 # ---------------------------------------------------------------- the portal helper
 
 
