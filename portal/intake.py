@@ -5,6 +5,7 @@ import hmac
 from dataclasses import dataclass
 
 from flask import current_app
+from peewee import IntegrityError
 
 from . import tracking, workflow
 from .db import db
@@ -48,9 +49,12 @@ class Submitted:
     code: str  # shown once to the requester, never stored
 
 
+def _tracking_key() -> bytes:
+    return current_app.config["TRACKING_KEY"].encode()
+
+
 def _keyed(value: str) -> str:
-    key = current_app.config["TRACKING_KEY"].encode()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_tracking_key(), value.encode(), hashlib.sha256).hexdigest()
 
 
 def submission_hash(token: str | None) -> str | None:
@@ -59,16 +63,20 @@ def submission_hash(token: str | None) -> str | None:
     return _keyed("submission:" + token)
 
 
+def _already_stored(digest: str | None) -> bool:
+    return bool(digest) and Request.select().where(Request.submission_hash == digest).exists()
+
+
 def submit(fields: dict, locale: str, submission_token: str | None = None) -> Submitted:
     """Store a new request and its first timeline event together; return it with its code."""
     values = {name: fields.get(name) for name in REQUESTER_FIELDS}
     digest = submission_hash(submission_token)
-    if digest and Request.select().where(Request.submission_hash == digest).exists():
+    if _already_stored(digest):
         raise AlreadySubmitted
     code = tracking.new_code()
     languages = values.pop("languages") or []
     request = Request(
-        tracking_hash=tracking.code_hash(code, current_app.config["TRACKING_KEY"].encode()),
+        tracking_hash=tracking.code_hash(code, _tracking_key()),
         submission_hash=digest,
         state=workflow.SUBMITTED,
         locale=locale,
@@ -79,11 +87,18 @@ def submit(fields: dict, locale: str, submission_token: str | None = None) -> Su
         setattr(request, name, value if value != "" else None)
     now = utcnow()
     request.created_at = request.updated_at = now
-    with db.atomic():
-        request.save(force_insert=True)
-        TimelineEvent.create(
-            request=request, created_at=now, actor="requester", to_state=workflow.SUBMITTED
-        )
+    try:
+        with db.atomic():
+            request.save(force_insert=True)
+            TimelineEvent.create(
+                request=request, created_at=now, actor="requester", to_state=workflow.SUBMITTED
+            )
+    except IntegrityError as exc:
+        # Two copies of one form arriving at once: the unique submission hash
+        # lets exactly one through.
+        if _already_stored(digest):
+            raise AlreadySubmitted from exc
+        raise
     return Submitted(request, code)
 
 
@@ -91,7 +106,7 @@ def open_with_code(typed: str) -> Request | None:
     """The request a typed tracking code opens, or None (for every kind of wrong code)."""
     if tracking.normalise(typed or "") is None:
         return None
-    digest = tracking.code_hash(typed, current_app.config["TRACKING_KEY"].encode())
+    digest = tracking.code_hash(typed, _tracking_key())
     found = Request.by_tracking_hash(digest)
     if found is None or not tracking.hashes_match(found.tracking_hash, digest):
         return None

@@ -105,3 +105,20 @@ def test_every_state_has_a_public_label_and_explanation():
     states = workflow.OPEN_STATES | workflow.CLOSED_STATES
     assert set(workflow.PUBLIC_LABELS) == states
     assert set(workflow.PUBLIC_EXPLANATIONS) == states
+
+
+def test_the_same_form_arriving_twice_at_once_is_kept_once(app, monkeypatch):
+    with app.app_context():
+        intake.submit(_fields(), "en", submission_token="same-token")
+        # The second copy passed the "already stored?" check before the first was written.
+        real_check = intake._already_stored
+        answers = [False]
+        monkeypatch.setattr(
+            intake,
+            "_already_stored",
+            lambda digest: answers.pop() if answers else real_check(digest),
+        )
+        with pytest.raises(intake.AlreadySubmitted):
+            intake.submit(_fields(), "en", submission_token="same-token")
+        assert Request.select().count() == 1
+        assert TimelineEvent.select().count() == 1
