@@ -10,6 +10,7 @@ from peewee import IntegrityError
 from . import tracking, workflow
 from .db import db
 from .models import Message, Request, TimelineEvent, utcnow
+from .references import next_reference
 from .regions import region_of
 
 SERVICES = ("accompaniment", "solidarity", "monitoring")
@@ -89,6 +90,7 @@ def submit(fields: dict, locale: str, submission_token: str | None = None) -> Su
     request.created_at = request.updated_at = now
     try:
         with db.atomic():
+            request.reference = next_reference(now)
             request.save(force_insert=True)
             TimelineEvent.create(
                 request=request, created_at=now, actor="requester", to_state=workflow.SUBMITTED

@@ -30,10 +30,46 @@ def new_uid() -> str:
     return secrets.token_hex(16)
 
 
+class User(BaseModel):
+    """A staff account: administrator, reviewer or organization member."""
+
+    class Meta:
+        table_name = "account"  # "user" is reserved in PostgreSQL
+
+    uid = CharField(max_length=32, unique=True, default=new_uid)
+    email = CharField(max_length=254, unique=True)
+    role = CharField(max_length=20)  # admin | reviewer | org_member
+    active = BooleanField(default=True)
+    password_hash = CharField(max_length=255)
+    created_at = DateTimeField(default=utcnow)
+    last_sign_in_at = DateTimeField(null=True)
+    # TOTP: the secret is sealed like request data; the last accepted time
+    # step is kept so that a code works once.
+    totp_secret_sealed = BlobField(null=True)
+    totp_confirmed = BooleanField(default=False)
+    totp_last_step = IntegerField(null=True)
+
+    totp_secret = Sealed()
+
+    @classmethod
+    def by_email(cls, email: str):
+        return cls.get_or_none(cls.email == email.strip().lower())
+
+
+class RecoveryCode(BaseModel):
+    """A one-time code that replaces a TOTP code; only its keyed hash is stored."""
+
+    user = ForeignKeyField(User, backref="recovery_codes", on_delete="CASCADE")
+    code_hash = CharField(max_length=64, unique=True)
+    used_at = DateTimeField(null=True)
+
+
 class Request(BaseModel):
     """A request for accompaniment or a visit, from the moment it is submitted."""
 
     uid = CharField(max_length=32, unique=True, default=new_uid)
+    # What staff call it (AR-2026-0042): never the database id, which others could walk.
+    reference = CharField(max_length=20, unique=True)
     tracking_hash = CharField(max_length=64, unique=True)
     # Keyed hash of the one-time token in the form, so that a resent form
     # (reload, double click) cannot create a second request.
@@ -93,14 +129,23 @@ class Request(BaseModel):
         )
 
 
+class ReferenceCounter(BaseModel):
+    """The last reference number given out in a year, so that numbers never repeat."""
+
+    year = IntegerField(primary_key=True)
+    last = IntegerField()
+
+
 class TimelineEvent(BaseModel):
     """One change of a request's state: who moved it, when, from and to what."""
 
     request = ForeignKeyField(Request, backref="events", on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow)
     actor = CharField(max_length=20)  # requester | staff | organization | system
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")  # never shown to requesters
     from_state = CharField(max_length=20, null=True)
     to_state = CharField(max_length=20)
+    reason = CharField(max_length=30, null=True)  # a key of workflow.REJECTION_REASONS
 
 
 class Message(BaseModel):
@@ -110,8 +155,31 @@ class Message(BaseModel):
     request = ForeignKeyField(Request, backref="message_set", on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow)
     author = CharField(max_length=20)  # requester | staff
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")  # never shown to requesters
     body_sealed = BlobField()
     body = Sealed()
+
+
+class InternalNote(BaseModel):
+    """A note between staff about a request; no requester or organization ever sees it."""
+
+    uid = CharField(max_length=32, unique=True, default=new_uid)
+    request = ForeignKeyField(Request, backref="notes", on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    body_sealed = BlobField()
+    body = Sealed()
+
+
+class AuditEvent(BaseModel):
+    """Who did what to which reference, and when: never contents, codes or secrets."""
+
+    created_at = DateTimeField(default=utcnow, index=True)
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    action = CharField(max_length=40, index=True)
+    reference = CharField(max_length=20, null=True, index=True)
+    target_user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="audited")
+    detail = CharField(max_length=200, default="")
 
 
 class ServerSession(BaseModel):
@@ -122,10 +190,21 @@ class ServerSession(BaseModel):
     """
 
     id_hash = CharField(max_length=64, unique=True)
-    kind = CharField(max_length=20)  # tracking
+    kind = CharField(max_length=20)  # tracking | staff_pending | staff
     request = ForeignKeyField(Request, null=True, on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow)
     last_seen_at = DateTimeField(default=utcnow)
 
 
-MODELS = [Request, TimelineEvent, Message, ServerSession]
+MODELS = [
+    User,
+    RecoveryCode,
+    Request,
+    ReferenceCounter,
+    TimelineEvent,
+    Message,
+    InternalNote,
+    AuditEvent,
+    ServerSession,
+]

@@ -131,13 +131,29 @@ def test_the_foreign_keys_cascade_on_postgresql(pg_app, raw):
     with raw.cursor() as cursor:
         cursor.execute(
             """
-            SELECT cl.relname, c.confdeltype FROM pg_constraint c
-            JOIN pg_class cl ON cl.oid = c.conrelid WHERE c.contype = 'f'
+            SELECT cl.relname, a.attname, c.confdeltype FROM pg_constraint c
+            JOIN pg_class cl ON cl.oid = c.conrelid
+            JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+            WHERE c.contype = 'f'
             """
         )
-        rules = dict(cursor.fetchall())
+        rules = {(table, column): rule for table, column, rule in cursor.fetchall()}
 
-    assert rules == {"message": "c", "server_session": "c", "timeline_event": "c"}
+    # c: deleting a request deletes what hangs on it; n: deleting a user keeps
+    # the records, without the name.
+    assert rules == {
+        ("message", "request_id"): "c",
+        ("message", "user_id"): "n",
+        ("server_session", "request_id"): "c",
+        ("server_session", "user_id"): "c",
+        ("timeline_event", "request_id"): "c",
+        ("timeline_event", "user_id"): "n",
+        ("internal_note", "request_id"): "c",
+        ("internal_note", "user_id"): "n",
+        ("audit_event", "user_id"): "n",
+        ("audit_event", "target_user_id"): "n",
+        ("recovery_code", "user_id"): "c",
+    }
 
 
 def test_a_requester_goes_the_whole_way_on_postgresql(pg_app):
@@ -168,9 +184,14 @@ def test_a_requester_goes_the_whole_way_on_postgresql(pg_app):
     assert request["state"] == "withdrawn"
     assert request["messages"] == ["Hubo otra visita."]
     assert row_counts(pg_app) == {
+        "User": 0,
+        "RecoveryCode": 0,
         "Request": 1,
+        "ReferenceCounter": 1,
         "TimelineEvent": 2,
         "Message": 1,
+        "InternalNote": 0,
+        "AuditEvent": 0,
         "ServerSession": 0,
     }
 
