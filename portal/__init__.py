@@ -10,9 +10,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
 from . import db, sealing, security
+from .accounts import ROLE_LABELS
 from .extensions import babel, csrf, htmx, limiter
 from .i18n import LANGUAGES, country_name, remember_locale, select_locale, text_direction
 from .navigation import language_url
+from .sessions import staff_user
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,13 +58,19 @@ def create_app(config: dict | None = None) -> Flask:
         format_datetime=format_datetime,
         country_name=country_name,
         language_url=language_url,
+        current_staff_user=staff_user,
+        role_labels=ROLE_LABELS,
     )
 
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
     from .pages.views import bp as pages_bp
     from .requests.views import bp as requests_bp
+    from .review.views import bp as review_bp
+    from .staff.views import bp as staff_bp
 
-    app.register_blueprint(pages_bp)
-    app.register_blueprint(requests_bp)
+    for blueprint in (pages_bp, requests_bp, auth_bp, staff_bp, review_bp, admin_bp):
+        app.register_blueprint(blueprint)
 
     from . import cli
 

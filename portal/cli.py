@@ -76,7 +76,7 @@ def translate_compile():
 @with_appcontext
 def demo():
     """Add two fictional requests and print their tracking codes (on an empty database)."""
-    from . import intake
+    from . import accounts, intake
     from .models import Request
 
     today = datetime.date.today()
@@ -127,6 +127,33 @@ def demo():
         for fields in samples:
             result = intake.submit(fields, "en")
             click.echo(f"demo request ({fields['country']}): tracking code {result.code}")
+        for email, role in (("admin@example.org", "admin"), ("reviewer@example.org", "reviewer")):
+            password = accounts.generate_password()
+            accounts.create_user(email, role, password)
+            click.echo(f"demo {role}: {email} / {password} (sets up two-step sign-in first)")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "reviewer", "org_member"]), default="reviewer")
+@click.option("--generate", is_flag=True, help="Generate a password and print it.")
+@with_appcontext
+def create_user(email, role, generate):
+    """Create a staff account (asks for the password twice unless --generate)."""
+    from . import accounts
+
+    if generate:
+        password = accounts.generate_password()
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with db.connection_context():
+        try:
+            user = accounts.create_user(email, role, password)
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {role} {user.email}")
+    if generate:
+        click.echo(f"password: {password}")
 
 
 @click.command("purge")
@@ -172,4 +199,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(translate_cli)
     app.cli.add_command(demo)
     app.cli.add_command(purge)
+    app.cli.add_command(create_user)
     app.cli.add_command(reseal)

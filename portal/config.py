@@ -16,6 +16,12 @@ DEFAULTS = {
     "ONION": False,  # served as an onion service: never send HSTS
     "TRUSTED_PROXIES": 0,  # how many reverse proxies set X-Forwarded-For
     "TRACKING_IDLE_MINUTES": 30,
+    "STAFF_IDLE_MINUTES": 30,
+    "STAFF_ABSOLUTE_HOURS": 12,
+    # Roles that must sign in with a second factor (comma-separated).
+    "TOTP_REQUIRED_ROLES": "admin,reviewer",
+    "SIGN_IN_RATE_LIMIT": "10 per minute; 50 per hour",  # per client
+    "SIGN_IN_ACCOUNT_RATE_LIMIT": "20 per hour",  # per account, whatever the client
     "RETENTION_DAYS": 180,  # closed requests are deleted this long after closing
     "TRACK_RATE_LIMIT": "10 per minute; 60 per hour",
     # Generous: people on Tor share exit addresses.

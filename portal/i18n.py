@@ -2,7 +2,7 @@
 
 import unicodedata
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
 
 from .regions import COUNTRY_REGION
@@ -20,6 +20,8 @@ SPOKEN_LANGUAGES = (
 
 def select_locale() -> str:
     """?lang= first (an unknown one means English), then the cookie, then the browser."""
+    if not has_request_context():  # command-line tasks speak English
+        return DEFAULT_LOCALE
     if "lang" in request.args:
         chosen = request.args.get("lang", "")
         g.lang_chosen = chosen if chosen in LANGUAGES else DEFAULT_LOCALE

@@ -12,12 +12,16 @@ import datetime
 import hashlib
 import secrets
 
-from flask import current_app, session
+from flask import current_app, g, session
 
-from .models import Request, ServerSession, utcnow
+from .models import Request, ServerSession, User, utcnow
 
 TRACKING = "tracking"
-_COOKIE_KEY = {TRACKING: "tsid"}
+STAFF = "staff"
+# Password given, second factor not yet: opens nothing but the code page.
+STAFF_PENDING = "staff_pending"
+PENDING_MINUTES = 5
+_COOKIE_KEY = {TRACKING: "tsid", STAFF: "ssid", STAFF_PENDING: "psid"}
 
 
 def _digest(sid: str) -> str:
@@ -53,6 +57,69 @@ def tracked_request() -> Request | None:
     return record.request
 
 
+def start_staff(user: User, kind: str = STAFF) -> None:
+    """Open a staff session (or a pending one) with a new id; any earlier one ends."""
+    end(STAFF_PENDING)
+    end(STAFF)
+    sid = secrets.token_urlsafe(32)
+    ServerSession.create(id_hash=_digest(sid), kind=kind, user=user)
+    session[_COOKIE_KEY[kind]] = sid
+
+
+def _alive_record(kind: str):
+    sid = session.get(_COOKIE_KEY[kind])
+    if not isinstance(sid, str):
+        return None
+    record = ServerSession.get_or_none(
+        (ServerSession.id_hash == _digest(sid)) & (ServerSession.kind == kind)
+    )
+    if record is None:
+        session.pop(_COOKIE_KEY[kind], None)
+    return record
+
+
+def staff_user() -> User | None:
+    """The signed-in staff account, while its session is alive on the server.
+
+    Ends the session after STAFF_IDLE_MINUTES without a request or
+    STAFF_ABSOLUTE_HOURS after sign-in, and as soon as the account is inactive.
+    """
+    if "staff_user" in g:
+        return g.staff_user
+    record = _alive_record(STAFF)
+    user = None
+    if record is not None:
+        now = utcnow()
+        config = current_app.config
+        idle = datetime.timedelta(minutes=config["STAFF_IDLE_MINUTES"])
+        absolute = datetime.timedelta(hours=config["STAFF_ABSOLUTE_HOURS"])
+        candidate = record.user
+        if (
+            now - record.last_seen_at > idle
+            or now - record.created_at > absolute
+            or not candidate.active
+        ):
+            record.delete_instance()
+            session.pop(_COOKIE_KEY[STAFF], None)
+        else:
+            ServerSession.update(last_seen_at=now).where(ServerSession.id == record.id).execute()
+            user = candidate
+    g.staff_user = user
+    return user
+
+
+def pending_user() -> User | None:
+    """The account that gave its password and owes its second factor, for a few minutes."""
+    record = _alive_record(STAFF_PENDING)
+    if record is None:
+        return None
+    if utcnow() - record.created_at > datetime.timedelta(minutes=PENDING_MINUTES):
+        record.delete_instance()
+        session.pop(_COOKIE_KEY[STAFF_PENDING], None)
+        return None
+    return record.user if record.user.active else None
+
+
 def end(kind: str) -> None:
     """End this browser's session of `kind` on the server and forget it in the cookie."""
     sid = session.pop(_COOKIE_KEY[kind], None)
@@ -61,6 +128,18 @@ def end(kind: str) -> None:
 
 
 def purge_expired() -> int:
-    """Delete tracking sessions idle longer than allowed; returns how many."""
-    limit = utcnow() - datetime.timedelta(minutes=current_app.config["TRACKING_IDLE_MINUTES"])
-    return ServerSession.delete().where(ServerSession.last_seen_at < limit).execute()
+    """Delete sessions idle or old past their limits; returns how many."""
+    config, now = current_app.config, utcnow()
+    idle_tracking = now - datetime.timedelta(minutes=config["TRACKING_IDLE_MINUTES"])
+    idle_staff = now - datetime.timedelta(minutes=config["STAFF_IDLE_MINUTES"])
+    too_old = now - datetime.timedelta(hours=config["STAFF_ABSOLUTE_HOURS"])
+    kind = ServerSession.kind
+    return (
+        ServerSession.delete()
+        .where(
+            ((kind == TRACKING) & (ServerSession.last_seen_at < idle_tracking))
+            | ((kind != TRACKING) & (ServerSession.last_seen_at < idle_staff))
+            | ((kind != TRACKING) & (ServerSession.created_at < too_old))
+        )
+        .execute()
+    )

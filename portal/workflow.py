@@ -68,6 +68,41 @@ PUBLIC_EXPLANATIONS = {
 }
 
 
+# Why a request was not taken forward: the reviewer picks one, the requester
+# reads its kind explanation (the reviewer's own words stay internal).
+REJECTION_REASONS = {
+    "outside_mandate": (
+        _l("Outside what the network does"),
+        _l(
+            "What you asked for is not something the organizations of this network can offer. "
+            "This says nothing about the importance of your situation."
+        ),
+    ),
+    "not_enough_information": (
+        _l("Not enough information"),
+        _l(
+            "We could not understand enough of the situation to act. "
+            "You are welcome to send a new request with more details."
+        ),
+    ),
+    "no_capacity": (
+        _l("No organization can take it on"),
+        _l(
+            "No organization of the network can take on a request like this at the moment. "
+            "We are sorry; you may ask again later."
+        ),
+    ),
+    "duplicate": (
+        _l("Already asked in another request"),
+        _l("This request repeats another one the network is already working on."),
+    ),
+    "other": (
+        _l("Another reason"),
+        _l("The network could not take this request forward. You may send a new request."),
+    ),
+}
+
+
 class TransitionRefused(Exception):
     """The move is not allowed from this state for this actor."""
 
@@ -80,11 +115,20 @@ def allowed(from_state: str, to_state: str, actor: str) -> bool:
     return actor in TRANSITIONS.get((from_state, to_state), ())
 
 
-def transition(request: Request, to_state: str, actor: str) -> TimelineEvent:
+def transition(
+    request: Request,
+    to_state: str,
+    actor: str,
+    *,
+    user=None,
+    reason: str | None = None,
+) -> TimelineEvent:
     """Move `request` to `to_state` on behalf of `actor`, recording it on the timeline."""
     from_state = request.state
     if not allowed(from_state, to_state, actor):
         raise TransitionRefused(f"{actor} may not move {from_state} to {to_state}")
+    if (to_state == REJECTED) != (reason in REJECTION_REASONS):
+        raise TransitionRefused("a rejection, and only a rejection, needs a known reason")
     now = utcnow()
     with db.atomic():
         changed = (
@@ -99,7 +143,13 @@ def transition(request: Request, to_state: str, actor: str) -> TimelineEvent:
         if changed != 1:
             raise ConcurrentChange(f"request {request.uid} changed meanwhile")
         event = TimelineEvent.create(
-            request=request, created_at=now, actor=actor, from_state=from_state, to_state=to_state
+            request=request,
+            created_at=now,
+            actor=actor,
+            user=user,
+            from_state=from_state,
+            to_state=to_state,
+            reason=reason,
         )
     request.state, request.version, request.updated_at = to_state, request.version + 1, now
     return event

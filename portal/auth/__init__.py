@@ -1,0 +1,1 @@
+"""Staff sign-in, two-factor codes, sign-out and password change."""

@@ -1,0 +1,185 @@
+"""Sign-in in two steps (password, then a code), enrolment, sign-out, password change."""
+
+import hashlib
+import hmac
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from .. import accounts, audit, sessions
+from ..access import is_safe_next, staff_required
+from ..extensions import limiter
+from ..models import User, utcnow
+from .forms import CodeForm, EnrolForm, PasswordForm, SignInForm
+
+bp = Blueprint("auth", __name__, url_prefix="/staff")
+
+_NEXT = "sign_in_next"
+
+
+def _account_key() -> str:
+    """Rate-limit key for the account being tried, whichever client tries it."""
+    email = accounts.normalise_email(request.form.get("email", ""))
+    secret = current_app.config["SECRET_KEY"].encode()
+    return "account:" + hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _pending_key() -> str:
+    user = sessions.pending_user()
+    return f"second-factor:{user.id if user else 'none'}"
+
+
+def home_for(user: User) -> str:
+    if user.role == "admin":
+        return url_for("admin.accounts")
+    if user.role == "reviewer":
+        return url_for("review.queue")
+    return url_for("staff.home")
+
+
+def _complete_sign_in(user: User):
+    target = session.pop(_NEXT, None)
+    # A fresh session: new server-side id and a new CSRF token.
+    session.pop("csrf_token", None)
+    sessions.start_staff(user)
+    User.update(last_sign_in_at=utcnow()).where(User.id == user.id).execute()
+    audit.record("sign_in.succeeded", user=user, target_user=user)
+    return redirect(target if is_safe_next(target) else home_for(user), 303)
+
+
+@bp.get("/sign-in")
+def sign_in():
+    user = sessions.staff_user()
+    if user is not None:
+        return redirect(home_for(user), 303)
+    form = SignInForm(formdata=None)
+    target = request.args.get("next")
+    form.next.data = target if is_safe_next(target) else ""
+    return render_template("auth/sign_in.html", form=form)
+
+
+@bp.post("/sign-in")
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_RATE_LIMIT"], deduct_when=lambda r: r.status_code != 303
+)
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_ACCOUNT_RATE_LIMIT"],
+    key_func=_account_key,
+    deduct_when=lambda r: r.status_code != 303,
+)
+def sign_in_post():
+    form = SignInForm()
+    if not form.validate():
+        return render_template("auth/sign_in.html", form=form)
+    user = accounts.authenticate(form.email.data, form.password.data)
+    if user is None:
+        audit.record(
+            "sign_in.failed", target_user=User.by_email(form.email.data), detail="password"
+        )
+        form.password.errors = [_("The email address or the password is not right.")]
+        return render_template("auth/sign_in.html", form=form)
+    session[_NEXT] = form.next.data if is_safe_next(form.next.data) else None
+    if not accounts.needs_second_factor(user):
+        return _complete_sign_in(user)
+    sessions.start_staff(user, sessions.STAFF_PENDING)
+    if not user.totp_confirmed:
+        return redirect(url_for(".enrol"), 303)
+    return redirect(url_for(".code"), 303)
+
+
+def _pending_or_restart():
+    user = sessions.pending_user()
+    if user is None:
+        flash(_("Please sign in again: the sign-in took too long."), "error")
+    return user
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@limiter.limit(
+    "5 per minute",
+    key_func=_pending_key,
+    methods=["POST"],
+    deduct_when=lambda r: r.status_code != 303,
+)
+def code():
+    user = _pending_or_restart()
+    if user is None:
+        return redirect(url_for(".sign_in"), 303)
+    if not user.totp_confirmed:
+        return redirect(url_for(".enrol"), 303)
+    form = CodeForm()
+    if request.method == "POST" and form.validate():
+        if accounts.verify_second_factor(user, form.code.data):
+            return _complete_sign_in(user)
+        audit.record("sign_in.second_factor_failed", target_user=user)
+        form.code.errors = [_("That code is not right, or it was used already.")]
+    return render_template("auth/code.html", form=form)
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+@limiter.limit(
+    "5 per minute",
+    key_func=_pending_key,
+    methods=["POST"],
+    deduct_when=lambda r: r.status_code != 200,
+)
+def enrol():
+    user = _pending_or_restart()
+    if user is None:
+        return redirect(url_for(".sign_in"), 303)
+    if user.totp_confirmed:
+        return redirect(url_for(".code"), 303)
+    form = EnrolForm()
+    if request.method == "POST" and form.validate():
+        codes = accounts.confirm_enrolment(user, form.code.data)
+        if codes is not None:
+            _complete_sign_in(user)
+            return render_template("auth/recovery_codes.html", codes=codes), 201
+        form.code.errors = [
+            _("That code is not right. Check the time on your phone and try again.")
+        ]
+    # The secret stays the same until confirmed, so a reload does not break a scanned code.
+    secret = user.totp_secret if user.totp_secret_sealed else accounts.start_enrolment(user)
+    return render_template(
+        "auth/enrol.html",
+        form=form,
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        qr=accounts.qr_data_uri(accounts.provisioning_uri(user, secret)),
+    )
+
+
+@bp.post("/sign-out")
+def sign_out():
+    user = sessions.staff_user()
+    sessions.end(sessions.STAFF)
+    sessions.end(sessions.STAFF_PENDING)
+    if user is not None:
+        audit.record("sign_out", user=user, target_user=user)
+    flash(_("You are signed out."), "success")
+    return redirect(url_for(".sign_in"), 303)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@staff_required()
+def password():
+    user = sessions.staff_user()
+    form = PasswordForm()
+    if request.method == "POST" and form.validate():
+        if accounts.authenticate(user.email, form.current.data) is None:
+            form.current.errors = [_("This is not your current password.")]
+        else:
+            accounts.set_password(user, form.new.data)
+            # Every session of the account ended; this browser gets a new one.
+            sessions.start_staff(user)
+            flash(_("Your password was changed. Other sessions were signed out."), "success")
+            return redirect(home_for(user), 303)
+    return render_template("auth/password.html", form=form)

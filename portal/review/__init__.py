@@ -1,0 +1,1 @@
+"""Network staff's review queue and request pages."""
