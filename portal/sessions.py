@@ -38,14 +38,8 @@ def start_tracking(request: Request) -> None:
 
 def tracked_request() -> Request | None:
     """The request this browser's tracking session opens, if the session is still alive."""
-    sid = session.get(_COOKIE_KEY[TRACKING])
-    if not isinstance(sid, str):
-        return None
-    record = ServerSession.get_or_none(
-        (ServerSession.id_hash == _digest(sid)) & (ServerSession.kind == TRACKING)
-    )
+    record = _alive_record(TRACKING)
     if record is None:
-        session.pop(_COOKIE_KEY[TRACKING], None)
         return None
     now = utcnow()
     idle = datetime.timedelta(minutes=current_app.config["TRACKING_IDLE_MINUTES"])

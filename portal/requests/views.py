@@ -100,13 +100,18 @@ def track():
 
 
 def _status_page(tracked, message_form=None, status=200):
+    events = list(tracked.timeline())
+    messages = list(tracked.messages())
+    rejection = next((e.reason for e in reversed(events) if e.to_state == workflow.REJECTED), None)
     return render_template(
         "requests/status.html",
         req=tracked,
         labels=workflow.PUBLIC_LABELS,
         explanations=workflow.PUBLIC_EXPLANATIONS,
-        events=list(tracked.timeline()),
-        messages=list(tracked.messages()),
+        rejection=workflow.REJECTION_REASONS.get(rejection),
+        events=events,
+        messages=messages,
+        reply_waiting=bool(messages) and messages[-1].author == "staff",
         can_write=intake.can_write(tracked),
         message_form=message_form or InformationForm(formdata=None),
     ), status
