@@ -3,9 +3,10 @@
 import functools
 from urllib.parse import unquote, urlsplit
 
-from flask import abort, redirect, request, url_for
+from flask import abort, request, url_for
 
 from . import sessions
+from .htmx import navigate
 
 STAFF_ROLES = ("admin", "reviewer", "org_member")
 
@@ -45,7 +46,7 @@ def staff_required(*roles: str):
             if user is None:
                 target = request.full_path if request.method == "GET" else request.path
                 target = target.rstrip("?")
-                return redirect(url_for("auth.sign_in", next=target), 303)
+                return navigate(url_for("auth.sign_in", next=target))
             if user.role not in allowed:
                 abort(403)
             return view(*args, **kwargs)

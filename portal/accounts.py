@@ -5,11 +5,13 @@ deactivation) and is written to the audit trail by the caller's action name.
 """
 
 import base64
+import datetime
 import functools
 import gzip
 import hashlib
 import hmac
 import io
+import re
 import secrets
 import time
 from pathlib import Path
@@ -20,10 +22,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from peewee import JOIN, IntegrityError
 
 from . import audit
 from .db import db
-from .models import RecoveryCode, ServerSession, User, utcnow
+from .models import AuditEvent, RecoveryCode, ServerSession, User, utcnow
 
 ROLES = ("admin", "reviewer", "org_member")
 ROLE_LABELS = {
@@ -259,3 +262,96 @@ def _use_recovery_code(user: User, code: str) -> bool:
     if used:
         audit.record("account.recovery_code_used", user=user, target_user=user)
     return used == 1
+
+
+# --- Administration: creating accounts, finding them, reading the audit trail ---------
+
+MAX_EMAIL = 254
+# An allow-list narrower than the RFCs: before the @, letters, digits and _ + ' -
+# in dot-separated parts that start with a letter, digit or _ (so never = + - @,
+# which spreadsheets read as formulas); after it, a domain with a dot. Markup,
+# quotes, spaces, braces and control characters never get in.
+_EMAIL = re.compile(
+    r"(?=[^@]{1,64}@)"
+    r"[a-z0-9_][a-z0-9_+'-]*(?:\.[a-z0-9_][a-z0-9_+'-]*)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?"
+)
+_UID = re.compile(r"[0-9a-f]{32}")
+
+
+def email_problem(email: str):
+    """Why an address cannot be an account's email (a translated message), or None."""
+    if len(email) > MAX_EMAIL:
+        return _l("An email address has at most %(max)d characters.", max=MAX_EMAIL)
+    if not _EMAIL.fullmatch(normalise_email(email)):
+        return _l("Please enter an email address such as name@example.org.")
+    return None
+
+
+def create_with_generated_password(email: str, role: str, by: User) -> tuple[User, str]:
+    """A new account and its generated password, to be shown once and never stored."""
+    problem = email_problem(email)
+    if problem is not None:
+        raise AccountError(problem)
+    password = generate_password()
+    try:
+        user = create_user(email, role, password, by=by)
+    except IntegrityError as exc:  # the same address created at the same moment
+        raise AccountError(_l("An account with this email address exists already.")) from exc
+    return user, password
+
+
+def by_uid(uid: str) -> User | None:
+    """The account an address names by its uid; None for anything that is not one."""
+    if not isinstance(uid, str) or not _UID.fullmatch(uid):
+        return None
+    return User.get_or_none(User.uid == uid)
+
+
+def staff_accounts():
+    """Every account, newest first."""
+    return User.select().order_by(User.created_at.desc(), User.id.desc())
+
+
+def audit_trail(
+    action: str | None = None,
+    email: str | None = None,
+    exact_email: bool = False,
+    reference: str | None = None,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+):
+    """Audit events, newest first, each with `actor_email` and `target_email`.
+
+    `email` matches the account that acted or the account acted on; `since`
+    and `until` are days in UTC, both included.
+    """
+    actor, target = User.alias("actor"), User.alias("target")
+    query = (
+        AuditEvent.select(
+            AuditEvent,
+            actor.email.alias("actor_email"),
+            target.email.alias("target_email"),
+        )
+        .join_from(AuditEvent, actor, JOIN.LEFT_OUTER, on=(AuditEvent.user == actor.id))
+        .join_from(AuditEvent, target, JOIN.LEFT_OUTER, on=(AuditEvent.target_user == target.id))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    )
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if email:
+        email = normalise_email(email)
+        if exact_email:
+            query = query.where((actor.email == email) | (target.email == email))
+        else:  # peewee escapes % and _ in contains()
+            query = query.where(actor.email.contains(email) | target.email.contains(email))
+    if reference:
+        query = query.where(AuditEvent.reference.contains(reference))
+    if since:
+        query = query.where(
+            AuditEvent.created_at >= datetime.datetime.combine(since, datetime.time())
+        )
+    if until and until < datetime.date.max:  # the day after 9999-12-31 does not exist
+        day_after = datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time())
+        query = query.where(AuditEvent.created_at < day_after)
+    return query.objects()

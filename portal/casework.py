@@ -4,16 +4,44 @@ Every function that shows or changes a request writes the audit trail.
 """
 
 import datetime
+import math
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from peewee import Case, fn
+from peewee import JOIN, Case, fn
 
 from . import audit, workflow
 from .db import db
-from .models import InternalNote, Message, Request, User, utcnow
+from .models import InternalNote, Message, Request, TimelineEvent, User, utcnow
 
 PAGE_SIZE = 25
+
+# What staff call each state: internal words are fine here ("Needs information"),
+# unlike workflow.PUBLIC_LABELS, which requesters read. In the order a request
+# moves through them.
+STAFF_LABELS = {
+    workflow.SUBMITTED: _l("Submitted"),
+    workflow.IN_REVIEW: _l("In review"),
+    workflow.NEEDS_INFO: _l("Needs information"),
+    workflow.APPROVED: _l("Approved"),
+    workflow.OFFERED: _l("Offered to organizations"),
+    workflow.ACCEPTED: _l("Accepted by an organization"),
+    workflow.ACTIVE: _l("Active"),
+    workflow.COMPLETED: _l("Completed"),
+    workflow.REJECTED: _l("Rejected"),
+    workflow.WITHDRAWN: _l("Withdrawn"),
+}
+
+# Who made a move on the timeline, as staff read it.
+ACTOR_LABELS = {
+    "requester": _l("Requester"),
+    "staff": _l("Network staff"),
+    "organization": _l("Organization"),
+    "system": _l("The portal"),
+}
+
+# The "older than" choices of the queue filter, in days.
+AGE_CHOICES = (1, 3, 7, 14, 30)
 
 
 # Staff actions: what each one does to the state, and what it needs.
@@ -44,7 +72,16 @@ ACTIONS = {
 
 
 class ActionRefused(Exception):
-    """The action does not fit the request's state, or lacks what it needs."""
+    """The action does not fit the request's state, or lacks what it needs.
+
+    `missing` names what was lacking ("message" or "reason"), so that the page
+    can say it by the field; it is None when the action itself is refused.
+    """
+
+    def __init__(self, key: str, missing: str | None = None):
+        super().__init__(f"{key}: {missing} required" if missing else key)
+        self.key = key
+        self.missing = missing
 
 
 def actions_for(request: Request) -> list[Action]:
@@ -86,14 +123,52 @@ def queue(filters: QueueFilters):
     return query.order_by(closed_rank, urgency_rank, Request.created_at, Request.id)
 
 
+@dataclass
+class QueuePage:
+    """One page of the queue: its requests, and where it sits among the others."""
+
+    requests: list
+    total: int
+    number: int
+    pages: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def queue_page(filters: QueueFilters) -> QueuePage:
+    """The page `filters.page` of the queue; a page past the end gives the last one."""
+    query = queue(filters)
+    total = query.count()
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    number = min(max(1, filters.page), pages)
+    return QueuePage(list(query.paginate(number, PAGE_SIZE)), total, number, pages)
+
+
+def age_in_days(request: Request, now: datetime.datetime | None = None) -> int:
+    """Whole days since the request arrived."""
+    return max(0, ((now or utcnow()) - request.created_at).days)
+
+
 def state_counts() -> dict[str, int]:
+    """How many requests are in each state (states without any are absent)."""
     rows = Request.select(Request.state, fn.COUNT(Request.id).alias("n")).group_by(Request.state)
     return {row.state: row.n for row in rows}
 
 
+def find(reference: str) -> Request | None:
+    """The request with this reference, without recording a view (to act on it)."""
+    return Request.get_or_none(Request.reference == reference)
+
+
 def open_for_staff(reference: str, user: User) -> Request | None:
     """The request with this reference, its opening recorded; None if there is none."""
-    request = Request.get_or_none(Request.reference == reference)
+    request = find(reference)
     if request is not None:
         audit.record("request.viewed", user=user, reference=request.reference)
     return request
@@ -104,21 +179,29 @@ def act(
     user: User,
     key: str,
     *,
-    expected_version: int,
+    expected_version: int | None,
     message: str = "",
     reason: str = "",
+    note: str = "",
 ) -> None:
     """Apply a staff action. Raises ActionRefused, or workflow.ConcurrentChange when
-    the request changed since the page was loaded."""
+    the request changed since the page was loaded.
+
+    `message` (ask_info) goes to the requester; `note` (reject) stays internal.
+    """
     action = ACTIONS.get(key)
-    if action is None or action not in actions_for(request):
-        raise ActionRefused(key)
-    if action.needs_message and not message.strip():
-        raise ActionRefused("message required")
-    if action.needs_reason and reason not in workflow.REJECTION_REASONS:
-        raise ActionRefused("reason required")
+    if action is None:
+        raise ActionRefused(str(key)[:40])
+    # Checked before the state: a page loaded before someone else moved the
+    # request must say "it changed", not "this is not possible".
     if request.version != expected_version:
         raise workflow.ConcurrentChange(request.reference)
+    if action not in actions_for(request):
+        raise ActionRefused(key)
+    if action.needs_message and not (message or "").strip():
+        raise ActionRefused(key, missing="message")
+    if action.needs_reason and reason not in workflow.REJECTION_REASONS:
+        raise ActionRefused(key, missing="reason")
     with db.atomic():
         workflow.transition(
             request,
@@ -129,6 +212,8 @@ def act(
         )
         if action.needs_message:
             _write_message(request, user, message)
+        if action.needs_reason and (note or "").strip():
+            add_note(request, user, note)
         audit.record(
             "request.transition", user=user, reference=request.reference, detail=f"action={key}"
         )
@@ -159,9 +244,31 @@ def add_note(request: Request, user: User, body: str) -> InternalNote:
     return note
 
 
-def notes(request: Request):
+def staff_timeline(request: Request):
+    """The request's timeline with the staff account behind each step (for staff only)."""
     return (
-        InternalNote.select()
+        TimelineEvent.select(TimelineEvent, User)
+        .join(User, JOIN.LEFT_OUTER)
+        .where(TimelineEvent.request == request)
+        .order_by(TimelineEvent.created_at, TimelineEvent.id)
+    )
+
+
+def staff_messages(request: Request):
+    """The thread with the requester, with the staff account that wrote each message."""
+    return (
+        Message.select(Message, User)
+        .join(User, JOIN.LEFT_OUTER)
+        .where(Message.request == request)
+        .order_by(Message.created_at, Message.id)
+    )
+
+
+def notes(request: Request):
+    """The request's internal notes, oldest first."""
+    return (
+        InternalNote.select(InternalNote, User)
+        .join(User, JOIN.LEFT_OUTER)
         .where(InternalNote.request == request)
         .order_by(InternalNote.created_at, InternalNote.id)
     )

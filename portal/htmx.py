@@ -18,8 +18,8 @@ def render(full_template: str, partial_template: str, status: int = 200, **conte
     return response
 
 
-def redirect_after_post(location: str):
-    """303 for a plain form; for htmx, a full navigation (HX-Redirect).
+def navigate(location: str):
+    """Send the browser to another page: 303, or for htmx a full navigation (HX-Redirect).
 
     htmx would follow a 303 itself and swap the whole next page into the
     target, nesting a page inside the page.

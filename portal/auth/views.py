@@ -130,7 +130,8 @@ def code():
     "5 per minute",
     key_func=_pending_key,
     methods=["POST"],
-    deduct_when=lambda r: r.status_code != 200,
+    # Only a confirmed code (201) or a redirect is free: every wrong code counts.
+    deduct_when=lambda r: r.status_code not in (201, 303),
 )
 def enrol():
     user = _pending_or_restart()
@@ -168,8 +169,20 @@ def sign_out():
     return redirect(url_for(".sign_in"), 303)
 
 
+def _signed_in_key() -> str:
+    user = sessions.staff_user()
+    return f"password-change:{user.id if user else 'none'}"
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @staff_required()
+@limiter.limit(
+    "5 per 15 minutes",
+    key_func=_signed_in_key,
+    methods=["POST"],
+    # A stolen session must not become a way to guess the current password.
+    deduct_when=lambda r: r.status_code != 303,
+)
 def password():
     user = sessions.staff_user()
     form = PasswordForm()

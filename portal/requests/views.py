@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 
 from .. import intake, sessions, workflow
 from ..extensions import limiter
-from ..htmx import redirect_after_post, render, wants_partial
+from ..htmx import navigate, render, wants_partial
 from .forms import (
     SERVICE_HINTS,
     SERVICE_LABELS,
@@ -139,7 +139,7 @@ def open_tracking():
         flash(_("Your message was sent."), "success")
     elif pending:
         flash(_("This request is closed; messages can no longer be added."), "error")
-    return redirect_after_post(url_for(".track"))
+    return navigate(url_for(".track"))
 
 
 @bp.post("/track/message")

@@ -1,11 +1,194 @@
-from flask import Blueprint, render_template
+"""Network staff's review queue and request pages."""
 
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .. import casework, i18n, workflow
 from ..access import staff_required
+from ..htmx import render
+from ..regions import REGIONS
+from ..requests.forms import (
+    CHANNEL_LABELS,
+    REQUESTER_KIND_LABELS,
+    SERVICE_LABELS,
+    URGENCY_LABELS,
+)
+from ..sessions import staff_user
+from .forms import ActionForm, MessageForm, NoteForm, QueueForm
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
+REVIEWERS = ("admin", "reviewer")
+
+DONE = {
+    "start_review": _l("The review has started."),
+    "ask_info": _l("Your question was sent to the requester."),
+    "approve": _l("The request was approved."),
+    "reject": _l("The request was rejected. The requester will read the reason's explanation."),
+    "close": _l("The request was closed as completed."),
+}
+NOT_TAKEN = _l("The action was not taken: please check what you wrote.")
+NOT_POSSIBLE = _l("This action is not possible in the request's current state.")
+CHANGED_MEANWHILE = _l(
+    "This request was changed by someone else while you were looking at it. "
+    "Reload the page and decide again."
+)
+MISSING = {
+    "message": _l("Please write the question for the requester."),
+    "reason": _l("Please choose a reason."),
+}
+
+
+@bp.context_processor
+def _labels():
+    return {
+        "staff_labels": casework.STAFF_LABELS,
+        "public_labels": workflow.PUBLIC_LABELS,
+        "actor_labels": casework.ACTOR_LABELS,
+        "service_labels": SERVICE_LABELS,
+        "urgency_labels": URGENCY_LABELS,
+        "region_labels": REGIONS,
+        "kind_labels": REQUESTER_KIND_LABELS,
+        "channel_labels": CHANNEL_LABELS,
+        "rejection_reasons": workflow.REJECTION_REASONS,
+        "language_name": i18n.language_name,
+        "age_in_days": casework.age_in_days,
+    }
+
+
+def _page_number() -> int:
+    number = request.args.get("page", 1, type=int)
+    return number if 1 <= number <= 1_000_000 else 1
+
 
 @bp.get("/")
-@staff_required("admin", "reviewer")
+@staff_required(*REVIEWERS)
 def queue():
-    return render_template("staff/home.html")
+    form = QueueForm(formdata=request.args)
+    form.validate()  # a refused filter is shown by its field and left out
+    page = casework.queue_page(form.filters(_page_number()))
+    return render(
+        "review/queue.html",
+        "review/_results.html",
+        form=form,
+        page=page,
+        filter_args=form.valid_values(),
+        counts=casework.state_counts(),
+    )
+
+
+def _request_page(
+    req,
+    status=200,
+    *,
+    action_form=None,
+    message_form=None,
+    note_form=None,
+    problem=None,
+):
+    """The request page; a form given here (posted, with errors) replaces its blank one."""
+    actions = casework.actions_for(req)
+    posted_action = action_form.action.data if action_form is not None else None
+    action_forms = {
+        action.key: (action_form if action.key == posted_action else ActionForm(formdata=None))
+        for action in actions
+    }
+    page = render_template(
+        "review/request.html",
+        req=req,
+        events=list(casework.staff_timeline(req)),
+        messages=list(casework.staff_messages(req)),
+        notes=list(casework.notes(req)),
+        actions=actions,
+        action_forms=action_forms,
+        message_form=message_form or MessageForm(formdata=None, prefix="message"),
+        note_form=note_form or NoteForm(formdata=None, prefix="note"),
+        problem=problem,
+    )
+    return page, status
+
+
+def _opened(reference: str):
+    """The request, its opening recorded for the signed-in account; 404 if there is none."""
+    req = casework.open_for_staff(reference, staff_user())
+    if req is None:
+        abort(404)
+    return req
+
+
+def _found(reference: str):
+    req = casework.find(reference)
+    if req is None:
+        abort(404)
+    return req
+
+
+def _back_to(req, anchor=""):
+    return redirect(url_for(".request_page", reference=req.reference) + anchor, 303)
+
+
+@bp.get("/<reference>")
+@staff_required(*REVIEWERS)
+def request_page(reference):
+    return _request_page(_opened(reference))
+
+
+@bp.post("/<reference>/act")
+@staff_required(*REVIEWERS)
+def act(reference):
+    """Take one action. Anything refused answers 409 and changes nothing."""
+    req = _found(reference)
+    form = ActionForm()
+    problem = NOT_TAKEN
+    if form.validate():
+        problem = None
+        try:
+            casework.act(
+                req,
+                staff_user(),
+                form.action.data or "",
+                expected_version=form.expected_version(),
+                message=form.message.data or "",
+                reason=form.reason.data or "",
+                note=form.note.data or "",
+            )
+        except workflow.ConcurrentChange:
+            problem = CHANGED_MEANWHILE
+        except casework.ActionRefused as refused:
+            if refused.missing:
+                form[refused.missing].errors = [MISSING[refused.missing]]
+            else:
+                problem = NOT_POSSIBLE
+        except workflow.TransitionRefused:
+            problem = NOT_POSSIBLE
+        else:
+            # Flashed as plain text in this page's language: the session keeps no lazy string.
+            flash(str(DONE[form.action.data]), "success")
+            return _back_to(req)
+    # Shown again as it is now, since someone else may have moved it.
+    return _request_page(_opened(reference), 409, action_form=form, problem=problem)
+
+
+@bp.post("/<reference>/message")
+@staff_required(*REVIEWERS)
+def message(reference):
+    req = _found(reference)
+    form = MessageForm(prefix="message")
+    if not form.validate():
+        return _request_page(_opened(reference), message_form=form)
+    casework.send_message(req, staff_user(), form.body.data)
+    flash(_("Your message was sent to the requester."), "success")
+    return _back_to(req, "#messages")
+
+
+@bp.post("/<reference>/note")
+@staff_required(*REVIEWERS)
+def note(reference):
+    req = _found(reference)
+    form = NoteForm(prefix="note")
+    if not form.validate():
+        return _request_page(_opened(reference), note_form=form)
+    casework.add_note(req, staff_user(), form.body.data)
+    flash(_("Your internal note was saved."), "success")
+    return _back_to(req, "#notes")

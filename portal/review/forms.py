@@ -1,0 +1,139 @@
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from .. import casework, i18n, intake, workflow
+from ..forms import BaseForm, choices, one_of, plain_text, required, strip
+from ..regions import COUNTRY_REGION, REGIONS
+from ..requests.forms import SERVICE_LABELS, URGENCY_LABELS
+
+LONG_TEXT = 20_000
+# References look like AR-2026-0042; a little room for typing around them.
+REFERENCE_SEARCH = 40
+
+_NOT_UNDERSTOOD = _l("This filter was not understood and is ignored.")
+
+
+class QueueForm(BaseForm):
+    """The queue's filters, read from the query string (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    state = SelectField(
+        _l("State"),
+        choices=choices([("", _l("All states")), *casework.STAFF_LABELS.items()]),
+        validate_choice=False,
+        validators=[one_of(casework.STAFF_LABELS, _NOT_UNDERSTOOD)],
+    )
+    urgency = SelectField(
+        _l("Urgency"),
+        choices=choices([("", _l("All urgencies")), *URGENCY_LABELS.items()]),
+        validate_choice=False,
+        validators=[one_of(intake.URGENCIES, _NOT_UNDERSTOOD)],
+    )
+    region = SelectField(
+        _l("Region"),
+        choices=choices([("", _l("All regions")), *REGIONS.items()]),
+        validate_choice=False,
+        validators=[one_of(REGIONS, _NOT_UNDERSTOOD)],
+    )
+    country = SelectField(
+        _l("Country"),
+        validate_choice=False,
+        validators=[one_of(COUNTRY_REGION, _NOT_UNDERSTOOD)],
+    )
+    service = SelectField(
+        _l("Service"),
+        choices=choices([("", _l("All services")), *SERVICE_LABELS.items()]),
+        validate_choice=False,
+        validators=[one_of(intake.SERVICES, _NOT_UNDERSTOOD)],
+    )
+    age = SelectField(
+        _l("Age"),
+        validate_choice=False,
+        validators=[one_of([str(days) for days in casework.AGE_CHOICES], _NOT_UNDERSTOOD)],
+    )
+    reference = StringField(
+        _l("Reference"),
+        filters=[strip],
+        validators=[Optional(), plain_text(REFERENCE_SEARCH)],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = choices([("", _l("All countries")), *i18n.countries()])
+        # Plural forms are chosen per language when the page is drawn.
+        self.age.choices = choices(
+            [("", _l("Any age"))]
+            + [
+                (str(days), ngettext("Older than %(num)d day", "Older than %(num)d days", days))
+                for days in casework.AGE_CHOICES
+            ]
+        )
+
+    def valid_values(self) -> dict[str, str]:
+        """The filters that passed validation and are set; a refused one counts as unset."""
+        return {
+            field.name: field.data
+            for field in self
+            if field.data and not field.errors and isinstance(field.data, str)
+        }
+
+    def filters(self, page: int) -> casework.QueueFilters:
+        values = self.valid_values()
+        age = values.pop("age", None)
+        return casework.QueueFilters(**values, older_than_days=int(age) if age else None, page=page)
+
+
+class ActionForm(BaseForm):
+    """One staff action on a request. Only these fields are read from the post."""
+
+    action = HiddenField()
+    version = HiddenField()
+    message = TextAreaField(
+        _l("Your question to the requester"),
+        description=_l("Sent to the requester, who reads it on their tracking page."),
+        validators=[plain_text(LONG_TEXT)],
+    )
+    reason = SelectField(
+        _l("Reason"),
+        description=_l(
+            "The requester reads a kind explanation of this reason, never your internal note."
+        ),
+        choices=choices(
+            [("", _l("Choose a reason"))]
+            + [(key, labels[0]) for key, labels in workflow.REJECTION_REASONS.items()]
+        ),
+        # casework.act() checks the reason and refuses the action without one.
+        validate_choice=False,
+    )
+    note = TextAreaField(
+        _l("Internal note (optional)"),
+        description=_l("Only network staff see it."),
+        validators=[plain_text(LONG_TEXT)],
+    )
+
+    def expected_version(self) -> int | None:
+        """The version the page showed; None when the field is missing or forged."""
+        raw = (self.version.data or "").strip()
+        return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+class MessageForm(BaseForm):
+    """A message to the requester. Prefixed: it shares the page with other forms."""
+
+    body = TextAreaField(
+        _l("Message to the requester"),
+        description=_l("The requester reads it on their tracking page."),
+        validators=[required(_l("Please write a message before sending.")), plain_text(LONG_TEXT)],
+    )
+
+
+class NoteForm(BaseForm):
+    body = TextAreaField(
+        _l("Internal note"),
+        description=_l("Only network staff see it: never the requester, never an organization."),
+        validators=[required(_l("Please write a note before saving.")), plain_text(LONG_TEXT)],
+    )
