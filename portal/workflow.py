@@ -93,7 +93,7 @@ REJECTION_REASONS = {
         ),
     ),
     "duplicate": (
-        _l("Already asked in another request"),
+        _l("Duplicate of another request"),
         _l("This request repeats another one the network is already working on."),
     ),
     "other": (

@@ -240,7 +240,13 @@ def test_the_accounts_page_lists_every_account_newest_first(app, admin):
 
     assert page.index("newer@example.org") < page.index("older@example.org")
     assert page.index("older@example.org") < page.index("admin@example.org")
-    for label in ("Administrator", "Reviewer", "Organization member", "Deactivated", "Active"):
+    for label in (
+        "Administrator",
+        "Reviewer",
+        "Organization member",
+        "Deactivated",
+        "Account active",
+    ):
         assert label in page
     assert "Not set up" in page and "Never" in page
     today = datetime.datetime.now(datetime.UTC).date().isoformat()
