@@ -143,8 +143,8 @@ def enrol():
     if request.method == "POST" and form.validate():
         codes = accounts.confirm_enrolment(user, form.code.data)
         if codes is not None:
-            _complete_sign_in(user)
-            return render_template("auth/recovery_codes.html", codes=codes), 201
+            onward = _complete_sign_in(user).location  # the page asked for before sign-in
+            return render_template("auth/recovery_codes.html", codes=codes, onward=onward), 201
         form.code.errors = [
             _("That code is not right. Check the time on your phone and try again.")
         ]

@@ -68,10 +68,18 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @pytest.fixture
-def live_server(request, tmp_path_factory):
-    """A fresh portal with a fresh database, served on 127.0.0.1 on a free port."""
+def live_app(tmp_path_factory):
+    """A fresh portal with a fresh database (tests reach its data through app_context())."""
     app = make_app(tmp_path_factory.mktemp("live"))
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    yield app
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def live_server(live_app):
+    """The portal of `live_app`, served on 127.0.0.1 on a free port."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-portal", daemon=True)
     thread.start()
     try:
@@ -80,8 +88,6 @@ def live_server(request, tmp_path_factory):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
-        if not db.is_closed():
-            db.close()
 
 
 # ---------------------------------------------------------------- the portal helper

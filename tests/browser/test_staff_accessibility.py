@@ -1,0 +1,293 @@
+"""axe-core, and a 360 px wide screen, on every page network staff see, in every language.
+
+The staff pages are being translated: nothing here depends on their French or
+Spanish wording. The one message checked by its text is compared with what the
+compiled catalogue (the one the portal serves) gives for it.
+
+The conftest's live server hides its app; this module serves its own (same settings),
+so that the test can create accounts and requests in the app's context.
+"""
+
+import datetime
+import functools
+import re
+import time
+
+import pyotp
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from babel.support import Translations
+from playwright.sync_api import expect
+
+from portal import accounts, casework, intake
+from portal.models import User
+
+from portal_testing import TRANSLATIONS
+
+LANGUAGES = ("en", "fr", "es")
+BLOCKING = ("serious", "critical")
+WIDE = {"width": 1280, "height": 800}
+SMALL = {"width": 360, "height": 740}
+PASSWORD = "a long test passphrase 7431"
+ADMIN = "admin@network.test"
+CHANGED = (
+    "This request was changed by someone else while you were looking at it. "
+    "Reload the page and decide again."
+)
+
+_axe = Axe()
+
+
+# ---------------------------------------------------------------- a live server with its app
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@functools.cache
+def _served_catalogue(lang):
+    return Translations.load(str(TRANSLATIONS), [lang])
+
+
+def served(lang, msgid):
+    """What the portal shows for `msgid` in `lang`: the compiled translation, or the
+    English text while there is none yet (as gettext does)."""
+    return _served_catalogue(lang).gettext(msgid)
+
+
+def store_request(app, **overrides) -> str:
+    fields = {
+        "service": "accompaniment",
+        "requester_kind": "community",
+        "name": "Comunidad La Esperanza",
+        "organization": "Red de Defensoras del Cauca",
+        "country": "CO",
+        "place": "Cauca",
+        "situation": "Threats against community leaders since March.",
+        "asked_for": "Accompaniment during the land restitution hearings.",
+        "urgency": "emergency",
+        "start_date": datetime.date.today() + datetime.timedelta(days=7),
+        "end_date": None,
+        "people_count": 12,
+        "languages": ["es"],
+        "other_languages": "Nasa Yuwe",
+        "contact_channel": "signal",
+        "contact_detail": "@esperanza.77",
+        "contact_safe": False,
+    }
+    fields.update(overrides)
+    with app.app_context():
+        return intake.submit(fields, "es").request.reference
+
+
+def submit_password(page, email, password=PASSWORD):
+    form = page.locator('form[action$="/staff/sign-in"]')
+    form.locator('input[name="email"]').fill(email)
+    form.locator('input[name="password"]').fill(password)
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+
+
+def submit_code(page, form_path, code):
+    form = page.locator(f'form[action$="{form_path}"]')
+    form.locator('input[name="code"]').fill(code)
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+
+
+def act(page, action):
+    with page.expect_response(
+        lambda r: r.url.endswith("/act") and r.request.method == "POST"
+    ) as posted:
+        page.locator(f"form.action-{action} button[type=submit]").click()
+    return posted.value
+
+
+_OVERFLOW = """() => {
+  const width = window.innerWidth;
+  // Inside a scrolling box (a wide table's wrapper), only what is positioned out of it
+  // can widen the page; elsewhere anything past the edge does.
+  const inScroller = e => {
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== "visible") return true;
+    }
+    return false;
+  };
+  const wide = [...document.body.querySelectorAll("*")]
+    .filter(e => !e.classList.contains("skip-link"))
+    .filter(e => {
+      const box = e.getBoundingClientRect();
+      return box.right > width + 0.5 || box.left < -0.5;
+    })
+    .filter(e => !inScroller(e) || ["absolute", "fixed"].includes(getComputedStyle(e).position))
+    .slice(0, 5)
+    .map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "")
+      + (typeof e.className === "string" && e.className.trim()
+         ? "." + e.className.trim().split(/\\s+/).join(".") : "")
+      + ` (position: ${getComputedStyle(e).position}, right edge at `
+      + `${Math.round(e.getBoundingClientRect().right)}px)`);
+  return {scroll: document.documentElement.scrollWidth, inner: width, wide};
+}"""
+
+
+class Checks:
+    """Runs axe and the small-screen check on each page; keeps what fails, to report all."""
+
+    def __init__(self, page, lang):
+        self.page, self.lang = page, lang
+        self.found: list[str] = []
+        self.checked: list[str] = []
+
+    def __call__(self, where):
+        page = self.page
+        expect(page.locator("html")).to_have_attribute("lang", self.lang)
+        self.checked.append(where)
+        for violation in _axe.run(page).response["violations"]:
+            if violation["impact"] in BLOCKING:
+                targets = [node["target"] for node in violation["nodes"]]
+                self.found.append(
+                    f"{where}: axe {violation['id']} ({violation['impact']}) on {targets}"
+                )
+        page.set_viewport_size(SMALL)
+        try:
+            sizes = page.evaluate(_OVERFLOW)
+        finally:
+            page.set_viewport_size(WIDE)
+        if sizes["scroll"] > sizes["inner"]:
+            self.found.append(
+                f"{where}: {sizes['scroll']}px wide at {sizes['inner']}px, so it scrolls "
+                f"sideways; too wide: {sizes['wide']}"
+            )
+
+    def assert_clean(self):
+        assert self.found == [], (
+            f"{len(self.found)} problems on staff pages ({self.lang}):\n" + "\n".join(self.found)
+        )
+
+
+# ---------------------------------------------------------------- the test
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_staff_pages_are_accessible_and_fit_small_screens(portal, live_app, lang):
+    with live_app.app_context():
+        accounts.create_user(ADMIN, "admin", PASSWORD)
+        accounts.create_user("other.reviewer@network.test", "reviewer", PASSWORD)
+    page = portal.new_page(viewport=WIDE)
+    check = Checks(page, lang)
+
+    # Sign-in, first time: password, enrolment, recovery codes. ?lang= once, then the cookie.
+    page.goto(portal.url("/staff/sign-in", lang))
+    expect(page.locator('form[action$="/staff/sign-in"]')).to_be_visible()
+    check("sign-in page")
+
+    submit_password(page, ADMIN, "not the right password at all")
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.locator("#field-password .error-message")).to_be_visible()
+    check("sign-in page with an error")
+
+    submit_password(page, ADMIN)
+    expect(page).to_have_url(portal.url("/staff/enrol"))
+    secret = page.locator("code.secret").inner_text().replace(" ", "")
+    check("enrol page")
+
+    submit_code(page, "/staff/enrol", pyotp.TOTP(secret).now())
+    expect(page.locator("ul.recovery-codes li")).to_have_count(accounts.RECOVERY_CODES)
+    check("recovery codes page")
+
+    page.locator("main a.button-primary").click()
+    # No page was asked for before signing in: an administrator starts with the accounts.
+    expect(page).to_have_url(portal.url("/admin/accounts"))
+
+    # Later sign-ins: the code page (with the next step's code: the current one is spent).
+    with page.expect_navigation():
+        page.locator('form[action$="/staff/sign-out"] button[type=submit]').click()
+    submit_password(page, ADMIN)
+    expect(page).to_have_url(portal.url("/staff/code"))
+    check("code page")
+    submit_code(page, "/staff/code", pyotp.TOTP(secret).at(time.time() + 30))
+
+    # Administration.
+    expect(page).to_have_url(portal.url("/admin/accounts"))
+    expect(page.locator("table.data-table tbody tr")).to_have_count(2)
+    check("staff accounts page")
+
+    create = page.locator('form[action$="/admin/accounts"]')
+    create.locator('input[name="email"]').fill("new.reviewer@network.test")
+    create.locator('select[name="role"]').select_option("reviewer")
+    with page.expect_navigation():
+        create.locator("button[type=submit]").click()
+    expect(page.locator("#new-password")).to_have_text(re.compile(r"\S{20,}"))
+    check("new account's password page")
+
+    page.goto(portal.url("/admin/audit"))
+    expect(page.locator("#audit-results tbody tr").first).to_be_visible()
+    check("audit trail page")
+
+    # The review queue: empty, with results, filtered by htmx.
+    page.goto(portal.url("/review/"))
+    expect(page.locator("form.filters")).to_be_visible()
+    expect(page.locator("#queue-results tbody tr")).to_have_count(0)
+    check("empty review queue")
+
+    reference = store_request(live_app)
+    store_request(
+        live_app,
+        country="SN",
+        place="Ziguinchor",
+        urgency="planned",
+        name="Collectif des femmes de Ziguinchor",
+        languages=["fr"],
+    )
+    page.reload()
+    rows = page.locator("#queue-results tbody tr")
+    expect(rows).to_have_count(2)
+    check("review queue with results")
+
+    page.evaluate("window.__marker = 1")
+    page.locator('form.filters select[name="country"]').select_option("CO")
+    expect(page).to_have_url(re.compile(r"[?&]country=CO(&|$)"))
+    expect(rows).to_have_count(1)
+    portal.wait_for_htmx(page)
+    assert page.evaluate("window.__marker") == 1, "the filter reloaded the page"
+    check("review queue after an htmx filter")
+
+    # A request with a timeline, messages both ways, a note and the action forms.
+    rows.first.locator("a.reference").click()
+    expect(page).to_have_url(portal.url(f"/review/{reference}"))
+    assert act(page, "start_review").status == 303
+    page.locator('form.action-ask_info textarea[name="message"]').fill(
+        "Can the hearing still be attended by outsiders?"
+    )
+    assert act(page, "ask_info").status == 303
+    expect(page.locator("#messages .message-staff")).to_have_count(1)
+    with live_app.app_context():
+        intake.add_information(casework.find(reference), "Yes, it is public.")
+    page.locator('textarea[name="note-body"]').fill("Cross-check with the Cauca desk.")
+    with page.expect_navigation():
+        page.locator('form[action$="/note"] button[type=submit]').click()
+    expect(page.locator("#messages .message")).to_have_count(2)
+    expect(page.locator("#notes .note")).to_have_count(1)
+    expect(page.locator(".timeline li")).to_have_count(4)
+    for action in ("ask_info", "approve", "reject"):
+        expect(page.locator(f"form.action-{action}")).to_be_visible()
+    expect(page.locator("form.action-reject select[name='reason']")).to_be_visible()
+    check("request page with timeline, messages, notes and action forms")
+
+    # Refused: a question left empty.
+    assert act(page, "ask_info").status == 409
+    expect(page.locator("form.action-ask_info .error-summary")).to_be_visible()
+    expect(page.locator("#field-message .error-message")).to_be_visible()
+    check("request page after a refused action (409, question missing)")
+
+    # Refused: someone else decided meanwhile.
+    with live_app.app_context():
+        req = casework.find(reference)
+        other = User.by_email("other.reviewer@network.test")
+        casework.act(req, other, "approve", expected_version=req.version)
+    assert act(page, "approve").status == 409
+    expect(page.locator("#problem")).to_have_text(served(lang, CHANGED))
+    check("request page after a refused action (409, changed meanwhile)")
+
+    assert len(check.checked) == 14
+    check.assert_clean()
