@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test translations db demo lint format messages clean
+.PHONY: run test install install-test translations db demo lint format messages bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ test: install-test
 # Extract new strings and merge them into translations/*/messages.po.
 messages: install
 	$(FLASK) translate update
+
+# Timings that are measured, not asserted (benchmarks/).
+bench: install
+	$(BIN)/python benchmarks/rank_organizations.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -16,6 +16,7 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     IntegerField,
+    TextField,
 )
 
 from .db import BaseModel
@@ -28,6 +29,55 @@ def utcnow() -> datetime.datetime:
 
 def new_uid() -> str:
     return secrets.token_hex(16)
+
+
+def _split(value: str) -> list[str]:
+    return [item for item in (value or "").split(",") if item]
+
+
+class Organization(BaseModel):
+    """An accompanying organization: where it works, what it offers, how much it can hold."""
+
+    uid = CharField(max_length=32, unique=True, default=new_uid)
+    # The stable key that an import updates by (for example "pbi-colombia").
+    key = CharField(max_length=80, unique=True)
+    name = CharField(max_length=200)
+    website = CharField(max_length=300, default="")
+    description_en = TextField(default="")
+    description_fr = TextField(default="")
+    description_es = TextField(default="")
+    # Comma-separated codes: region keys, ISO 3166 countries, services, ISO 639-1 languages.
+    regions = CharField(max_length=300, default="")
+    countries = TextField(default="")
+    services = CharField(max_length=100, default="")
+    languages = CharField(max_length=300, default="")
+    capacity = IntegerField(default=0)  # active engagements it can hold at once
+    public = BooleanField(default=True)
+    demo = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    @property
+    def region_keys(self) -> list[str]:
+        return _split(self.regions)
+
+    @property
+    def country_codes(self) -> list[str]:
+        return _split(self.countries)
+
+    @property
+    def service_keys(self) -> list[str]:
+        return _split(self.services)
+
+    @property
+    def language_codes(self) -> list[str]:
+        return _split(self.languages)
+
+    def description(self, language: str) -> str:
+        """The description in `language`, else in English, else in any language given."""
+        texts = [getattr(self, f"description_{language}", ""), self.description_en]
+        texts += [self.description_fr, self.description_es]
+        return next((text for text in texts if text), "")
 
 
 class User(BaseModel):
@@ -48,6 +98,8 @@ class User(BaseModel):
     totp_secret_sealed = BlobField(null=True)
     totp_confirmed = BooleanField(default=False)
     totp_last_step = IntegerField(null=True)
+    # Organization members belong to one organization.
+    organization = ForeignKeyField(Organization, null=True, backref="members", on_delete="SET NULL")
 
     totp_secret = Sealed()
 
@@ -198,6 +250,7 @@ class ServerSession(BaseModel):
 
 
 MODELS = [
+    Organization,
     User,
     RecoveryCode,
     Request,

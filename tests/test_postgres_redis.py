@@ -153,6 +153,7 @@ def test_the_foreign_keys_cascade_on_postgresql(pg_app, raw):
         ("audit_event", "user_id"): "n",
         ("audit_event", "target_user_id"): "n",
         ("recovery_code", "user_id"): "c",
+        ("account", "organization_id"): "n",
     }
 
 
@@ -184,6 +185,7 @@ def test_a_requester_goes_the_whole_way_on_postgresql(pg_app):
     assert request["state"] == "withdrawn"
     assert request["messages"] == ["Hubo otra visita."]
     assert row_counts(pg_app) == {
+        "Organization": 0,
         "User": 0,
         "RecoveryCode": 0,
         "Request": 1,

@@ -1,0 +1,120 @@
+"""Ranking organizations for a request, and saying why: pure functions, no database.
+
+The service asked for is required. Then, in this order: an organization that
+works in the request's country ranks above one that works in its region,
+which ranks above one that works elsewhere; among equals, a shared language
+ranks higher, then spare capacity (more spare first), then the name.
+Organizations that already declined the request are left out.
+"""
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+SAME_COUNTRY, SAME_REGION, ELSEWHERE = 0, 1, 2
+
+WHERE = {
+    SAME_COUNTRY: _l("Works in the request's country"),
+    SAME_REGION: _l("Works in the request's region"),
+    ELSEWHERE: _l("Works elsewhere"),
+}
+
+
+@dataclass(frozen=True)
+class Need:
+    """What matching reads of a request."""
+
+    service: str
+    country: str
+    region: str
+    languages: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What matching reads of an organization."""
+
+    id: int
+    name: str
+    services: frozenset[str]
+    countries: frozenset[str]
+    regions: frozenset[str]
+    languages: frozenset[str]
+    capacity: int
+    active: int = 0  # engagements it holds now
+
+    @property
+    def spare(self) -> int:
+        return max(self.capacity - self.active, 0)
+
+
+@dataclass
+class Match:
+    candidate: Candidate
+    where: int
+    shared_languages: list[str]
+
+    @property
+    def reasons(self) -> list:
+        """Why it ranks where it does, in words (made only for the matches shown)."""
+        return _reasons(self)
+
+    def sort_key(self):
+        c = self.candidate
+        return (self.where, not self.shared_languages, c.spare == 0, -c.spare, c.name.casefold())
+
+
+def rank(need: Need, candidates, declined=frozenset()) -> list[Match]:
+    """The candidates that offer the service and have not declined, best first, with reasons."""
+    matches = []
+    for candidate in candidates:
+        if need.service not in candidate.services or candidate.id in declined:
+            continue
+        if need.country in candidate.countries:
+            where = SAME_COUNTRY
+        elif need.region in candidate.regions:
+            where = SAME_REGION
+        else:
+            where = ELSEWHERE
+        shared = sorted(need.languages & candidate.languages)
+        matches.append(Match(candidate, where, shared))
+    matches.sort(key=Match.sort_key)
+    return matches
+
+
+def _reasons(match: Match) -> list:
+    c = match.candidate
+    reasons = [_l("Offers the service asked for"), WHERE[match.where]]
+    if match.shared_languages:
+        reasons.append(_l("Shares a language"))  # which ones: match.shared_languages
+    else:
+        reasons.append(_l("No shared language"))
+    if c.spare:
+        reasons.append(
+            _l("Spare capacity: %(spare)d of %(capacity)d", spare=c.spare, capacity=c.capacity)
+        )
+    else:
+        reasons.append(_l("No spare capacity"))
+    return reasons
+
+
+def need_of(request) -> Need:
+    return Need(
+        service=request.service,
+        country=request.country,
+        region=request.region,
+        languages=frozenset(request.language_codes),
+    )
+
+
+def candidate_of(organization, active: int = 0) -> Candidate:
+    return Candidate(
+        id=organization.id,
+        name=organization.name,
+        services=frozenset(organization.service_keys),
+        countries=frozenset(organization.country_codes),
+        regions=frozenset(organization.region_keys),
+        languages=frozenset(organization.language_codes),
+        capacity=organization.capacity,
+        active=active,
+    )

@@ -1,0 +1,117 @@
+"""Matching, rule by rule: which organizations a request can go to, in which order, and why."""
+
+import pytest
+
+from portal.matching import ELSEWHERE, SAME_COUNTRY, SAME_REGION, Candidate, Need, rank
+
+NEED = Need(
+    service="accompaniment",
+    country="CO",
+    region="latin_america_caribbean",
+    languages=frozenset({"es"}),
+)
+
+
+def org(
+    id,
+    name=None,
+    services=("accompaniment",),
+    countries=(),
+    regions=(),
+    languages=("es",),
+    capacity=3,
+    active=0,
+):
+    return Candidate(
+        id=id,
+        name=name or f"Org {id}",
+        services=frozenset(services),
+        countries=frozenset(countries),
+        regions=frozenset(regions),
+        languages=frozenset(languages),
+        capacity=capacity,
+        active=active,
+    )
+
+
+def names(matches):
+    return [m.candidate.name for m in matches]
+
+
+def test_an_organization_without_the_service_is_left_out():
+    visits_only = org(1, services=("solidarity", "monitoring"), countries=("CO",))
+    accompanies = org(2, countries=("PE",))
+    assert names(rank(NEED, [visits_only, accompanies])) == ["Org 2"]
+
+
+def test_same_country_ranks_above_same_region_above_elsewhere():
+    elsewhere = org(1, "Elsewhere", countries=("KE",), regions=("africa",))
+    region = org(2, "Region", countries=("PE",), regions=("latin_america_caribbean",))
+    country = org(3, "Country", countries=("CO",))
+    ranked = rank(NEED, [elsewhere, region, country])
+    assert names(ranked) == ["Country", "Region", "Elsewhere"]
+    assert [m.where for m in ranked] == [SAME_COUNTRY, SAME_REGION, ELSEWHERE]
+
+
+def test_geography_outweighs_language_and_capacity():
+    region_ideal = org(1, "Region", regions=("latin_america_caribbean",), capacity=10)
+    country_poor = org(2, "Country", countries=("CO",), languages=("en",), capacity=1, active=1)
+    assert names(rank(NEED, [region_ideal, country_poor])) == ["Country", "Region"]
+
+
+def test_a_shared_language_ranks_higher_among_equals():
+    english = org(1, "A English", countries=("CO",), languages=("en",))
+    spanish = org(2, "B Spanish", countries=("CO",), languages=("es", "en"))
+    ranked = rank(NEED, [english, spanish])
+    assert names(ranked) == ["B Spanish", "A English"]
+    assert ranked[0].shared_languages == ["es"] and ranked[1].shared_languages == []
+
+
+def test_spare_capacity_ranks_higher_then_more_spare_first():
+    full = org(1, "A Full", countries=("CO",), capacity=2, active=2)
+    some = org(2, "B Some", countries=("CO",), capacity=3, active=2)
+    lots = org(3, "C Lots", countries=("CO",), capacity=8, active=1)
+    assert names(rank(NEED, [full, some, lots])) == ["C Lots", "B Some", "A Full"]
+
+
+def test_equals_are_ordered_by_name():
+    assert names(
+        rank(NEED, [org(1, "beta", countries=("CO",)), org(2, "Alpha", countries=("CO",))])
+    ) == [
+        "Alpha",
+        "beta",
+    ]
+
+
+def test_organizations_that_declined_are_left_out():
+    first, second = org(1, countries=("CO",)), org(2, countries=("CO",))
+    assert names(rank(NEED, [first, second], declined={1})) == ["Org 2"]
+
+
+@pytest.mark.parametrize(
+    ("candidate", "expected"),
+    [
+        (
+            org(1, countries=("CO",), capacity=5, active=2),
+            [
+                "Offers the service asked for",
+                "Works in the request's country",
+                "Shares a language",
+                "Spare capacity: 3 of 5",
+            ],
+        ),
+        (
+            org(2, regions=("africa",), languages=("fr",), capacity=1, active=4),
+            [
+                "Offers the service asked for",
+                "Works elsewhere",
+                "No shared language",
+                "No spare capacity",
+            ],
+        ),
+    ],
+)
+def test_each_match_says_why(app, candidate, expected):
+    with app.test_request_context():
+        (match,) = rank(NEED, [candidate])
+        assert [str(reason) for reason in match.reasons] == expected
