@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, Case, fn
 
-from . import audit, workflow
+from . import audit, matching, workflow
 from .db import db
-from .models import InternalNote, Message, Request, TimelineEvent, User, utcnow
+from .models import InternalNote, Message, Organization, Request, TimelineEvent, User, utcnow
 
 PAGE_SIZE = 25
 
@@ -262,6 +262,18 @@ def staff_messages(request: Request):
         .where(Message.request == request)
         .order_by(Message.created_at, Message.id)
     )
+
+
+MATCH_STATES = frozenset({workflow.IN_REVIEW, workflow.APPROVED})
+SHOWN_MATCHES = 10
+
+
+def matches_for(request: Request) -> list:
+    """The organizations this request could go to, best first, with reasons (a few)."""
+    if request.state not in MATCH_STATES:
+        return []
+    candidates = [matching.candidate_of(org) for org in Organization.select()]
+    return matching.rank(matching.need_of(request), candidates)[:SHOWN_MATCHES]
 
 
 def notes(request: Request):

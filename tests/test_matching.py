@@ -115,3 +115,42 @@ def test_each_match_says_why(app, candidate, expected):
     with app.test_request_context():
         (match,) = rank(NEED, [candidate])
         assert [str(reason) for reason in match.reasons] == expected
+
+
+def test_the_reviewer_sees_the_ranked_organizations_with_reasons(app):
+    from test_workflow import _fields
+
+    from portal import casework, intake, workflow
+    from portal.models import Organization
+
+    with app.test_request_context():
+        request = intake.submit(_fields(), "en").request  # accompaniment in Colombia, Spanish
+        Organization.create(
+            key="far",
+            name="Far Away",
+            services="accompaniment",
+            countries="KE",
+            regions="africa",
+            languages="en",
+            capacity=2,
+        )
+        Organization.create(
+            key="near",
+            name="Nearby",
+            services="accompaniment",
+            countries="CO",
+            languages="es",
+            capacity=2,
+        )
+        Organization.create(
+            key="visits",
+            name="Visits Only",
+            services="solidarity",
+            countries="CO",
+            languages="es",
+            capacity=2,
+        )
+        assert casework.matches_for(request) == []  # not yet in review
+        workflow.transition(request, workflow.IN_REVIEW, "staff")
+        ranked = casework.matches_for(request)
+        assert [m.candidate.name for m in ranked] == ["Nearby", "Far Away"]

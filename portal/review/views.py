@@ -100,6 +100,7 @@ def _request_page(
         events=list(casework.staff_timeline(req)),
         messages=list(casework.staff_messages(req)),
         notes=list(casework.notes(req)),
+        matches=casework.matches_for(req),
         actions=actions,
         action_forms=action_forms,
         message_form=message_form or MessageForm(formdata=None, prefix="message"),
