@@ -62,7 +62,7 @@ def countries() -> list[tuple[str, str]]:
     names = get_locale().territories
     return sorted(
         ((code, names.get(code, code)) for code in COUNTRY_REGION),
-        key=lambda item: _collation_key(item[1]),
+        key=lambda item: collation_key(item[1]),
     )
 
 
@@ -76,11 +76,11 @@ def language_name(code: str) -> str:
 def spoken_languages() -> list[tuple[str, str]]:
     return sorted(
         ((code, language_name(code)) for code in SPOKEN_LANGUAGES),
-        key=lambda item: _collation_key(item[1]),
+        key=lambda item: collation_key(item[1]),
     )
 
 
-def _collation_key(name: str) -> str:
+def collation_key(name: str) -> str:
     # Accents should not push "Égypte" after "Zambie"; a plain decomposition is
     # enough for Latin scripts without a full collation library.
     decomposed = unicodedata.normalize("NFKD", name.casefold())

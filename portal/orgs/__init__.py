@@ -1,0 +1,1 @@
+"""The public directory of accompanying organizations."""
