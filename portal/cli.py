@@ -1,4 +1,4 @@
-"""Command-line tasks: flask --app portal db|translate|demo|purge|reseal."""
+"""Command-line tasks: flask --app portal db|translate|demo|purge|reseal|import-orgs|export-orgs."""
 
 import datetime
 from pathlib import Path
@@ -11,6 +11,7 @@ from . import db as database
 from .db import db
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO_ORGANIZATIONS = Path(__file__).resolve().parent / "data" / "demo-organizations.csv"
 TRANSLATIONS = ROOT / "translations"
 LOCALES = ("fr", "es")
 
@@ -75,9 +76,9 @@ def translate_compile():
 @click.command("demo")
 @with_appcontext
 def demo():
-    """Add two fictional requests and print their tracking codes (on an empty database)."""
-    from . import accounts, intake
-    from .models import Request
+    """Add fictional organizations, two fictional requests and staff (on an empty database)."""
+    from . import accounts, intake, organizations
+    from .models import Organization, Request
 
     today = datetime.date.today()
     samples = [
@@ -121,6 +122,14 @@ def demo():
         },
     ]
     with db.connection_context():
+        # Organizations are added on their own, so that a database made before
+        # the directory existed gets them on the next `make run`.
+        if Organization.select().exists():
+            click.echo("organizations exist already: no demo organizations added")
+        else:
+            text = DEMO_ORGANIZATIONS.read_text(encoding="utf-8")
+            result = organizations.import_csv(text, demo=True)
+            click.echo(f"demo organizations: created {result.created}")
         if Request.select().exists():
             click.echo("requests exist already: no demo data added (rm -rf instance to start over)")
             return
@@ -194,6 +203,56 @@ def reseal():
     click.echo(f"resealed {count} rows")
 
 
+@click.command("import-orgs")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_orgs(file):
+    """Add and update organizations by key from a CSV file (see README); all rows or none."""
+    from . import organizations
+
+    data = file.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        click.echo(f"line {line}: the file is not UTF-8 text", err=True)
+        raise click.ClickException(f"nothing imported from {file}") from None
+    with db.connection_context():
+        try:
+            result = organizations.import_csv(text)
+        except organizations.ImportRefused as refused:
+            for error in refused.errors:
+                click.echo(str(error), err=True)
+            count = len(refused.errors)
+            raise click.ClickException(
+                f"nothing imported from {file}: {count} problem{'s' if count > 1 else ''}"
+            ) from None
+    summary = f"created {result.created}, updated {result.updated}"
+    if result.unchanged:
+        summary += f", unchanged {result.unchanged}"
+    click.echo(summary)
+
+
+@click.command("export-orgs")
+@click.argument("file", required=False, default="-")
+@with_appcontext
+def export_orgs(file):
+    """Write every organization as CSV to FILE, or to standard output without FILE or with -."""
+    from . import organizations
+    from .models import Organization
+
+    with db.connection_context(), db.atomic():
+        text = organizations.export_csv()
+        count = Organization.select().count()
+    if file == "-":
+        click.echo(text, nl=False)
+        return
+    # With a byte order mark, spreadsheets read the file as UTF-8 rather than
+    # a local code page (the import accepts it).
+    Path(file).write_text(text, encoding="utf-8-sig", newline="")
+    click.echo(f"exported {count} organizations to {file}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(translate_cli)
@@ -201,3 +260,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(purge)
     app.cli.add_command(create_user)
     app.cli.add_command(reseal)
+    app.cli.add_command(import_orgs)
+    app.cli.add_command(export_orgs)
