@@ -5,7 +5,6 @@ deactivation) and is written to the audit trail by the caller's action name.
 """
 
 import base64
-import datetime
 import functools
 import gzip
 import hashlib
@@ -22,11 +21,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from peewee import JOIN, IntegrityError
+from peewee import IntegrityError
 
 from . import audit
 from .db import db
-from .models import AuditEvent, RecoveryCode, ServerSession, User, utcnow
+from .models import RecoveryCode, ServerSession, User, utcnow
 
 ROLES = ("admin", "reviewer", "org_member")
 ROLE_LABELS = {
@@ -311,47 +310,3 @@ def by_uid(uid: str) -> User | None:
 def staff_accounts():
     """Every account, newest first."""
     return User.select().order_by(User.created_at.desc(), User.id.desc())
-
-
-def audit_trail(
-    action: str | None = None,
-    email: str | None = None,
-    exact_email: bool = False,
-    reference: str | None = None,
-    since: datetime.date | None = None,
-    until: datetime.date | None = None,
-):
-    """Audit events, newest first, each with `actor_email` and `target_email`.
-
-    `email` matches the account that acted or the account acted on; `since`
-    and `until` are days in UTC, both included.
-    """
-    actor, target = User.alias("actor"), User.alias("target")
-    query = (
-        AuditEvent.select(
-            AuditEvent,
-            actor.email.alias("actor_email"),
-            target.email.alias("target_email"),
-        )
-        .join_from(AuditEvent, actor, JOIN.LEFT_OUTER, on=(AuditEvent.user == actor.id))
-        .join_from(AuditEvent, target, JOIN.LEFT_OUTER, on=(AuditEvent.target_user == target.id))
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-    )
-    if action:
-        query = query.where(AuditEvent.action == action)
-    if email:
-        email = normalise_email(email)
-        if exact_email:
-            query = query.where((actor.email == email) | (target.email == email))
-        else:  # peewee escapes % and _ in contains()
-            query = query.where(actor.email.contains(email) | target.email.contains(email))
-    if reference:
-        query = query.where(AuditEvent.reference.contains(reference))
-    if since:
-        query = query.where(
-            AuditEvent.created_at >= datetime.datetime.combine(since, datetime.time())
-        )
-    if until and until < datetime.date.max:  # the day after 9999-12-31 does not exist
-        day_after = datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time())
-        query = query.where(AuditEvent.created_at < day_after)
-    return query.objects()

@@ -4,14 +4,13 @@ Every function that shows or changes a request writes the audit trail.
 """
 
 import datetime
-import math
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, Case, fn
 
 from . import audit, matching, workflow
-from .db import db
+from .db import Page, db, page_of
 from .models import InternalNote, Message, Organization, Request, TimelineEvent, User, utcnow
 
 PAGE_SIZE = 25
@@ -123,31 +122,9 @@ def queue(filters: QueueFilters):
     return query.order_by(closed_rank, urgency_rank, Request.created_at, Request.id)
 
 
-@dataclass
-class QueuePage:
-    """One page of the queue: its requests, and where it sits among the others."""
-
-    requests: list
-    total: int
-    number: int
-    pages: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-
-def queue_page(filters: QueueFilters) -> QueuePage:
+def queue_page(filters: QueueFilters) -> Page:
     """The page `filters.page` of the queue; a page past the end gives the last one."""
-    query = queue(filters)
-    total = query.count()
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    number = min(max(1, filters.page), pages)
-    return QueuePage(list(query.paginate(number, PAGE_SIZE)), total, number, pages)
+    return page_of(queue(filters), filters.page, PAGE_SIZE)
 
 
 def age_in_days(request: Request, now: datetime.datetime | None = None) -> int:

@@ -1,5 +1,7 @@
 """The database: declared once, bound late, opened per request."""
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask
@@ -19,6 +21,32 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 5000,
     "synchronous": "normal",
 }
+
+
+@dataclass
+class Page:
+    """One page of a query's rows, and where it sits among the others."""
+
+    items: list
+    total: int
+    number: int
+    pages: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def page_of(query, number: int, size: int) -> Page:
+    """Page `number` of `query`; a number out of range gives the nearest page."""
+    total = query.count()
+    pages = max(1, math.ceil(total / size))
+    number = min(max(1, number), pages)
+    return Page(list(query.paginate(number, size)), total, number, pages)
 
 
 class BaseModel(Model):

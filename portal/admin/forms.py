@@ -117,7 +117,7 @@ class AuditFilterForm(BaseForm):
             raise ValidationError(_l("The end date cannot be before the start date."))
 
     def filters(self) -> dict:
-        """The cleaned filters, keyed by the names accounts.audit_trail() takes."""
+        """The cleaned filters, keyed by the names audit.trail() takes."""
         return {
             "action": self.action.data or None,
             "email": self.email.data or None,

@@ -1,12 +1,11 @@
 """Administrators: staff accounts and the audit trail."""
 
-import math
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import accounts, audit
 from ..access import staff_required
+from ..db import page_of
 from ..htmx import render
 from ..sessions import staff_user
 from .forms import ACTION_LABELS, AuditFilterForm, CreateAccountForm
@@ -114,19 +113,7 @@ def audit_trail():
     form = AuditFilterForm(request.args)
     page = None
     if form.validate():
-        page = _page(accounts.audit_trail(**form.filters()), request.args.get("page", 1, type=int))
+        number = request.args.get("page", 1, type=int)
+        page = page_of(audit.trail(**form.filters()), number, EVENTS_PER_PAGE)
     audit.record("audit.viewed", user=staff_user())
     return render("admin/audit.html", "admin/_audit_results.html", form=form, page=page)
-
-
-def _page(query, number: int) -> dict:
-    """One page of a query; a page number out of range gives the nearest page."""
-    total = query.count()
-    pages = max(1, math.ceil(total / EVENTS_PER_PAGE))
-    number = min(max(number, 1), pages)
-    return {
-        "items": list(query.paginate(number, EVENTS_PER_PAGE)),
-        "number": number,
-        "pages": pages,
-        "total": total,
-    }
