@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 # NUL breaks PostgreSQL and C libraries; other C0 controls (but tab and line
 # breaks), DEL and lone surrogates have no place in anything a person types.
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 class BaseForm(FlaskForm):
@@ -39,7 +39,7 @@ def plain_text(max_length: int):
     def check(form, field):
         if not field.data:
             return
-        if _FORBIDDEN.search(field.data):
+        if CONTROL_CHARACTERS.search(field.data):
             raise ValidationError(
                 _l("This contains invisible control characters. Please retype it.")
             )

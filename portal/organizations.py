@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from babel import Locale
 
 from .db import db
+from .forms import CONTROL_CHARACTERS
 from .intake import SERVICES
 from .models import Organization, utcnow
 from .regions import COUNTRY_REGION, REGIONS
@@ -54,10 +55,8 @@ FALSE_WORDS = frozenset({"no", "false", "0"})
 # ISO 639-1 codes (two letters) that Babel can name, so every page can show them.
 LANGUAGE_CODES = frozenset(code for code in Locale("en").languages if len(code) == 2)
 
-# The same characters the web forms refuse: NUL breaks PostgreSQL and C
-# libraries, other C0 controls, DEL and lone surrogates have no place in text.
 # Descriptions may hold tabs and line breaks; the other cells are one line.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# (Control characters are refused as in the web forms: CONTROL_CHARACTERS.)
 _LINE_BREAK_OR_TAB = re.compile(r"[\t\n\r\u2028\u2029\x85]")
 _FORMULA = re.compile(r"'*[=+\-@\t\r]")
 
@@ -178,7 +177,7 @@ def _read_row(line: int, cells: list[str], positions: dict[str, int]):
     reasons: list[str] = []
     values: dict = {}
     for name, value in raw.items():
-        if _CONTROL.search(value):
+        if CONTROL_CHARACTERS.search(value):
             reasons.append(f"{name} contains control characters (such as NUL)")
         elif name not in DESCRIPTION_COLUMNS and _LINE_BREAK_OR_TAB.search(value.strip()):
             reasons.append(f"{name} must be on one line, without tabs")
