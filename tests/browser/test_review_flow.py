@@ -16,15 +16,7 @@ from playwright.sync_api import expect
 from portal import accounts, casework, intake, workflow
 from portal.models import Request, TimelineEvent
 
-PASSWORD = "a long test passphrase 7431"
-CHANGED = (
-    "This request was changed by someone else while you were looking at it. "
-    "Reload the page and decide again."
-)
-
-
-# ---------------------------------------------------------------- a live server with its app
-
+from staff_pages import CHANGED, PASSWORD, act, submit_password
 
 # ---------------------------------------------------------------- data in the app's context
 
@@ -102,14 +94,6 @@ def submit_colombian_emergency(portal, javascript=True) -> str:
     return code
 
 
-def submit_password(page, email, password=PASSWORD):
-    form = page.locator('form[action$="/staff/sign-in"]')
-    form.locator('input[name="email"]').fill(email)
-    form.locator('input[name="password"]').fill(password)
-    with page.expect_navigation():
-        form.locator("button[type=submit]").click()
-
-
 def enrol(page) -> tuple[str, str]:
     """On the enrolment page: read the key, answer with the current code; both."""
     expect(page).to_have_url(re.compile(r"/staff/enrol$"))
@@ -177,15 +161,6 @@ def sign_out(page):
 
 def state_badge(page):
     return page.locator(".status-card .badge")
-
-
-def act(page, action):
-    """Click an action's button on the request page; the answer to the post."""
-    with page.expect_response(
-        lambda r: r.url.endswith("/act") and r.request.method == "POST"
-    ) as posted:
-        page.locator(f"form.action-{action} button[type=submit]").click()
-    return posted.value
 
 
 def ask_for_information(page, question):

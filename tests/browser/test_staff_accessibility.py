@@ -23,22 +23,15 @@ from portal import accounts, casework, intake
 from portal.models import User
 
 from portal_testing import TRANSLATIONS
+from staff_pages import CHANGED, PASSWORD, act, submit_password
 
 LANGUAGES = ("en", "fr", "es")
 BLOCKING = ("serious", "critical")
 WIDE = {"width": 1280, "height": 800}
 SMALL = {"width": 360, "height": 740}
-PASSWORD = "a long test passphrase 7431"
 ADMIN = "admin@network.test"
-CHANGED = (
-    "This request was changed by someone else while you were looking at it. "
-    "Reload the page and decide again."
-)
 
 _axe = Axe()
-
-
-# ---------------------------------------------------------------- a live server with its app
 
 
 # ---------------------------------------------------------------- helpers
@@ -80,27 +73,11 @@ def store_request(app, **overrides) -> str:
         return intake.submit(fields, "es").request.reference
 
 
-def submit_password(page, email, password=PASSWORD):
-    form = page.locator('form[action$="/staff/sign-in"]')
-    form.locator('input[name="email"]').fill(email)
-    form.locator('input[name="password"]').fill(password)
-    with page.expect_navigation():
-        form.locator("button[type=submit]").click()
-
-
 def submit_code(page, form_path, code):
     form = page.locator(f'form[action$="{form_path}"]')
     form.locator('input[name="code"]').fill(code)
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
-
-
-def act(page, action):
-    with page.expect_response(
-        lambda r: r.url.endswith("/act") and r.request.method == "POST"
-    ) as posted:
-        page.locator(f"form.action-{action} button[type=submit]").click()
-    return posted.value
 
 
 _OVERFLOW = """() => {

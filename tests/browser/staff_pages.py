@@ -1,0 +1,24 @@
+"""What a staff member does in the browser, shared by the staff browser tests."""
+
+PASSWORD = "a long test passphrase 7431"
+CHANGED = (
+    "This request was changed by someone else while you were looking at it. "
+    "Reload the page and decide again."
+)
+
+
+def submit_password(page, email, password=PASSWORD):
+    form = page.locator('form[action$="/staff/sign-in"]')
+    form.locator('input[name="email"]').fill(email)
+    form.locator('input[name="password"]').fill(password)
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+
+
+def act(page, action):
+    """Click an action's button on the request page; the answer to the post."""
+    with page.expect_response(
+        lambda r: r.url.endswith("/act") and r.request.method == "POST"
+    ) as posted:
+        page.locator(f"form.action-{action} button[type=submit]").click()
+    return posted.value
