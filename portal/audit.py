@@ -27,6 +27,9 @@ ACTIONS = (
     "request.transition",
     "request.message",
     "request.note",
+    "request.offered",
+    "offer.accepted",
+    "offer.declined",
     "audit.viewed",
 )
 

@@ -58,7 +58,12 @@ class BaseModel(Model):
 def open_database(url: str):
     """A peewee database for a URL such as sqlite:///path or postgresql://host/name."""
     if url.startswith("sqlite:///"):
-        return SqliteDatabase(url.removeprefix("sqlite:///"), pragmas=SQLITE_PRAGMAS)
+        # BEGIN IMMEDIATE: a transaction takes the write lock when it starts, so
+        # two writers queue (busy_timeout) instead of one failing with "database
+        # is locked" when it reads first and then tries to write.
+        return SqliteDatabase(
+            url.removeprefix("sqlite:///"), pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE"
+        )
     return connect(url)
 
 

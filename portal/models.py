@@ -195,6 +195,9 @@ class TimelineEvent(BaseModel):
     created_at = DateTimeField(default=utcnow)
     actor = CharField(max_length=20)  # requester | staff | organization | system
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")  # never shown to requesters
+    # The organization that made the move (accepting, starting, completing): its
+    # name is shown to the requester once it has accepted.
+    organization = ForeignKeyField(Organization, null=True, on_delete="SET NULL")
     from_state = CharField(max_length=20, null=True)
     to_state = CharField(max_length=20)
     reason = CharField(max_length=30, null=True)  # a key of workflow.REJECTION_REASONS
@@ -210,6 +213,22 @@ class Message(BaseModel):
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")  # never shown to requesters
     body_sealed = BlobField()
     body = Sealed()
+
+
+class Offer(BaseModel):
+    """A request proposed to one organization, and what the organization answered."""
+
+    uid = CharField(max_length=32, unique=True, default=new_uid)
+    request = ForeignKeyField(Request, backref="offers", on_delete="CASCADE")
+    organization = ForeignKeyField(Organization, backref="offers", on_delete="CASCADE")
+    state = CharField(max_length=20, index=True)  # open | accepted | declined | closed
+    created_at = DateTimeField(default=utcnow)
+    offered_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    decided_at = DateTimeField(null=True)
+    decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    # Why it declined, in the organization's words: for network staff only.
+    reason_sealed = BlobField(null=True)
+    reason = Sealed()
 
 
 class InternalNote(BaseModel):
@@ -257,6 +276,7 @@ MODELS = [
     ReferenceCounter,
     TimelineEvent,
     Message,
+    Offer,
     InternalNote,
     AuditEvent,
     ServerSession,

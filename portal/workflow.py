@@ -122,6 +122,7 @@ def transition(
     *,
     user=None,
     reason: str | None = None,
+    organization=None,
 ) -> TimelineEvent:
     """Move `request` to `to_state` on behalf of `actor`, recording it on the timeline."""
     from_state = request.state
@@ -147,6 +148,7 @@ def transition(
             created_at=now,
             actor=actor,
             user=user,
+            organization=organization,
             from_state=from_state,
             to_state=to_state,
             reason=reason,

@@ -1,8 +1,10 @@
+import secrets
+
 import pytest
 
 from portal.db import db
 
-from portal_testing import Requester, make_app
+from portal_testing import Requester, admin_connection, make_app
 
 
 @pytest.fixture
@@ -27,3 +29,20 @@ def runner(app):
 @pytest.fixture
 def requester(client):
     return Requester(client)
+
+
+@pytest.fixture
+def pg_name():
+    """A fresh, empty database with a random name, dropped afterwards."""
+    admin = admin_connection()
+    name = f"portal_test_{secrets.token_hex(6)}"
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        if not db.is_closed():
+            db.close()
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

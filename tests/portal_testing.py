@@ -8,10 +8,12 @@ them as the module "conftest".
 import base64
 import datetime
 import functools
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 
 from portal import create_app
@@ -204,3 +206,24 @@ def tags(page):
     parser.feed(page)
     parser.close()
     return parser.tags
+
+
+# --- the real servers (PostgreSQL, Redis) on 127.0.0.1 -------------------------------
+
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+
+
+def unavailable(reason):
+    if os.environ.get("PORTAL_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (PORTAL_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def admin_connection():
+    psycopg2 = pytest.importorskip("psycopg2")
+    try:
+        connection = psycopg2.connect(dbname="postgres", connect_timeout=3, **PG)
+    except psycopg2.OperationalError as exc:
+        unavailable(f"PostgreSQL is not reachable on 127.0.0.1:5432: {exc}".strip())
+    connection.autocommit = True
+    return connection

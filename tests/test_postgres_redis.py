@@ -5,9 +5,7 @@ When they are unreachable the tests are skipped, unless PORTAL_REQUIRE_SERVICES=
 where a missing server is a failure.
 """
 
-import os
 import re
-import secrets
 
 import pytest
 from markupsafe import escape
@@ -15,9 +13,16 @@ from markupsafe import escape
 from portal.db import db
 from portal.models import MODELS, Request
 
-from portal_testing import Requester, csrf_token, make_app, valid_request_data
+from portal_testing import (
+    PG,
+    Requester,
+    admin_connection,
+    csrf_token,
+    make_app,
+    unavailable,
+    valid_request_data,
+)
 
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 REDIS_DB = 15
 REDIS_URI = f"redis://127.0.0.1:6379/{REDIS_DB}"
 WRONG_CODE = "2222-3333-4444-5555-6666"
@@ -35,39 +40,6 @@ HOSTILE = [
     "👩\u200d👩\u200d👧\u200d👦 🏳️\u200d🌈 a\u200bb",
     "back\\slash %s %(name)s $1 \\x00 ' \" `",
 ]
-
-
-def unavailable(reason):
-    if os.environ.get("PORTAL_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason} (PORTAL_REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
-
-
-def admin_connection():
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        connection = psycopg2.connect(dbname="postgres", connect_timeout=3, **PG)
-    except psycopg2.OperationalError as exc:
-        unavailable(f"PostgreSQL is not reachable on 127.0.0.1:5432: {exc}".strip())
-    connection.autocommit = True
-    return connection
-
-
-@pytest.fixture
-def pg_name():
-    """A fresh, empty database with a random name, dropped afterwards."""
-    admin = admin_connection()
-    name = f"portal_test_{secrets.token_hex(6)}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield name
-    finally:
-        if not db.is_closed():
-            db.close()
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 @pytest.fixture
@@ -154,6 +126,11 @@ def test_the_foreign_keys_cascade_on_postgresql(pg_app, raw):
         ("audit_event", "target_user_id"): "n",
         ("recovery_code", "user_id"): "c",
         ("account", "organization_id"): "n",
+        ("offer", "request_id"): "c",
+        ("offer", "organization_id"): "c",
+        ("offer", "offered_by_id"): "n",
+        ("offer", "decided_by_id"): "n",
+        ("timeline_event", "organization_id"): "n",
     }
 
 
@@ -192,6 +169,7 @@ def test_a_requester_goes_the_whole_way_on_postgresql(pg_app):
         "ReferenceCounter": 1,
         "TimelineEvent": 2,
         "Message": 1,
+        "Offer": 0,
         "InternalNote": 0,
         "AuditEvent": 0,
         "ServerSession": 0,

@@ -23,6 +23,9 @@ ACTION_LABELS = {
     "request.transition": _l("Request state changed"),
     "request.message": _l("Message sent"),
     "request.note": _l("Internal note added"),
+    "request.offered": _l("Request offered to organizations"),
+    "offer.accepted": _l("Offer accepted by an organization"),
+    "offer.declined": _l("Offer declined by an organization"),
     "audit.viewed": _l("Audit trail opened"),
 }
 

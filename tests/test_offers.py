@@ -1,0 +1,185 @@
+"""Offering an approved request to organizations, and their answers (domain rules)."""
+
+import threading
+
+import pytest
+from test_workflow import _fields
+
+from portal import accounts, intake, offers, workflow
+from portal.db import db
+from portal.models import Offer, Organization, Request, TimelineEvent
+
+from portal_testing import make_app
+
+PASSWORD = "a long test passphrase 7431"
+
+
+def _org(key, services="accompaniment", countries="CO"):
+    return Organization.create(
+        key=key,
+        name=key.title(),
+        services=services,
+        countries=countries,
+        languages="es",
+        capacity=3,
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_app(request, tmp_path):
+    """The same rules on both databases: the race in particular behaves differently."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("app")
+    name = request.getfixturevalue("pg_name")
+    return make_app(tmp_path, DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{name}")
+
+
+@pytest.fixture
+def world(backend_app):
+    """An approved request in Colombia, two organizations that can take it, one that cannot."""
+    with backend_app.app_context():
+        reviewer = accounts.create_user("rev@example.org", "reviewer", PASSWORD)
+        request = intake.submit(_fields(), "en").request
+        workflow.transition(request, workflow.IN_REVIEW, "staff", user=reviewer)
+        workflow.transition(request, workflow.APPROVED, "staff", user=reviewer)
+        first, second = _org("first"), _org("second")
+        visits = _org("visits", services="solidarity")
+        members = {
+            org.key: accounts.create_user(f"member@{org.key}.org", "org_member", PASSWORD)
+            for org in (first, second, visits)
+        }
+        yield {
+            "reviewer": reviewer,
+            "request": request,
+            "first": first,
+            "second": second,
+            "visits": visits,
+            "members": members,
+        }
+
+
+def _offer_both(world):
+    request = world["request"]
+    return offers.offer(
+        request,
+        [world["first"], world["second"]],
+        world["reviewer"],
+        expected_version=request.version,
+    )
+
+
+def test_an_approved_request_is_offered_to_organizations_that_offer_its_service(world):
+    request = world["request"]
+    made = offers.offer(
+        request,
+        [world["first"], world["visits"]],
+        world["reviewer"],
+        expected_version=request.version,
+    )
+    assert [o.organization.key for o in made] == ["first"]
+    assert Request.get_by_id(request.id).state == "offered"
+
+
+def test_a_request_that_is_not_approved_cannot_be_offered(world):
+    request = world["request"]
+    Request.update(state="in_review").where(Request.id == request.id).execute()
+    request.state = "in_review"
+    with pytest.raises(offers.OfferRefused):
+        offers.offer(request, [world["first"]], world["reviewer"], expected_version=request.version)
+    assert Offer.select().count() == 0
+
+
+def test_each_organization_sees_only_its_own_offers(world):
+    first_offer, second_offer = _offer_both(world)
+    assert [o.id for o in offers.inbox(world["first"])] == [first_offer.id]
+    assert offers.offer_for(world["first"], second_offer.uid) is None
+    assert offers.offer_for(world["visits"], first_offer.uid) is None
+    assert offers.inbox(world["visits"]).count() == 0
+
+
+def test_the_first_to_accept_gets_it_and_the_other_offers_close(world):
+    first_offer, second_offer = _offer_both(world)
+    offers.accept(first_offer, world["members"]["first"])
+    with pytest.raises(offers.AlreadyTaken):
+        offers.accept(Offer.get_by_id(second_offer.id), world["members"]["second"])
+    request = Request.get_by_id(world["request"].id)
+    assert request.state == "accepted"
+    assert Offer.get_by_id(first_offer.id).state == "accepted"
+    assert Offer.get_by_id(second_offer.id).state == "closed"
+    assert offers.may_see_contact(world["first"], request)
+    assert not offers.may_see_contact(world["second"], request)
+    accepted = TimelineEvent.get(TimelineEvent.to_state == "accepted")
+    assert accepted.organization_id == world["first"].id
+
+
+def test_a_stale_copy_of_an_offer_cannot_accept_after_another(world):
+    first_offer, second_offer = _offer_both(world)
+    stale_second = Offer.get_by_id(second_offer.id)  # loaded while still open
+    offers.accept(first_offer, world["members"]["first"])
+    with pytest.raises(offers.AlreadyTaken):
+        offers.accept(stale_second, world["members"]["second"])
+    assert Offer.get_by_id(second_offer.id).state == "closed"
+
+
+def test_two_organizations_accepting_at_the_same_moment_exactly_one_wins(backend_app, world):
+    app = backend_app
+    first_offer, second_offer = _offer_both(world)
+    db.close()  # each thread opens its own connection
+    start = threading.Barrier(2)
+    outcomes = {}
+
+    def try_accept(offer_id, key):
+        with app.app_context():
+            the_offer = Offer.get_by_id(offer_id)
+            member = world["members"][key]
+            start.wait()
+            try:
+                offers.accept(the_offer, member)
+                outcomes[key] = "won"
+            except offers.AlreadyTaken:
+                outcomes[key] = "taken"
+            finally:
+                db.close()
+
+    threads = [
+        threading.Thread(target=try_accept, args=(first_offer.id, "first")),
+        threading.Thread(target=try_accept, args=(second_offer.id, "second")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes.values()) == ["taken", "won"]
+    states = sorted(o.state for o in Offer.select())
+    assert states == ["accepted", "closed"]
+    assert TimelineEvent.select().where(TimelineEvent.to_state == "accepted").count() == 1
+
+
+def test_when_every_organization_declines_the_request_goes_back_to_be_matched(world):
+    first_offer, second_offer = _offer_both(world)
+    offers.decline(first_offer, world["members"]["first"], "No volunteers free in May.")
+    assert Request.get_by_id(world["request"].id).state == "offered"
+    offers.decline(second_offer, world["members"]["second"], "Outside our area this year.")
+    request = Request.get_by_id(world["request"].id)
+    assert request.state == "approved"
+    assert offers.declined_by(request) == {world["first"].id, world["second"].id}
+    assert Offer.get_by_id(first_offer.id).reason == "No volunteers free in May."
+
+
+def test_a_decline_needs_a_reason_and_an_open_offer(world):
+    first_offer, _ = _offer_both(world)
+    with pytest.raises(offers.OfferRefused):
+        offers.decline(first_offer, world["members"]["first"], "  ")
+    offers.decline(first_offer, world["members"]["first"], "No capacity.")
+    with pytest.raises(offers.OfferRefused):
+        offers.decline(Offer.get_by_id(first_offer.id), world["members"]["first"], "Again.")
+
+
+def test_organizations_that_declined_are_not_offered_the_request_again(world):
+    first_offer, second_offer = _offer_both(world)
+    offers.decline(first_offer, world["members"]["first"], "No.")
+    offers.decline(second_offer, world["members"]["second"], "No.")
+    request = Request.get_by_id(world["request"].id)
+    with pytest.raises(offers.OfferRefused):
+        offers.offer(request, [world["first"]], world["reviewer"], expected_version=request.version)
