@@ -21,6 +21,7 @@ def organizations(rng: random.Random) -> list[Candidate]:
     return [
         Candidate(
             id=i,
+            key=f"organization-{i}",
             name=f"Organization {i}",
             services=frozenset(rng.sample(SERVICES, rng.randint(1, 3))),
             countries=frozenset(rng.sample(countries, rng.randint(1, 12))),

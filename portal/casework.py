@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, Case, fn
 
-from . import audit, matching, workflow
+from . import audit, matching, offers, workflow
 from .db import Page, db, page_of
 from .models import InternalNote, Message, Organization, Request, TimelineEvent, User, utcnow
 
@@ -250,7 +250,14 @@ def matches_for(request: Request) -> list:
     if request.state not in MATCH_STATES:
         return []
     candidates = [matching.candidate_of(org) for org in Organization.select()]
-    return matching.rank(matching.need_of(request), candidates)[:SHOWN_MATCHES]
+    declined = offers.declined_by(request)
+    return matching.rank(matching.need_of(request), candidates, declined)[:SHOWN_MATCHES]
+
+
+def offer_to(request: Request, keys: list[str], user: User, *, expected_version: int):
+    """Offer the request to the organizations with these keys (see offers.offer)."""
+    chosen = list(Organization.select().where(Organization.key.in_(keys))) if keys else []
+    return offers.offer(request, chosen, user, expected_version=expected_version)
 
 
 def notes(request: Request):

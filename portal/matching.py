@@ -35,6 +35,7 @@ class Candidate:
     """What matching reads of an organization."""
 
     id: int
+    key: str
     name: str
     services: frozenset[str]
     countries: frozenset[str]
@@ -110,6 +111,7 @@ def need_of(request) -> Need:
 def candidate_of(organization, active: int = 0) -> Candidate:
     return Candidate(
         id=organization.id,
+        key=organization.key,
         name=organization.name,
         services=frozenset(organization.service_keys),
         countries=frozenset(organization.country_codes),

@@ -24,6 +24,7 @@ def org(
 ):
     return Candidate(
         id=id,
+        key=f"org-{id}",
         name=name or f"Org {id}",
         services=frozenset(services),
         countries=frozenset(countries),

@@ -183,3 +183,80 @@ def test_organizations_that_declined_are_not_offered_the_request_again(world):
     request = Request.get_by_id(world["request"].id)
     with pytest.raises(offers.OfferRefused):
         offers.offer(request, [world["first"]], world["reviewer"], expected_version=request.version)
+
+
+# --- through the reviewer's page -------------------------------------------------------
+
+
+def _signed_in_reviewer(app):
+    from portal_testing import csrf_token
+
+    client = app.test_client()
+    token = csrf_token(client, "/staff/sign-in")
+    response = client.post(
+        "/staff/sign-in",
+        data={"email": "rev@example.org", "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 303
+    return client
+
+
+def test_the_reviewer_offers_an_approved_request_from_its_page(tmp_path):
+    app = make_app(tmp_path, TOTP_REQUIRED_ROLES="")
+    with app.app_context():
+        reviewer = accounts.create_user("rev@example.org", "reviewer", PASSWORD)
+        request = intake.submit(_fields(), "en").request
+        workflow.transition(request, workflow.IN_REVIEW, "staff", user=reviewer)
+        workflow.transition(request, workflow.APPROVED, "staff", user=reviewer)
+        _org("near"), _org("far", countries="PE"), _org("visits", services="solidarity")
+    client = _signed_in_reviewer(app)
+    page = client.get(f"/review/{request.reference}").get_data(as_text=True)
+    assert 'value="near"' in page and 'value="far"' in page
+    assert 'value="visits"' not in page  # does not offer the service
+
+    from portal_testing import csrf_token
+
+    token = csrf_token(client, f"/review/{request.reference}")
+    nothing = client.post(
+        f"/review/{request.reference}/offer", data={"version": "3", "csrf_token": token}
+    )
+    assert nothing.status_code == 409
+    assert "Please choose at least one organization." in nothing.get_data(as_text=True)
+
+    stale = client.post(
+        f"/review/{request.reference}/offer",
+        data={"organizations": ["near"], "version": "1", "csrf_token": token},
+    )
+    assert stale.status_code == 409
+    offered = client.post(
+        f"/review/{request.reference}/offer",
+        data={"organizations": ["near", "visits"], "version": "3", "csrf_token": token},
+    )
+    assert offered.status_code == 303
+    with app.app_context():
+        assert Request.get_by_id(request.id).state == "offered"
+        assert sorted(o.organization.key for o in Offer.select()) == ["near"]
+
+
+def test_the_requester_sees_which_organization_accepted(tmp_path):
+    from portal_testing import Requester
+
+    app = make_app(tmp_path)
+    requester = Requester(app.test_client())
+    code = requester.submit_and_get_code()
+    with app.app_context():
+        reviewer = accounts.create_user("rev@example.org", "reviewer", PASSWORD)
+        request = Request.get()
+        workflow.transition(request, workflow.IN_REVIEW, "staff", user=reviewer)
+        workflow.transition(request, workflow.APPROVED, "staff", user=reviewer)
+        near, other = _org("brigadas-cauca"), _org("other-group")
+        near_offer, _ = offers.offer(request, [near, other], reviewer, expected_version=3)
+        member = accounts.create_user("m@brigadas.org", "org_member", PASSWORD)
+        before = requester.open(code) and requester.client.get("/track").get_data(as_text=True)
+        assert "Brigadas-Cauca" not in before  # proposed, not yet accepted: no names
+        offers.accept(near_offer, member)
+    page = requester.client.get("/track").get_data(as_text=True)
+    assert "Accepted by an organization" in page
+    assert "Brigadas-Cauca" in page
+    assert "Other-Group" not in page
+    assert "m@brigadas.org" not in page

@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import casework, i18n, intake, workflow
 from ..forms import BaseForm, choices, one_of, plain_text, required, strip
@@ -137,3 +138,21 @@ class NoteForm(BaseForm):
         description=_l("Only network staff see it: never the requester, never an organization."),
         validators=[required(_l("Please write a note before saving.")), plain_text(LONG_TEXT)],
     )
+
+
+class OfferForm(BaseForm):
+    """The organizations chosen for an approved request (their keys) and the page's version."""
+
+    organizations = SelectMultipleField(
+        _l("Offer to"),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        # The choices are the ranked matches of the page; casework/offers re-check them.
+        validate_choice=False,
+        validators=[required(_l("Please choose at least one organization."))],
+    )
+    version = HiddenField()
+
+    def expected_version(self) -> int | None:
+        raw = (self.version.data or "").strip()
+        return int(raw) if raw.isdigit() and len(raw) < 10 else None

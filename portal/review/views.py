@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import casework, i18n, workflow
+from .. import casework, i18n, offers, workflow
 from ..access import staff_required
 from ..htmx import render
 from ..regions import REGIONS
@@ -15,7 +15,7 @@ from ..requests.forms import (
     URGENCY_LABELS,
 )
 from ..sessions import staff_user
-from .forms import ActionForm, MessageForm, NoteForm, QueueForm
+from .forms import ActionForm, MessageForm, NoteForm, OfferForm, QueueForm
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -85,6 +85,7 @@ def _request_page(
     action_form=None,
     message_form=None,
     note_form=None,
+    offer_form=None,
     problem=None,
 ):
     """The request page; a form given here (posted, with errors) replaces its blank one."""
@@ -101,6 +102,7 @@ def _request_page(
         messages=list(casework.staff_messages(req)),
         notes=list(casework.notes(req)),
         matches=casework.matches_for(req),
+        offer_form=offer_form or OfferForm(formdata=None),
         actions=actions,
         action_forms=action_forms,
         message_form=message_form or MessageForm(formdata=None, prefix="message"),
@@ -169,6 +171,28 @@ def act(reference):
             return _back_to(req)
     # Shown again as it is now, since someone else may have moved it.
     return _request_page(_opened(reference), 409, action_form=form, problem=problem)
+
+
+@bp.post("/<reference>/offer")
+@staff_required(*REVIEWERS)
+def offer(reference):
+    """Propose an approved request to the chosen organizations."""
+    req = _found(reference)
+    form = OfferForm()
+    problem = NOT_TAKEN
+    if form.validate():
+        try:
+            casework.offer_to(
+                req, form.organizations.data, staff_user(), expected_version=form.expected_version()
+            )
+        except workflow.ConcurrentChange:
+            problem = CHANGED_MEANWHILE
+        except offers.OfferRefused:
+            problem = NOT_POSSIBLE
+        else:
+            flash(_("The request was offered to the organizations you chose."), "success")
+            return _back_to(req)
+    return _request_page(_opened(reference), 409, offer_form=form, problem=problem)
 
 
 @bp.post("/<reference>/message")
