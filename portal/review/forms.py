@@ -88,11 +88,21 @@ class QueueForm(BaseForm):
         return casework.QueueFilters(**values, older_than_days=int(age) if age else None, page=page)
 
 
-class ActionForm(BaseForm):
+class VersionedForm(BaseForm):
+    """A form that acts on the request as the page showed it (its version)."""
+
+    version = HiddenField()
+
+    def expected_version(self) -> int | None:
+        """The version the page showed; None when the field is missing or forged."""
+        raw = (self.version.data or "").strip()
+        return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+class ActionForm(VersionedForm):
     """One staff action on a request. Only these fields are read from the post."""
 
     action = HiddenField()
-    version = HiddenField()
     message = TextAreaField(
         _l("Your question to the requester"),
         description=_l("Sent to the requester, who reads it on their tracking page."),
@@ -116,11 +126,6 @@ class ActionForm(BaseForm):
         validators=[plain_text(LONG_TEXT)],
     )
 
-    def expected_version(self) -> int | None:
-        """The version the page showed; None when the field is missing or forged."""
-        raw = (self.version.data or "").strip()
-        return int(raw) if raw.isdigit() and len(raw) < 10 else None
-
 
 class MessageForm(BaseForm):
     """A message to the requester. Prefixed: it shares the page with other forms."""
@@ -140,7 +145,7 @@ class NoteForm(BaseForm):
     )
 
 
-class OfferForm(BaseForm):
+class OfferForm(VersionedForm):
     """The organizations chosen for an approved request (their keys) and the page's version."""
 
     organizations = SelectMultipleField(
@@ -151,8 +156,3 @@ class OfferForm(BaseForm):
         validate_choice=False,
         validators=[required(_l("Please choose at least one organization."))],
     )
-    version = HiddenField()
-
-    def expected_version(self) -> int | None:
-        raw = (self.version.data or "").strip()
-        return int(raw) if raw.isdigit() and len(raw) < 10 else None
