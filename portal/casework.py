@@ -11,7 +11,16 @@ from peewee import JOIN, Case, fn
 
 from . import audit, matching, offers, workflow
 from .db import Page, db, page_of
-from .models import InternalNote, Message, Organization, Request, TimelineEvent, User, utcnow
+from .models import (
+    InternalNote,
+    Message,
+    Offer,
+    Organization,
+    Request,
+    TimelineEvent,
+    User,
+    utcnow,
+)
 
 PAGE_SIZE = 25
 
@@ -119,7 +128,12 @@ def queue(filters: QueueFilters):
     urgency_rank = Case(Request.urgency, (("emergency", 0), ("urgent", 1), ("planned", 2)), 3)
     # Closed requests sink below open ones whatever their urgency.
     closed_rank = Case(None, ((Request.state.in_(workflow.CLOSED_STATES), 1),), 0)
-    return query.order_by(closed_rank, urgency_rank, Request.created_at, Request.id)
+    # An approved request that every organization declined needs a new match first.
+    declined = Offer.select(Offer.request).where(Offer.state == offers.DECLINED)
+    rematch_rank = Case(
+        None, (((Request.state == workflow.APPROVED) & Request.id.in_(declined), 0),), 1
+    )
+    return query.order_by(closed_rank, rematch_rank, urgency_rank, Request.created_at, Request.id)
 
 
 def queue_page(filters: QueueFilters) -> Page:

@@ -260,3 +260,17 @@ def test_the_requester_sees_which_organization_accepted(tmp_path):
     assert "Brigadas-Cauca" in page
     assert "Other-Group" not in page
     assert "m@brigadas.org" not in page
+
+
+def test_a_request_every_organization_declined_goes_to_the_top_of_the_queue(world):
+    from portal import casework
+
+    emergency = intake.submit(_fields(urgency="emergency"), "en").request
+    first_offer, second_offer = _offer_both(world)
+    before = [r.reference for r in casework.queue(casework.QueueFilters())]
+    assert before[0] == emergency.reference  # emergencies first, as always
+    offers.decline(first_offer, world["members"]["first"], "No.")
+    offers.decline(second_offer, world["members"]["second"], "No.")
+    after = [r.reference for r in casework.queue(casework.QueueFilters())]
+    assert after[0] == world["request"].reference
+    assert after[1] == emergency.reference
