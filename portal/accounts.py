@@ -21,11 +21,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from peewee import IntegrityError
+from peewee import JOIN, IntegrityError
 
 from . import audit
 from .db import db
-from .models import RecoveryCode, ServerSession, User, utcnow
+from .models import Organization, RecoveryCode, ServerSession, User, utcnow
 
 ROLES = ("admin", "reviewer", "org_member")
 ROLE_LABELS = {
@@ -89,9 +89,21 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(email: str, role: str, password: str, by: User | None = None) -> User:
+def create_user(
+    email: str,
+    role: str,
+    password: str,
+    by: User | None = None,
+    *,
+    organization: Organization | None = None,
+) -> User:
+    """A new account; an organization member belongs to exactly one organization, staff to none."""
     if role not in ROLES:
         raise AccountError(_l("Unknown role."))
+    if (role == "org_member") != (organization is not None):
+        raise AccountError(
+            _l("An organization member needs an organization, and only they have one.")
+        )
     problem = password_problem(password)
     if problem is not None:
         raise AccountError(problem)
@@ -99,8 +111,14 @@ def create_user(email: str, role: str, password: str, by: User | None = None) ->
     if User.by_email(email):
         raise AccountError(_l("An account with this email address exists already."))
     with db.atomic():
-        user = User.create(email=email, role=role, password_hash=_hasher.hash(password))
-        audit.record("account.created", user=by, target_user=user, detail=f"role={role}")
+        user = User.create(
+            email=email,
+            role=role,
+            password_hash=_hasher.hash(password),
+            organization=organization,
+        )
+        detail = f"role={role}" + (f" organization={organization.key}" if organization else "")
+        audit.record("account.created", user=by, target_user=user, detail=detail)
     return user
 
 
@@ -287,14 +305,16 @@ def email_problem(email: str):
     return None
 
 
-def create_with_generated_password(email: str, role: str, by: User) -> tuple[User, str]:
+def create_with_generated_password(
+    email: str, role: str, by: User, *, organization: Organization | None = None
+) -> tuple[User, str]:
     """A new account and its generated password, to be shown once and never stored."""
     problem = email_problem(email)
     if problem is not None:
         raise AccountError(problem)
     password = generate_password()
     try:
-        user = create_user(email, role, password, by=by)
+        user = create_user(email, role, password, by=by, organization=organization)
     except IntegrityError as exc:  # the same address created at the same moment
         raise AccountError(_l("An account with this email address exists already.")) from exc
     return user, password
@@ -308,5 +328,9 @@ def by_uid(uid: str) -> User | None:
 
 
 def staff_accounts():
-    """Every account, newest first."""
-    return User.select().order_by(User.created_at.desc(), User.id.desc())
+    """Every account with its organization, newest first."""
+    return (
+        User.select(User, Organization)
+        .join(Organization, JOIN.LEFT_OUTER)
+        .order_by(User.created_at.desc(), User.id.desc())
+    )

@@ -136,31 +136,58 @@ def demo():
         for fields in samples:
             result = intake.submit(fields, "en")
             click.echo(f"demo request ({fields['country']}): tracking code {result.code}")
-        for email, role in (("admin@example.org", "admin"), ("reviewer@example.org", "reviewer")):
+        demo_staff = (
+            ("admin@example.org", "admin", None),
+            ("reviewer@example.org", "reviewer", None),
+            ("andean@example.org", "org_member", "andean-watch-demo"),
+            ("mesoamerica@example.org", "org_member", "mesoamerica-companions-demo"),
+        )
+        for email, role, key in demo_staff:
             password = accounts.generate_password()
-            accounts.create_user(email, role, password)
-            click.echo(f"demo {role}: {email} / {password} (sets up two-step sign-in first)")
+            organization = organizations.by_key(key) if key else None
+            if key and organization is None:
+                continue  # the directory was not the demo one
+            accounts.create_user(email, role, password, organization=organization)
+            member_of = f" of {key}" if key else ""
+            click.echo(
+                f"demo {role}{member_of}: {email} / {password} (sets up two-step sign-in first)"
+            )
 
 
 @click.command("create-user")
 @click.argument("email")
 @click.option("--role", type=click.Choice(["admin", "reviewer", "org_member"]), default="reviewer")
 @click.option("--generate", is_flag=True, help="Generate a password and print it.")
+@click.option(
+    "--organization",
+    "organization_key",
+    metavar="KEY",
+    help="The organization an org_member belongs to (its key in the directory).",
+)
 @with_appcontext
-def create_user(email, role, generate):
+def create_user(email, role, generate, organization_key):
     """Create a staff account (asks for the password twice unless --generate)."""
-    from . import accounts
+    from . import accounts, organizations
 
-    if generate:
-        password = accounts.generate_password()
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with db.connection_context():
+        organization = None
+        if organization_key is not None:
+            organization = organizations.by_key(organization_key)
+            if organization is None:
+                raise click.ClickException(f"no organization has the key {organization_key!r}")
+        if role == "org_member" and organization is None:
+            raise click.ClickException("an org_member needs --organization KEY")
+        if role != "org_member" and organization is not None:
+            raise click.ClickException("only an org_member belongs to an organization")
+        if generate:
+            password = accounts.generate_password()
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         try:
-            user = accounts.create_user(email, role, password)
+            user = accounts.create_user(email, role, password, organization=organization)
         except accounts.AccountError as exc:
             raise click.ClickException(str(exc)) from exc
-    click.echo(f"created {role} {user.email}")
+    click.echo(f"created {role} {user.email}" + (f" of {organization.key}" if organization else ""))
     if generate:
         click.echo(f"password: {password}")
 

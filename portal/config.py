@@ -18,8 +18,9 @@ DEFAULTS = {
     "TRACKING_IDLE_MINUTES": 30,
     "STAFF_IDLE_MINUTES": 30,
     "STAFF_ABSOLUTE_HOURS": 12,
-    # Roles that must sign in with a second factor (comma-separated).
-    "TOTP_REQUIRED_ROLES": "admin,reviewer",
+    # Roles that must sign in with a second factor (comma-separated). Members of
+    # organizations read requesters' names and contacts: they need one too.
+    "TOTP_REQUIRED_ROLES": "admin,reviewer,org_member",
     "SIGN_IN_RATE_LIMIT": "10 per minute; 50 per hour",  # per client
     "SIGN_IN_ACCOUNT_RATE_LIMIT": "20 per hour",  # per account, whatever the client
     "RETENTION_DAYS": 180,  # closed requests are deleted this long after closing

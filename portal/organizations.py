@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from babel import Locale
+from peewee import fn
 
 from .db import db
 from .forms import CONTROL_CHARACTERS
@@ -361,3 +362,15 @@ def neutralise(cell: str) -> str:
     so that the import's unquoting gives back exactly what was stored.
     """
     return "'" + cell if _FORMULA.match(cell) else cell
+
+
+def by_key(key: str) -> Organization | None:
+    """The organization with this key, or None for any other text."""
+    if not isinstance(key, str) or not key or len(key) > 80:
+        return None
+    return Organization.get_or_none(Organization.key == key)
+
+
+def all_by_name():
+    """Every organization, public or not, by name: for choosing one."""
+    return Organization.select().order_by(fn.LOWER(Organization.name), Organization.key)

@@ -46,6 +46,29 @@ _TOKEN = re.compile(
 _SUBMISSION = re.compile(r'name="submission_token" type="hidden" value="([^"]*)"')
 
 
+def members_organization():
+    """The organization test members belong to unless a test says otherwise.
+
+    It offers no service and is not public, so it never appears in matches
+    or in the directory. Call inside an app context.
+    """
+    from portal.models import Organization
+
+    organization, _ = Organization.get_or_create(
+        key="test-members", defaults={"name": "Test members' organization", "public": False}
+    )
+    return organization
+
+
+def create_staff_account(email, role, password, organization=None):
+    """A staff account; a member with no organization given joins members_organization()."""
+    from portal import accounts
+
+    if role == "org_member" and organization is None:
+        organization = members_organization()
+    return accounts.create_user(email, role, password, organization=organization)
+
+
 def csrf_token(client, path="/request"):
     html = client.get(path).get_data(as_text=True)
     match = _TOKEN.search(html)

@@ -13,7 +13,7 @@ from portal.admin.forms import ACTION_LABELS
 from portal.db import db
 from portal.models import AuditEvent, RecoveryCode, ServerSession, User
 
-from portal_testing import PageForms, csrf_token, make_app, tags
+from portal_testing import PageForms, create_staff_account, csrf_token, make_app, tags
 
 PASSWORD = "a long and unlikely test passphrase"
 HTMX = {"HX-Request": "true"}
@@ -34,7 +34,7 @@ def app(tmp_path):
 
 def add_account(app, email, role, password=PASSWORD):
     with app.app_context():
-        return accounts.create_user(email, role, password)
+        return create_staff_account(email, role, password)
 
 
 def fetch(app, uid):

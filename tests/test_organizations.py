@@ -2,10 +2,11 @@
 
 import csv
 import io
+import re
 
 import pytest
 
-from portal.models import Organization, User
+from portal.models import Organization, Request, User
 from portal.organizations import (
     COLUMNS,
     ImportRefused,
@@ -646,6 +647,26 @@ def test_demo_adds_fictional_organizations_in_every_region(app, runner):
     assert again.exit_code == 0, again.output
     assert "no demo organizations added" in again.output
     assert count_organizations(app) == count
+
+
+def test_demo_members_belong_to_demo_organizations_that_match_the_demo_request(app, runner):
+    from portal import casework
+
+    result = runner.invoke(args=["demo"])
+
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        members = {u.email: u.organization.key for u in User.select() if u.role == "org_member"}
+        assert members == {
+            "andean@example.org": "andean-watch-demo",
+            "mesoamerica@example.org": "mesoamerica-companions-demo",
+        }
+        colombia = Request.get(Request.country == "CO")
+        colombia.state = "approved"  # as if reviewed: matches are shown from then on
+        ranked = [m.candidate.key for m in casework.matches_for(colombia)]
+        assert set(members.values()) <= set(ranked)
+    for email in members:
+        assert re.search(rf"demo org_member of \S+: {re.escape(email)} / \S{{20,}}", result.output)
 
 
 def test_the_demo_file_is_valid():

@@ -8,11 +8,10 @@ import pytest
 from markupsafe import escape
 
 from portal import casework, intake, workflow
-from portal.accounts import create_user
 from portal.db import db
 from portal.models import AuditEvent, InternalNote, Message, Request, TimelineEvent
 
-from portal_testing import Requester, csrf_token, make_app, valid_request_data
+from portal_testing import Requester, create_staff_account, csrf_token, make_app, valid_request_data
 
 PASSWORD = "a long test passphrase 7431"
 HTMX = {"HX-Request": "true"}
@@ -46,7 +45,7 @@ class Staff:
     def __init__(self, app, role, email=None):
         self.app = app
         with app.app_context():
-            self.user = create_user(email or f"{role}@network.test", role, PASSWORD)
+            self.user = create_staff_account(email or f"{role}@network.test", role, PASSWORD)
         self.client = app.test_client()
         token = csrf_token(self.client, "/staff/sign-in")
         response = self.client.post(

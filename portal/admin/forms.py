@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
-from .. import accounts, audit
+from .. import accounts, audit, organizations
 from ..forms import BaseForm, choices, one_of, plain_text, required, strip
 from ..models import User
 
@@ -26,6 +26,8 @@ ACTION_LABELS = {
     "request.offered": _l("Request offered to organizations"),
     "offer.accepted": _l("Offer accepted by an organization"),
     "offer.declined": _l("Offer declined by an organization"),
+    "offer.viewed": _l("Offer opened by an organization member"),
+    "offer.progress": _l("Progress update from an organization"),
     "audit.viewed": _l("Audit trail opened"),
 }
 
@@ -60,6 +62,33 @@ class CreateAccountForm(BaseForm):
             one_of(accounts.ROLES, _l("Please choose a role from the list.")),
         ],
     )
+
+    organization = SelectField(
+        _l("Organization"),
+        description=_l("Only for organization members: the organization whose offers they answer."),
+        validate_choice=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization.choices = choices(
+            [("", _l("No organization"))]
+            + [(org.key, org.name) for org in organizations.all_by_name()]
+        )
+
+    def validate_organization(self, field):
+        if self.role.data != "org_member":
+            return
+        if not field.data:
+            raise ValidationError(_l("Please choose the organization this member belongs to."))
+        if organizations.by_key(field.data) is None:
+            raise ValidationError(_l("Please choose an organization from the list."))
+
+    def chosen_organization(self):
+        """The organization of a new member; None for the other roles, whatever was sent."""
+        if self.role.data != "org_member":
+            return None
+        return organizations.by_key(self.organization.data)
 
     def validate_email(self, field):
         if field.errors:  # too long or control characters: that message is enough

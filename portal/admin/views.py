@@ -51,7 +51,10 @@ def create_account():
         return _accounts_page(form)
     try:
         account, password = accounts.create_with_generated_password(
-            form.email.data, form.role.data, by=staff_user()
+            form.email.data,
+            form.role.data,
+            by=staff_user(),
+            organization=form.chosen_organization(),
         )
     except accounts.AccountError as exc:
         form.email.errors = [str(exc)]

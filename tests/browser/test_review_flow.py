@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from portal import accounts, casework, intake, workflow
 from portal.models import Request, TimelineEvent
 
+from portal_testing import create_staff_account
 from staff_pages import CHANGED, PASSWORD, act, submit_password
 
 # ---------------------------------------------------------------- data in the app's context
@@ -23,7 +24,7 @@ from staff_pages import CHANGED, PASSWORD, act, submit_password
 
 def create_staff(app, email, role="reviewer"):
     with app.app_context():
-        return accounts.create_user(email, role, PASSWORD)
+        return create_staff_account(email, role, PASSWORD)
 
 
 def stored_request(app, reference) -> Request:
