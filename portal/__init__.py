@@ -64,13 +64,23 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .inbox.views import bp as inbox_bp
     from .orgs.views import bp as orgs_bp
     from .pages.views import bp as pages_bp
     from .requests.views import bp as requests_bp
     from .review.views import bp as review_bp
     from .staff.views import bp as staff_bp
 
-    for blueprint in (pages_bp, requests_bp, orgs_bp, auth_bp, staff_bp, review_bp, admin_bp):
+    for blueprint in (
+        pages_bp,
+        requests_bp,
+        orgs_bp,
+        auth_bp,
+        staff_bp,
+        review_bp,
+        inbox_bp,
+        admin_bp,
+    ):
         app.register_blueprint(blueprint)
 
     from . import cli

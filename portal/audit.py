@@ -30,6 +30,8 @@ ACTIONS = (
     "request.offered",
     "offer.accepted",
     "offer.declined",
+    "offer.viewed",
+    "offer.progress",
     "audit.viewed",
 )
 

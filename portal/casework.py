@@ -263,15 +263,18 @@ def matches_for(request: Request) -> list:
     """The organizations this request could go to, best first, with reasons (a few)."""
     if request.state not in MATCH_STATES:
         return []
-    candidates = [matching.candidate_of(org) for org in Organization.select()]
+    busy = offers.engagements()
+    candidates = [
+        matching.candidate_of(org, active=busy.get(org.id, 0)) for org in Organization.select()
+    ]
     declined = offers.declined_by(request)
     return matching.rank(matching.need_of(request), candidates, declined)[:SHOWN_MATCHES]
 
 
-def offer_to(request: Request, keys: list[str], user: User, *, expected_version: int):
+def offer_to(request: Request, keys: list[str], user: User, *, expected_version: int, summary: str):
     """Offer the request to the organizations with these keys (see offers.offer)."""
     chosen = list(Organization.select().where(Organization.key.in_(keys))) if keys else []
-    return offers.offer(request, chosen, user, expected_version=expected_version)
+    return offers.offer(request, chosen, user, expected_version=expected_version, summary=summary)
 
 
 def notes(request: Request):

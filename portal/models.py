@@ -229,6 +229,22 @@ class Offer(BaseModel):
     # Why it declined, in the organization's words: for network staff only.
     reason_sealed = BlobField(null=True)
     reason = Sealed()
+    # What the reviewer wrote for the organizations to decide on: the requester's
+    # own words may name people, so organizations read this instead.
+    summary_sealed = BlobField(null=True)
+    summary = Sealed()
+
+
+class ProgressUpdate(BaseModel):
+    """What the accepting organization reports about its work, for network staff."""
+
+    uid = CharField(max_length=32, unique=True, default=new_uid)
+    request = ForeignKeyField(Request, backref="progress_updates", on_delete="CASCADE")
+    organization = ForeignKeyField(Organization, on_delete="CASCADE", backref="+")
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    created_at = DateTimeField(default=utcnow)
+    body_sealed = BlobField()
+    body = Sealed()
 
 
 class InternalNote(BaseModel):
@@ -277,6 +293,7 @@ MODELS = [
     TimelineEvent,
     Message,
     Offer,
+    ProgressUpdate,
     InternalNote,
     AuditEvent,
     ServerSession,

@@ -8,11 +8,26 @@ request goes back to `approved` for another match. Only the accepting
 organization ever sees who the requester is and how to reach them.
 """
 
+from flask_babel import lazy_gettext as _l
+from peewee import fn
+
 from . import audit, workflow
 from .db import db
-from .models import Offer, Organization, Request, User, utcnow
+from .models import Offer, Organization, ProgressUpdate, Request, User, utcnow
 
 OPEN, ACCEPTED, DECLINED, CLOSED = "open", "accepted", "declined", "closed"
+
+# What staff and members call an offer's state.
+LABELS = {
+    OPEN: _l("Waiting for an answer"),
+    ACCEPTED: _l("Accepted"),
+    DECLINED: _l("Declined"),
+    CLOSED: _l("Closed: another organization accepted"),
+}
+
+# While the organization works on a request: it may write updates and, only
+# then, read the requester's name and contact details.
+ENGAGED_STATES = (workflow.ACCEPTED, workflow.ACTIVE)
 
 
 class OfferRefused(Exception):
@@ -32,11 +47,22 @@ def declined_by(request: Request) -> set[int]:
 
 
 def offer(
-    request: Request, organizations: list[Organization], user: User, *, expected_version: int
+    request: Request,
+    organizations: list[Organization],
+    user: User,
+    *,
+    expected_version: int,
+    summary: str,
 ) -> list[Offer]:
-    """Propose an approved request to organizations that offer its service."""
+    """Propose an approved request to organizations that offer its service.
+
+    `summary` is what the organizations read about the situation: the
+    reviewer's words, free of names and contact details.
+    """
     if request.state != workflow.APPROVED:
         raise OfferRefused("only an approved request can be offered")
+    if not summary.strip():
+        raise OfferRefused("organizations need a summary to decide")
     refused = declined_by(request)
     chosen = [
         org
@@ -49,10 +75,12 @@ def offer(
         raise workflow.ConcurrentChange(request.reference)
     with db.atomic():
         workflow.transition(request, workflow.OFFERED, "staff", user=user)
-        made = [
-            Offer.create(request=request, organization=org, state=OPEN, offered_by=user)
-            for org in chosen
-        ]
+        made = []
+        for org in chosen:
+            the_offer = Offer(request=request, organization=org, state=OPEN, offered_by=user)
+            the_offer.summary = summary  # sealed to this offer's uid
+            the_offer.save(force_insert=True)
+            made.append(the_offer)
         audit.record(
             "request.offered",
             user=user,
@@ -62,14 +90,21 @@ def offer(
     return made
 
 
-def inbox(organization: Organization):
-    """The offers an organization can see: open ones and those it accepted."""
-    return (
+def inbox(organization: Organization) -> tuple[list[Offer], list[Offer]]:
+    """What an organization's members see: offers awaiting an answer, and the requests it took.
+
+    Offers it declined or that another organization took are gone from it:
+    the organization no longer needs to know about them.
+    """
+    rows = (
         Offer.select(Offer, Request)
         .join(Request)
         .where((Offer.organization == organization) & Offer.state.in_((OPEN, ACCEPTED)))
         .order_by(Offer.created_at.desc(), Offer.id.desc())
     )
+    waiting = [row for row in rows if row.state == OPEN]
+    taken = [row for row in rows if row.state == ACCEPTED]
+    return waiting, taken
 
 
 def offer_for(organization: Organization, uid: str) -> Offer | None:
@@ -78,9 +113,11 @@ def offer_for(organization: Organization, uid: str) -> Offer | None:
 
 
 def may_see_contact(organization: Organization, request: Request) -> bool:
-    """Only the organization that accepted a request learns who asked and how to reach them."""
+    """Only the organization that accepted a request learns who asked and how to reach them,
+    and only while it works on it: not before, and not once it has ended."""
     return (
-        Offer.select()
+        request.state in ENGAGED_STATES
+        and Offer.select()
         .where(
             (Offer.request == request)
             & (Offer.organization == organization)
@@ -88,6 +125,18 @@ def may_see_contact(organization: Organization, request: Request) -> bool:
         )
         .exists()
     )
+
+
+def engagements() -> dict[int, int]:
+    """How many requests each organization is working on now (accepted or under way)."""
+    rows = (
+        Offer.select(Offer.organization, fn.COUNT(Offer.id).alias("count"))
+        .join(Request)
+        .where((Offer.state == ACCEPTED) & Request.state.in_(ENGAGED_STATES))
+        .group_by(Offer.organization)
+        .tuples()
+    )
+    return dict(rows)
 
 
 def accept(the_offer: Offer, user: User) -> None:
@@ -147,3 +196,80 @@ def decline(the_offer: Offer, user: User, reason: str) -> None:
         )
         if not still_open and request.state == workflow.OFFERED:
             workflow.transition(request, workflow.APPROVED, "system")
+
+
+def working_on(the_offer: Offer, request: Request) -> bool:
+    """True while the offer's organization has the request in hand (accepted or under way)."""
+    return the_offer.state == ACCEPTED and request.state in ENGAGED_STATES
+
+
+def _engaged(the_offer: Offer) -> Request:
+    """The offer's request, if its organization is working on it; OfferRefused otherwise."""
+    request = Request.get_by_id(the_offer.request_id)
+    if not working_on(the_offer, request):
+        raise OfferRefused("this organization is not working on this request")
+    return request
+
+
+def start(the_offer: Offer, user: User, *, expected_version: int | None) -> None:
+    """The accompaniment or visit has begun: accepted → active."""
+    _move(the_offer, user, workflow.ACTIVE, expected_version)
+
+
+def complete(the_offer: Offer, user: User, *, expected_version: int | None) -> None:
+    """The accompaniment or visit has ended: active → completed."""
+    _move(the_offer, user, workflow.COMPLETED, expected_version)
+
+
+def _move(the_offer: Offer, user: User, to_state: str, expected_version: int | None) -> None:
+    request = _engaged(the_offer)
+    if request.version != expected_version:
+        raise workflow.ConcurrentChange(request.reference)
+    with db.atomic():
+        workflow.transition(
+            request, to_state, "organization", user=user, organization=the_offer.organization
+        )
+        audit.record(
+            "request.transition",
+            user=user,
+            reference=request.reference,
+            detail=f"organization={the_offer.organization.key} to={to_state}",
+        )
+
+
+def opened(the_offer: Offer, user: User) -> None:
+    """Write down that a member opened an offer: who read a request is part of its record."""
+    audit.record("offer.viewed", user=user, reference=the_offer.request.reference)
+
+
+def post_update(the_offer: Offer, user: User, body: str) -> ProgressUpdate:
+    """A progress report from the organization working on the request, for network staff."""
+    if not body.strip():
+        raise OfferRefused("an update needs some text")
+    request = _engaged(the_offer)
+    with db.atomic():
+        update = ProgressUpdate(request=request, organization=the_offer.organization, user=user)
+        update.body = body  # sealed to this update's uid
+        update.save(force_insert=True)
+        audit.record("offer.progress", user=user, reference=request.reference)
+    return update
+
+
+def progress_updates(request: Request):
+    """The organization's reports on a request, oldest first."""
+    return (
+        ProgressUpdate.select(ProgressUpdate, Organization)
+        .join(Organization)
+        .where(ProgressUpdate.request == request)
+        .order_by(ProgressUpdate.created_at, ProgressUpdate.id)
+    )
+
+
+def offers_of(request: Request):
+    """Every offer made for a request with its organization, for network staff."""
+    return (
+        Offer.select(Offer, Organization)
+        .join(Organization)
+        .where(Offer.request == request)
+        .order_by(Offer.created_at, Organization.name)
+    )

@@ -26,7 +26,15 @@ from portal.access import is_safe_next
 from portal.db import db
 from portal.models import AuditEvent, RecoveryCode, ServerSession, User, utcnow
 
-from portal_testing import PageForms, csrf_token, make_app, shown, tags
+from portal_testing import (
+    PageForms,
+    create_staff_account,
+    csrf_token,
+    make_app,
+    members_organization,
+    shown,
+    tags,
+)
 
 PASSWORD = "lantern orchard pebble 42"
 WRONG_PASSWORD = "lantern orchard pebble 43"
@@ -41,7 +49,7 @@ WRONG_ENROL_CODE = "That code is not right. Check the time on your phone and try
 WRONG_SECOND_FACTOR = "That code is not right, or it was used already."
 TOO_MANY = "Too many attempts"
 
-HOME = {"org_member": "/staff/", "reviewer": "/review/", "admin": "/admin/accounts"}
+HOME = {"org_member": "/org/", "reviewer": "/review/", "admin": "/admin/accounts"}
 SECRET_ON_PAGE = re.compile(r'class="secret"[^>]*>([^<]+)<')
 RECOVERY_CODE = re.compile(r"\b[A-Z2-7]{4}(?:-[A-Z2-7]{4}){3}\b")
 
@@ -49,12 +57,25 @@ RECOVERY_CODE = re.compile(r"\b[A-Z2-7]{4}(?:-[A-Z2-7]{4}){3}\b")
 # --- helpers -------------------------------------------------------------------------------
 
 
+# Here organization members sign in without a second step (a setting), so that
+# both kinds of sign-in are at hand; by default every role needs one (tested).
+ONE_STEP_MEMBERS = {"TOTP_REQUIRED_ROLES": "admin,reviewer"}
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path, **ONE_STEP_MEMBERS)
+    yield app
+    if not db.is_closed():
+        db.close()
+
+
 @pytest.fixture
 def build_app(tmp_path):
     """make_app with extra settings; the database is closed afterwards."""
 
     def build(**config):
-        return make_app(tmp_path, **config)
+        return make_app(tmp_path, **{**ONE_STEP_MEMBERS, **config})
 
     yield build
     if not db.is_closed():
@@ -69,7 +90,7 @@ def database(app):
 
 def create_account(app, email, role="org_member", password=PASSWORD):
     with database(app):
-        accounts.create_user(email, role, password)
+        create_staff_account(email, role, password)
     return email
 
 
@@ -250,13 +271,13 @@ def test_a_password_has_12_to_128_characters(app, client, case):
 
     if not accepted:
         with database(app), pytest.raises(accounts.AccountError) as refusal:
-            accounts.create_user(ORG_MEMBER, "org_member", password)
+            create_staff_account(ORG_MEMBER, "org_member", password)
         assert str(refusal.value) in ("Use at least 12 characters.", "Use at most 128 characters.")
         assert account(app, ORG_MEMBER) is None
         return
 
     create_account(app, ORG_MEMBER, password=password)
-    assert location(sign_in(client, ORG_MEMBER, password)) == "/staff/"
+    assert location(sign_in(client, ORG_MEMBER, password)) == HOME["org_member"]
 
 
 def test_a_long_password_is_checked_to_its_last_character(app, client):
@@ -270,13 +291,13 @@ def test_a_long_password_is_checked_to_its_last_character(app, client):
     assert almost.status_code == 200
     assert errors(almost) == {"password": [NOT_RIGHT]}
     assert shorter.status_code == 200
-    assert location(sign_in(client, ORG_MEMBER, long_password)) == "/staff/"
+    assert location(sign_in(client, ORG_MEMBER, long_password)) == HOME["org_member"]
 
 
 @pytest.mark.parametrize("common", ["password1234", "qwertyuiop12", "Password1234"])
 def test_a_common_password_is_refused(app, common):
     with database(app), pytest.raises(accounts.AccountError) as refusal:
-        accounts.create_user(ORG_MEMBER, "org_member", common)
+        create_staff_account(ORG_MEMBER, "org_member", common)
 
     assert str(refusal.value) == "This password is too common. Choose another one."
     assert account(app, ORG_MEMBER) is None
@@ -296,13 +317,13 @@ def test_an_old_hash_is_upgraded_when_its_owner_signs_in(app, client, weaker):
         User.update(password_hash=weaker.hash(PASSWORD)).where(User.email == ORG_MEMBER).execute()
     old = account(app, ORG_MEMBER).password_hash
 
-    assert location(sign_in(client, ORG_MEMBER)) == "/staff/"
+    assert location(sign_in(client, ORG_MEMBER)) == HOME["org_member"]
 
     upgraded = account(app, ORG_MEMBER).password_hash
     assert upgraded != old
     assert upgraded.startswith("$argon2id$")
     assert not accounts._hasher.check_needs_rehash(upgraded)
-    assert location(sign_in(app.test_client(), ORG_MEMBER)) == "/staff/"
+    assert location(sign_in(app.test_client(), ORG_MEMBER)) == HOME["org_member"]
 
 
 def test_a_wrong_password_does_not_upgrade_the_hash(app, client):
@@ -378,7 +399,7 @@ def test_the_email_address_is_not_case_sensitive(app, client):
 
     response = sign_in(client, "  INES.ORG@example.org ")
 
-    assert location(response) == "/staff/"
+    assert location(response) == HOME["org_member"]
     assert account(app, "ines.org@example.org").email == "ines.org@example.org"
 
 
@@ -607,7 +628,7 @@ def test_the_second_step_must_follow_the_password_within_five_minutes(app):
 def test_an_organization_member_signs_in_with_the_password_alone(app, client):
     create_account(app, ORG_MEMBER)
 
-    assert location(sign_in(client, ORG_MEMBER)) == "/staff/"
+    assert location(sign_in(client, ORG_MEMBER)) == HOME["org_member"]
     assert client.get("/staff/").status_code == 200
 
 
@@ -618,6 +639,16 @@ def test_staff_who_review_must_set_up_two_step_sign_in(app, client, role):
     response = sign_in(client, ADMIN if role == "admin" else REVIEWER)
 
     assert location(response) == "/staff/enrol"
+    assert sent_to_sign_in(client.get(HOME[role]), HOME[role])
+
+
+@pytest.mark.parametrize("role", ["admin", "reviewer", "org_member"])
+def test_by_default_every_role_must_set_up_two_step_sign_in(tmp_path, role):
+    app = make_app(tmp_path)  # the shipped settings
+    create_account(app, ORG_MEMBER, role)
+    client = app.test_client()
+
+    assert location(sign_in(client, ORG_MEMBER)) == "/staff/enrol"
     assert sent_to_sign_in(client.get(HOME[role]), HOME[role])
 
 
@@ -782,13 +813,13 @@ def test_a_new_password_signs_out_the_other_browsers_and_keeps_this_one(app, cli
 
     response = change_password(client, PASSWORD, NEW_PASSWORD)
 
-    assert location(response) == "/staff/"
+    assert location(response) == HOME["org_member"]
     assert client.get("/staff/").status_code == 200
     assert sent_to_sign_in(laptop_left_at_the_office.get("/staff/"), "/staff/")
     assert sent_to_sign_in(copy_of_this_browser.get("/staff/"), "/staff/")
     assert len(server_sessions(app)) == 1
     assert sign_in(app.test_client(), ORG_MEMBER, PASSWORD).status_code == 200
-    assert location(sign_in(app.test_client(), ORG_MEMBER, NEW_PASSWORD)) == "/staff/"
+    assert location(sign_in(app.test_client(), ORG_MEMBER, NEW_PASSWORD)) == HOME["org_member"]
     assert ("account.password_changed", ORG_MEMBER, ORG_MEMBER, "") in audit_trail(app)
 
 
@@ -816,7 +847,7 @@ def test_the_current_password_must_be_right_to_change_it(app, client):
     assert response.status_code == 200
     assert errors(response) == {"current": ["This is not your current password."]}
     assert other_browser.get("/staff/").status_code == 200
-    assert location(sign_in(app.test_client(), ORG_MEMBER, PASSWORD)) == "/staff/"
+    assert location(sign_in(app.test_client(), ORG_MEMBER, PASSWORD)) == HOME["org_member"]
 
 
 NEW_PASSWORD_PROBLEMS = {
@@ -839,7 +870,7 @@ def test_a_new_password_must_be_typed_twice_and_follow_the_rules(app, client, ca
     assert response.status_code == 200
     assert errors(response).get(field), errors(response)
     assert sign_in(app.test_client(), ORG_MEMBER, new).status_code == 200
-    assert location(sign_in(app.test_client(), ORG_MEMBER, PASSWORD)) == "/staff/"
+    assert location(sign_in(app.test_client(), ORG_MEMBER, PASSWORD)) == HOME["org_member"]
     assert client.get("/staff/").status_code == 200
 
 
@@ -884,7 +915,7 @@ def test_a_sign_in_link_to_another_site_leads_home_instead(app, client, target):
     assert form.values["next"] == [""]
     response = sign_in(client, ORG_MEMBER, next_path=target)
 
-    assert location(response) == "/staff/"
+    assert location(response) == HOME["org_member"]
 
 
 def test_after_signing_in_the_person_is_back_where_they_were_going(app, client):
@@ -963,7 +994,7 @@ def test_successful_sign_ins_do_not_use_up_the_tries(build_app):
 
     answers = [location(sign_in(app.test_client(), ORG_MEMBER)) for _ in range(5)]
 
-    assert answers == ["/staff/"] * 5
+    assert answers == [HOME["org_member"]] * 5
 
 
 def browser_at(app, address):
@@ -989,7 +1020,7 @@ def test_the_fourth_failure_on_one_account_from_anywhere_gets_429(build_app):
     assert refused.status_code == 429
     assert TOO_MANY in text(refused)
     other_account = sign_in(new_browser, "someone.else@example.org")
-    assert location(other_account) == "/staff/"
+    assert location(other_account) == HOME["org_member"]
 
 
 def test_the_second_step_allows_five_tries_a_minute(app):
@@ -1031,11 +1062,11 @@ def test_enrolment_allows_five_tries_a_minute(app, client):
 
 # --- who may open what ---------------------------------------------------------------------
 
-STAFF_PAGES = ["/staff/", "/review/", "/admin/accounts", "/admin/audit", "/staff/password"]
+STAFF_PAGES = ["/staff/", "/review/", "/admin/accounts", "/admin/audit", "/staff/password", "/org/"]
 ALLOWED = {
-    "org_member": {"/staff/", "/staff/password"},
+    "org_member": {"/staff/", "/staff/password", "/org/"},
     "reviewer": {"/staff/", "/staff/password", "/review/"},
-    "admin": set(STAFF_PAGES),
+    "admin": set(STAFF_PAGES) - {"/org/"},
 }
 
 
@@ -1105,7 +1136,7 @@ AUTH_POSTS = {
     ),
     "/staff/password": (
         _changing_password,
-        lambda app, client: location(sign_in(app.test_client(), ORG_MEMBER)) == "/staff/",
+        lambda app, client: location(sign_in(app.test_client(), ORG_MEMBER)) == HOME["org_member"],
     ),
 }
 
@@ -1140,20 +1171,52 @@ def test_create_user_generate_prints_a_password_that_signs_in(app, runner, clien
     assert location(sign_in(client, ADMIN, password)) == "/staff/enrol"
 
 
+def with_organization(app):
+    with database(app):
+        return members_organization().key
+
+
 def test_create_user_asks_for_the_password_twice(app, runner, client):
+    key = with_organization(app)
     result = runner.invoke(
-        args=["create-user", ORG_MEMBER, "--role", "org_member"],
+        args=["create-user", ORG_MEMBER, "--role", "org_member", "--organization", key],
         input=f"{PASSWORD}\n{PASSWORD}\n",
     )
 
     assert result.exit_code == 0, result.output
+    assert f"created org_member {ORG_MEMBER} of {key}" in result.output
     assert PASSWORD not in result.output
-    assert location(sign_in(client, ORG_MEMBER)) == "/staff/"
+    assert location(sign_in(client, ORG_MEMBER)) == HOME["org_member"]
+    with database(app):
+        assert User.by_email(ORG_MEMBER).organization.key == key
+
+
+@pytest.mark.parametrize(
+    ("options", "complaint"),
+    [
+        (["--role", "org_member"], "an org_member needs --organization KEY"),
+        (["--role", "org_member", "--organization", "nobody"], "no organization has the key"),
+        (["--role", "reviewer", "--organization", "test-members"], "only an org_member belongs"),
+    ],
+    ids=["member without organization", "unknown organization", "reviewer with organization"],
+)
+def test_create_user_links_members_and_only_members_to_an_organization(
+    app, runner, options, complaint
+):
+    with_organization(app)
+    result = runner.invoke(
+        args=["create-user", ORG_MEMBER, *options], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+
+    assert result.exit_code != 0
+    assert complaint in result.output
+    assert account(app, ORG_MEMBER) is None
 
 
 def test_create_user_refuses_two_different_passwords(app, runner):
+    key = with_organization(app)
     result = runner.invoke(
-        args=["create-user", ORG_MEMBER, "--role", "org_member"],
+        args=["create-user", ORG_MEMBER, "--role", "org_member", "--organization", key],
         input=f"{PASSWORD}\n{NEW_PASSWORD}\n",
     )
 

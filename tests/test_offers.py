@@ -12,6 +12,7 @@ from portal.models import Offer, Organization, Request, TimelineEvent
 from portal_testing import make_app
 
 PASSWORD = "a long test passphrase 7431"
+SUMMARY = "Threats against a community leader; accompaniment to hearings asked."
 
 
 def _org(key, services="accompaniment", countries="CO"):
@@ -45,7 +46,9 @@ def world(backend_app):
         first, second = _org("first"), _org("second")
         visits = _org("visits", services="solidarity")
         members = {
-            org.key: accounts.create_user(f"member@{org.key}.org", "org_member", PASSWORD)
+            org.key: accounts.create_user(
+                f"member@{org.key}.org", "org_member", PASSWORD, organization=org
+            )
             for org in (first, second, visits)
         }
         yield {
@@ -65,6 +68,7 @@ def _offer_both(world):
         [world["first"], world["second"]],
         world["reviewer"],
         expected_version=request.version,
+        summary=SUMMARY,
     )
 
 
@@ -75,6 +79,7 @@ def test_an_approved_request_is_offered_to_organizations_that_offer_its_service(
         [world["first"], world["visits"]],
         world["reviewer"],
         expected_version=request.version,
+        summary=SUMMARY,
     )
     assert [o.organization.key for o in made] == ["first"]
     assert Request.get_by_id(request.id).state == "offered"
@@ -85,16 +90,22 @@ def test_a_request_that_is_not_approved_cannot_be_offered(world):
     Request.update(state="in_review").where(Request.id == request.id).execute()
     request.state = "in_review"
     with pytest.raises(offers.OfferRefused):
-        offers.offer(request, [world["first"]], world["reviewer"], expected_version=request.version)
+        offers.offer(
+            request,
+            [world["first"]],
+            world["reviewer"],
+            expected_version=request.version,
+            summary=SUMMARY,
+        )
     assert Offer.select().count() == 0
 
 
 def test_each_organization_sees_only_its_own_offers(world):
     first_offer, second_offer = _offer_both(world)
-    assert [o.id for o in offers.inbox(world["first"])] == [first_offer.id]
+    assert [o.id for o in offers.inbox(world["first"])[0]] == [first_offer.id]
     assert offers.offer_for(world["first"], second_offer.uid) is None
     assert offers.offer_for(world["visits"], first_offer.uid) is None
-    assert offers.inbox(world["visits"]).count() == 0
+    assert offers.inbox(world["visits"]) == ([], [])
 
 
 def test_the_first_to_accept_gets_it_and_the_other_offers_close(world):
@@ -182,7 +193,13 @@ def test_organizations_that_declined_are_not_offered_the_request_again(world):
     offers.decline(second_offer, world["members"]["second"], "No.")
     request = Request.get_by_id(world["request"].id)
     with pytest.raises(offers.OfferRefused):
-        offers.offer(request, [world["first"]], world["reviewer"], expected_version=request.version)
+        offers.offer(
+            request,
+            [world["first"]],
+            world["reviewer"],
+            expected_version=request.version,
+            summary=SUMMARY,
+        )
 
 
 # --- through the reviewer's page -------------------------------------------------------
@@ -223,19 +240,36 @@ def test_the_reviewer_offers_an_approved_request_from_its_page(tmp_path):
     assert nothing.status_code == 409
     assert "Please choose at least one organization." in nothing.get_data(as_text=True)
 
+    no_summary = client.post(
+        f"/review/{request.reference}/offer",
+        data={"organizations": ["near"], "summary": "  ", "version": "3", "csrf_token": token},
+    )
+    assert no_summary.status_code == 409
+    kept = no_summary.get_data(as_text=True)
+    assert "Please write a summary for the organizations." in kept
+    assert 'value="near" id="offer-1" checked' in kept  # the ticks are kept
+
     stale = client.post(
         f"/review/{request.reference}/offer",
-        data={"organizations": ["near"], "version": "1", "csrf_token": token},
+        data={"organizations": ["near"], "summary": SUMMARY, "version": "1", "csrf_token": token},
     )
     assert stale.status_code == 409
+    assert SUMMARY in stale.get_data(as_text=True)  # what was written is not lost
     offered = client.post(
         f"/review/{request.reference}/offer",
-        data={"organizations": ["near", "visits"], "version": "3", "csrf_token": token},
+        data={
+            "organizations": ["near", "visits"],
+            "summary": SUMMARY,
+            "version": "3",
+            "csrf_token": token,
+        },
     )
     assert offered.status_code == 303
     with app.app_context():
         assert Request.get_by_id(request.id).state == "offered"
         assert sorted(o.organization.key for o in Offer.select()) == ["near"]
+        assert Offer.get().summary == SUMMARY
+        assert SUMMARY.encode() not in Offer.get().summary_sealed  # sealed at rest
 
 
 def test_the_requester_sees_which_organization_accepted(tmp_path):
@@ -250,8 +284,10 @@ def test_the_requester_sees_which_organization_accepted(tmp_path):
         workflow.transition(request, workflow.IN_REVIEW, "staff", user=reviewer)
         workflow.transition(request, workflow.APPROVED, "staff", user=reviewer)
         near, other = _org("brigadas-cauca"), _org("other-group")
-        near_offer, _ = offers.offer(request, [near, other], reviewer, expected_version=3)
-        member = accounts.create_user("m@brigadas.org", "org_member", PASSWORD)
+        near_offer, _ = offers.offer(
+            request, [near, other], reviewer, expected_version=3, summary=SUMMARY
+        )
+        member = accounts.create_user("m@brigadas.org", "org_member", PASSWORD, organization=near)
         before = requester.open(code) and requester.client.get("/track").get_data(as_text=True)
         assert "Brigadas-Cauca" not in before  # proposed, not yet accepted: no names
         offers.accept(near_offer, member)

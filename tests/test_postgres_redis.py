@@ -131,6 +131,9 @@ def test_the_foreign_keys_cascade_on_postgresql(pg_app, raw):
         ("offer", "offered_by_id"): "n",
         ("offer", "decided_by_id"): "n",
         ("timeline_event", "organization_id"): "n",
+        ("progress_update", "request_id"): "c",
+        ("progress_update", "organization_id"): "c",
+        ("progress_update", "user_id"): "n",
     }
 
 
@@ -170,6 +173,7 @@ def test_a_requester_goes_the_whole_way_on_postgresql(pg_app):
         "TimelineEvent": 2,
         "Message": 1,
         "Offer": 0,
+        "ProgressUpdate": 0,
         "InternalNote": 0,
         "AuditEvent": 0,
         "ServerSession": 0,

@@ -43,6 +43,8 @@ def home_for(user: User) -> str:
         return url_for("admin.accounts")
     if user.role == "reviewer":
         return url_for("review.queue")
+    if user.role == "org_member":
+        return url_for("inbox.inbox")
     return url_for("staff.home")
 
 

@@ -10,6 +10,7 @@ from ..regions import COUNTRY_REGION, REGIONS
 from ..requests.forms import SERVICE_LABELS, URGENCY_LABELS
 
 LONG_TEXT = 20_000
+SUMMARY = 4_000
 # References look like AR-2026-0042; a little room for typing around them.
 REFERENCE_SEARCH = 40
 
@@ -155,4 +156,16 @@ class OfferForm(VersionedForm):
         # The choices are the ranked matches of the page; casework/offers re-check them.
         validate_choice=False,
         validators=[required(_l("Please choose at least one organization."))],
+    )
+    summary = TextAreaField(
+        _l("Summary for the organizations"),
+        description=_l(
+            "What they need to decide: the situation and what is asked, in a few lines. "
+            "No names, no contact details: organizations read those only once one of them accepts."
+        ),
+        filters=[strip],
+        validators=[
+            required(_l("Please write a summary for the organizations.")),
+            plain_text(SUMMARY),
+        ],
     )

@@ -52,6 +52,7 @@ def _labels():
         "kind_labels": REQUESTER_KIND_LABELS,
         "channel_labels": CHANNEL_LABELS,
         "rejection_reasons": workflow.REJECTION_REASONS,
+        "offer_labels": offers.LABELS,
         "language_name": i18n.language_name,
         "age_in_days": casework.age_in_days,
     }
@@ -102,6 +103,8 @@ def _request_page(
         messages=list(casework.staff_messages(req)),
         notes=list(casework.notes(req)),
         matches=casework.matches_for(req),
+        offers_made=list(offers.offers_of(req)),
+        updates=list(offers.progress_updates(req)),
         offer_form=offer_form or OfferForm(formdata=None),
         actions=actions,
         action_forms=action_forms,
@@ -183,7 +186,11 @@ def offer(reference):
     if form.validate():
         try:
             casework.offer_to(
-                req, form.organizations.data, staff_user(), expected_version=form.expected_version()
+                req,
+                form.organizations.data,
+                staff_user(),
+                expected_version=form.expected_version(),
+                summary=form.summary.data,
             )
         except workflow.ConcurrentChange:
             problem = CHANGED_MEANWHILE

@@ -268,3 +268,89 @@ def test_staff_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
 
     assert len(check.checked) == 14
     check.assert_clean()
+
+
+def signed_in_first_time(portal, email, lang):
+    """A new page with `email` signed in: password, two-step enrolment, recovery codes."""
+    page = portal.new_page(viewport=WIDE)
+    page.goto(portal.url("/staff/sign-in", lang))
+    submit_password(page, email)
+    secret = page.locator("code.secret").inner_text().replace(" ", "")
+    submit_code(page, "/staff/enrol", pyotp.TOTP(secret).now())
+    with page.expect_navigation():
+        page.locator("main a.button-primary").click()
+    return page
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_offer_pages_are_accessible_and_fit_small_screens(portal, live_app, lang):
+    from portal import offers, workflow
+    from portal.models import Organization
+
+    reviewer_email, member_email = "reviewer@network.test", "member@andes.test"
+    with live_app.app_context():
+        andes = Organization.create(
+            key="andes",
+            name="Acompañamiento Andino",
+            services="accompaniment",
+            countries="CO",
+            languages="es",
+            capacity=3,
+        )
+        Organization.create(key="other", name="Otra", services="accompaniment", capacity=1)
+        reviewer = accounts.create_user(reviewer_email, "reviewer", PASSWORD)
+        accounts.create_user(member_email, "org_member", PASSWORD, organization=andes)
+    reference = store_request(live_app)
+    with live_app.app_context():
+        req = casework.find(reference)
+        casework.act(req, reviewer, "start_review", expected_version=req.version)
+        casework.act(req, reviewer, "approve", expected_version=req.version)
+
+    # The reviewer's page of an approved request: ranked matches and the offer form.
+    staff = signed_in_first_time(portal, reviewer_email, lang)
+    check = Checks(staff, lang)
+    staff.goto(portal.url(f"/review/{reference}"))
+    form = staff.locator('form[action$="/offer"]')
+    with staff.expect_navigation():
+        form.locator("button[type=submit]").click()
+    expect(staff.locator("#summary-error")).to_be_visible()
+    check("request page with the offer form refused (nothing chosen)")
+    staff.locator("input[value=andes]").check()
+    staff.locator("textarea[name=summary]").fill("Leaders threatened; accompaniment asked.")
+    with staff.expect_navigation():
+        staff.locator('form[action$="/offer"] button[type=submit]').click()
+    expect(staff.locator("#offers li")).to_have_count(1)
+
+    # The member's inbox and offer page: open, refused decline, accepted with contact.
+    member = signed_in_first_time(portal, member_email, lang)
+    check_member = Checks(member, lang)
+    expect(member).to_have_url(portal.url("/org/"))
+    check_member("inbox with an offer waiting")
+    member.locator("a.reference").click()
+    check_member("offer page, open")
+    with member.expect_navigation():
+        member.locator('form[action$="/decline"] button[type=submit]').click()
+    expect(member.locator("#decline-reason-error")).to_be_visible()
+    check_member("offer page with a decline refused (no reason)")
+    with member.expect_navigation():
+        member.locator('form[action$="/accept"] button[type=submit]').click()
+    expect(member.locator("section[aria-labelledby=contact-heading]")).to_be_visible()
+    with member.expect_navigation():
+        member.locator('form[action$="/start"] button[type=submit]').click()
+    member.locator("textarea[name=update-body]").fill("First visit done.")
+    with member.expect_navigation():
+        member.locator('form[action$="/update"] button[type=submit]').click()
+    check_member("offer page, accepted, under way, with an update")
+    member.goto(portal.url("/org/"))
+    check_member("inbox with a request taken on")
+
+    with live_app.app_context():
+        assert offers.progress_updates(casework.find(reference)).count() == 1
+        assert casework.find(reference).state == workflow.ACTIVE
+    staff.reload()
+    expect(staff.locator("#progress .note")).to_have_count(1)
+    check("request page with offers and a progress update")
+
+    assert len(check.checked) + len(check_member.checked) == 7
+    check.assert_clean()
+    check_member.assert_clean()

@@ -1,0 +1,173 @@
+"""The offer in a real browser: a reviewer offers a request to two organizations,
+one declines, the other accepts and reports, and the requester sees it.
+
+With JavaScript and without: every step is a plain form, htmx only helps.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.db import db
+from portal.models import Organization, Request
+
+from portal_testing import create_staff_account, make_app
+from staff_pages import PASSWORD, submit_password
+
+SUMMARY = "Community leaders threatened since March; accompaniment to land hearings asked."
+DECLINE_REASON = "Our two teams are in Putumayo until June: no one free for Cauca."
+UPDATE = "First visit done with two volunteers; next one on Friday."
+REVIEWER = "reviewer@network.test"
+ANDES = "member@andes.test"
+PACIFICO = "member@pacifico.test"
+
+
+@pytest.fixture
+def live_app(tmp_path_factory):
+    """This story is about offers: staff sign in with a password alone here
+    (two-step sign-in has its own browser tests)."""
+    app = make_app(tmp_path_factory.mktemp("live"), TOTP_REQUIRED_ROLES="")
+    yield app
+    if not db.is_closed():
+        db.close()
+
+
+def organizations_and_staff(app):
+    with app.app_context():
+        andes = Organization.create(
+            key="andes",
+            name="Acompañamiento Andino",
+            services="accompaniment",
+            countries="CO",
+            regions="latin_america_caribbean",
+            languages="es,en",
+            capacity=4,
+        )
+        pacifico = Organization.create(
+            key="pacifico",
+            name="Brigadas del Pacífico",
+            services="accompaniment,monitoring",
+            countries="CO,EC",
+            regions="latin_america_caribbean",
+            languages="es",
+            capacity=2,
+        )
+        create_staff_account(REVIEWER, "reviewer", PASSWORD)
+        create_staff_account(ANDES, "org_member", PASSWORD, organization=andes)
+        create_staff_account(PACIFICO, "org_member", PASSWORD, organization=pacifico)
+
+
+def sign_in(portal, email, javascript):
+    page = portal.new_page(java_script_enabled=javascript)
+    page.goto(portal.url("/staff/sign-in"))
+    submit_password(page, email)
+    return page
+
+
+def click_and_wait(page, button):
+    with page.expect_navigation():
+        button.click()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_one_organization_declines_the_other_accepts_and_the_requester_sees_it(
+    portal, live_app, javascript
+):
+    organizations_and_staff(live_app)
+
+    # The requester asks, through the real form.
+    requester = portal.new_page(java_script_enabled=javascript)
+    requester.goto(portal.url("/request"))
+    portal.fill_request_form(requester, portal.valid_values(country="CO"))
+    if javascript:
+        portal.wait_for_htmx(requester)
+        portal.submit_request(requester)
+    else:
+        with requester.expect_navigation():
+            portal.submit_request(requester)
+    code = portal.tracking_code(requester)
+    with live_app.app_context():
+        reference = Request.get().reference
+
+    # The reviewer reviews, approves and offers it to both organizations.
+    reviewer = sign_in(portal, REVIEWER, javascript)
+    expect(reviewer).to_have_url(portal.url("/review/"))
+    reviewer.goto(portal.url(f"/review/{reference}"))
+    for action in ("start_review", "approve"):
+        click_and_wait(reviewer, reviewer.locator(f"form.action-{action} button[type=submit]"))
+    offer_form = reviewer.locator('form[action$="/offer"]')
+    expect(offer_form.locator("input[name=organizations]")).to_have_count(2)
+    # Nothing ticked and no summary: both errors, nothing offered.
+    click_and_wait(reviewer, offer_form.locator("button[type=submit]"))
+    expect(reviewer.locator("#problem")).to_be_visible()
+    expect(reviewer.locator("#organizations-error")).to_be_visible()
+    expect(reviewer.locator("#summary-error")).to_be_visible()
+    offer_form = reviewer.locator('form[action$="/offer"]')
+    offer_form.locator("input[value=andes]").check()
+    offer_form.locator("input[value=pacifico]").check()
+    offer_form.locator("textarea[name=summary]").fill(SUMMARY)
+    click_and_wait(reviewer, offer_form.locator("button[type=submit]"))
+    expect(reviewer.locator(".status-card .badge")).to_have_text("Offered to organizations")
+    expect(reviewer.locator("#offers li")).to_have_count(2)
+
+    # Brigadas del Pacífico reads only what it needs to decide, and declines.
+    pacifico = sign_in(portal, PACIFICO, javascript)
+    expect(pacifico).to_have_url(portal.url("/org/"))
+    pacifico.locator(f"#waiting-heading ~ div a:text('{reference}')").click()
+    expect(pacifico.locator("main")).to_contain_text(SUMMARY)
+    expect(pacifico.locator("main")).to_contain_text("Cauca")
+    for secret in ("Comunidad La Esperanza", "@esperanza.77", "Threats against community"):
+        expect(pacifico.locator("main")).not_to_contain_text(secret)
+    pacifico_offer = pacifico.url
+    decline = pacifico.locator('form[action$="/decline"]')
+    click_and_wait(pacifico, decline.locator("button[type=submit]"))
+    expect(pacifico.locator("#decline-reason-error")).to_have_text(
+        "Please say why your organization cannot take it."
+    )
+    pacifico.locator("textarea[name=decline-reason]").fill(DECLINE_REASON)
+    click_and_wait(pacifico, pacifico.locator('form[action$="/decline"] button[type=submit]'))
+    expect(pacifico).to_have_url(portal.url("/org/"))
+    expect(pacifico.locator(".notice-success")).to_contain_text("You declined the offer.")
+    expect(pacifico.locator("main")).not_to_contain_text(reference)
+
+    # Acompañamiento Andino accepts: now it reads who asked and how to reach them.
+    andes = sign_in(portal, ANDES, javascript)
+    andes.locator(f"a:text('{reference}')").click()
+    expect(andes.locator("#contact-heading")).to_have_count(0)
+    click_and_wait(andes, andes.locator('form[action$="/accept"] button[type=submit]'))
+    expect(andes.locator(".notice-success")).to_contain_text("has taken on this request")
+    contact = andes.locator("section[aria-labelledby=contact-heading]")
+    expect(contact).to_contain_text("Comunidad La Esperanza")
+    expect(contact).to_contain_text("@esperanza.77")
+    expect(contact).to_contain_text("Not safe to contact there")
+    click_and_wait(andes, andes.locator('form[action$="/start"] button[type=submit]'))
+    expect(andes.locator(".status-card .badge")).to_have_text("Active")
+    andes.locator("textarea[name=update-body]").fill(UPDATE)
+    click_and_wait(andes, andes.locator('form[action$="/update"] button[type=submit]'))
+    expect(andes.locator("#progress")).to_contain_text(UPDATE)
+
+    # Pacífico's old link now says only that it declined, and nothing of the request.
+    pacifico.goto(pacifico_offer)
+    expect(pacifico.locator("main .notice")).to_contain_text("Your organization declined")
+    expect(pacifico.locator("main")).not_to_contain_text("Comunidad La Esperanza")
+    expect(pacifico.locator("main")).not_to_contain_text(SUMMARY)
+
+    # The requester sees the acceptance, the organization's name, and the work under way.
+    tracker = portal.new_page(java_script_enabled=javascript)
+    portal.open_tracking(tracker, code)
+    expect(tracker.locator(".status-card")).to_contain_text("Under way")
+    timeline = tracker.locator(".timeline")
+    expect(timeline).to_contain_text("Acompañamiento Andino")
+    expect(timeline).not_to_contain_text("Brigadas del Pacífico")
+    for internal in (DECLINE_REASON, UPDATE, SUMMARY, ANDES):
+        expect(tracker.locator("body")).not_to_contain_text(internal)
+
+    # The reviewer sees who declined and why, who accepted, and the update.
+    reviewer.reload()
+    offers = reviewer.locator("#offers")
+    expect(offers).to_contain_text(DECLINE_REASON)
+    expect(offers.locator("li", has_text="Acompañamiento Andino")).to_contain_text("Accepted")
+    expect(offers.locator("li", has_text="Brigadas del Pacífico")).to_contain_text("Declined")
+    expect(reviewer.locator("#progress")).to_contain_text(UPDATE)
+    expect(reviewer.locator(".status-card .badge")).to_have_text(re.compile("Active"))
