@@ -60,6 +60,8 @@ class Action:
     to_state: str
     needs_message: bool = False
     needs_reason: bool = False
+    # Two actions lead to "approved": approving and taking offers back.
+    from_state: str | None = None
 
 
 ACTIONS = {
@@ -72,7 +74,11 @@ ACTIONS = {
             workflow.NEEDS_INFO,
             needs_message=True,
         ),
-        Action("approve", _l("Approve"), workflow.APPROVED),
+        Action("approve", _l("Approve"), workflow.APPROVED, from_state=workflow.IN_REVIEW),
+        # When no organization answers: the open offers close and it can be offered again.
+        Action(
+            "take_back", _l("Take the offers back"), workflow.APPROVED, from_state=workflow.OFFERED
+        ),
         Action("reject", _l("Reject"), workflow.REJECTED, needs_reason=True),
         Action("close", _l("Close as completed"), workflow.COMPLETED),
     )
@@ -98,6 +104,7 @@ def actions_for(request: Request) -> list[Action]:
         action
         for action in ACTIONS.values()
         if workflow.allowed(request.state, action.to_state, "staff")
+        and action.from_state in (None, request.state)
     ]
 
 

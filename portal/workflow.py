@@ -9,7 +9,7 @@ meanwhile by someone else.
 from flask_babel import lazy_gettext as _l
 
 from .db import db
-from .models import Request, TimelineEvent, utcnow
+from .models import Offer, Request, TimelineEvent, utcnow
 
 SUBMITTED = "submitted"
 IN_REVIEW = "in_review"
@@ -143,6 +143,15 @@ def transition(
         )
         if changed != 1:
             raise ConcurrentChange(f"request {request.uid} changed meanwhile")
+        if from_state == OFFERED and to_state != ACCEPTED:
+            # Taken back, withdrawn or rejected while organizations were deciding:
+            # their open offers close, so nobody can accept what is no longer offered.
+            # (An acceptance closes the others itself.) The states are offers.OPEN/CLOSED.
+            (
+                Offer.update(state="closed", decided_at=now)
+                .where((Offer.request == request.id) & (Offer.state == "open"))
+                .execute()
+            )
         event = TimelineEvent.create(
             request=request,
             created_at=now,

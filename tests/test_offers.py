@@ -310,3 +310,55 @@ def test_a_request_every_organization_declined_goes_to_the_top_of_the_queue(worl
     after = [r.reference for r in casework.queue(casework.QueueFilters())]
     assert after[0] == world["request"].reference
     assert after[1] == emergency.reference
+
+
+# --- when the request moves on without an acceptance -------------------------------------
+
+
+@pytest.mark.parametrize("ending", ["withdrawn", "rejected", "taken back"])
+def test_open_offers_close_when_the_request_stops_being_offered(world, ending):
+    from portal import casework
+
+    first_offer, second_offer = _offer_both(world)
+    offers.decline(second_offer, world["members"]["second"], "No one free.")
+    request = Request.get_by_id(world["request"].id)
+    if ending == "withdrawn":
+        intake.withdraw(request)
+    elif ending == "rejected":
+        casework.act(
+            request, world["reviewer"], "reject", expected_version=request.version, reason="other"
+        )
+    else:
+        casework.act(request, world["reviewer"], "take_back", expected_version=request.version)
+
+    assert Offer.get_by_id(first_offer.id).state == "closed"
+    assert Offer.get_by_id(second_offer.id).state == "declined"  # an answer stays an answer
+    assert offers.inbox(world["first"]) == ([], [])
+    with pytest.raises(offers.AlreadyTaken):
+        offers.accept(Offer.get_by_id(first_offer.id), world["members"]["first"])
+    assert Request.get_by_id(request.id).state != "accepted"
+
+
+def test_offers_taken_back_can_be_made_again_to_those_that_did_not_decline(world):
+    from portal import casework
+
+    first_offer, second_offer = _offer_both(world)
+    offers.decline(second_offer, world["members"]["second"], "No one free.")
+    request = Request.get_by_id(world["request"].id)
+    assert [a.key for a in casework.actions_for(request)] == ["take_back", "reject"]
+
+    casework.act(request, world["reviewer"], "take_back", expected_version=request.version)
+
+    request = Request.get_by_id(request.id)
+    assert request.state == "approved"
+    assert "take_back" not in [a.key for a in casework.actions_for(request)]
+    assert [m.candidate.key for m in casework.matches_for(request)] == ["first"]
+    again = offers.offer(
+        request,
+        [world["first"], world["second"]],
+        world["reviewer"],
+        expected_version=request.version,
+        summary=SUMMARY,
+    )
+    assert [o.organization.key for o in again] == ["first"]
+    assert offers.inbox(world["first"])[0] == again

@@ -114,7 +114,8 @@ def accept(uid):
         if now.state == offers.ACCEPTED:  # a colleague pressed the button first
             flash(_("Your organization had already accepted this request."), "success")
             return _back_to(now)
-        return _offer_page(now, 409, problem=TAKEN)
+        taken = now.request.state in (workflow.ACCEPTED, workflow.ACTIVE, workflow.COMPLETED)
+        return _offer_page(now, 409, problem=TAKEN if taken else NO_LONGER_OPEN)
     flash(
         _("Your organization has taken on this request. How to reach the requester is below."),
         "success",

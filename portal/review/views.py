@@ -25,6 +25,7 @@ DONE = {
     "start_review": _l("The review has started."),
     "ask_info": _l("Your question was sent to the requester."),
     "approve": _l("The request was approved."),
+    "take_back": _l("The open offers were taken back. The request can be offered again."),
     "reject": _l("The request was rejected. The requester will read the reason's explanation."),
     "close": _l("The request was closed as completed."),
 }
