@@ -1,9 +1,18 @@
 """Whatever a person (or an attacker) types is shown back as text, never run."""
 
+import datetime
 import re
 from urllib.parse import urlsplit
 
+import pytest
 from playwright.sync_api import expect
+
+from portal import casework, intake
+from portal.db import db
+from portal.models import Organization
+
+from portal_testing import create_staff_account, make_app
+from staff_pages import PASSWORD, submit_password
 
 SCRIPT = "<script>window.__pwned=1</script>"
 IMG = '"><img src=x onerror="window.__pwned=1">'
@@ -93,8 +102,8 @@ def _assert_inert(page, dialogs, bad_requests, csp_reports, where):
     assert csp_reports == [], f"{where}: Content-Security-Policy blocked something: {csp_reports}"
 
 
-def test_hostile_input_is_inert(portal):
-    page = portal.new_page()
+def _watched(portal, page):
+    """Record on `page` dialogs, requests text should never make and CSP reports."""
     dialogs, bad_requests, csp_reports = [], [], []
 
     def on_dialog(dialog):
@@ -116,6 +125,12 @@ def test_hostile_input_is_inert(portal):
     page.on("dialog", on_dialog)
     page.on("request", on_request)
     page.on("console", on_console)
+    return dialogs, bad_requests, csp_reports
+
+
+def test_hostile_input_is_inert(portal):
+    page = portal.new_page()
+    dialogs, bad_requests, csp_reports = _watched(portal, page)
 
     values = _hostile_values(portal)
     page.goto(portal.url("/request"))
@@ -172,3 +187,95 @@ def test_hostile_input_is_inert(portal):
             assert payload in text, f"{name}: {payload!r} is not shown as text in {text!r}"
     portal.wait_for_htmx(page)
     _assert_inert(page, dialogs, bad_requests, csp_reports, "after sending a message")
+
+
+@pytest.fixture
+def live_app(tmp_path_factory):
+    """Staff sign in with a password alone here: two-step sign-in has its own tests."""
+    app = make_app(tmp_path_factory.mktemp("live"), TOTP_REQUIRED_ROLES="")
+    yield app
+    if not db.is_closed():
+        db.close()
+
+
+def _signed_in(portal, email):
+    page = portal.new_page()
+    page.goto(portal.url("/staff/sign-in"))
+    submit_password(page, email)
+    return page
+
+
+def test_hostile_text_on_the_offer_pages_is_inert(portal, live_app):
+    """The requester's words reach an organization, the organization's words reach staff:
+    both ways they stay text."""
+    body = "\n".join(ALL)
+    with live_app.app_context():
+        reviewer = create_staff_account("reviewer@network.test", "reviewer", PASSWORD)
+        orgs = [
+            Organization.create(key=key, name=name, services="monitoring", countries="CO")
+            for key, name in (("one", SVG + " One"), ("two", ARABIC_RLO))
+        ]
+        for org in orgs:
+            create_staff_account(f"member@{org.key}.test", "org_member", PASSWORD, org)
+        fields = {
+            "service": "monitoring",
+            "requester_kind": "individual",
+            "name": SCRIPT + FAMILY,
+            "organization": IMG,
+            "country": "CO",
+            "place": JINJA + " " + SQL,
+            "situation": body,
+            "asked_for": body,
+            "urgency": "planned",
+            "start_date": datetime.date.today() + datetime.timedelta(days=30),
+            "end_date": None,
+            "people_count": 2,
+            "languages": ["es"],
+            "other_languages": HTMX,
+            "contact_channel": "other",
+            "contact_detail": JS_URL,
+            "contact_safe": True,
+        }
+        request = intake.submit(fields, "es").request
+        casework.act(request, reviewer, "start_review", expected_version=request.version)
+        casework.act(request, reviewer, "approve", expected_version=request.version)
+        casework.offer_to(
+            request, ["one", "two"], reviewer, expected_version=request.version, summary=body
+        )
+        reference = request.reference
+
+    # The organization that declines: the summary and the need, then a hostile reason.
+    two = _signed_in(portal, "member@two.test")
+    watched = _watched(portal, two)
+    two.locator("a.reference").click()
+    expect(two.locator("main")).to_contain_text(TEXTAREA_BREAK)
+    _assert_inert(two, *watched, "on the open offer page")
+    two.locator("textarea[name=decline-reason]").fill(body)
+    with two.expect_navigation():
+        two.locator('form[action$="/decline"] button[type=submit]').click()
+    _assert_inert(two, *watched, "after declining")
+
+    # The organization that accepts reads everything the requester wrote, as text.
+    one = _signed_in(portal, "member@one.test")
+    watched = _watched(portal, one)
+    one.locator("a.reference").click()
+    with one.expect_navigation():
+        one.locator('form[action$="/accept"] button[type=submit]').click()
+    contact = one.locator("section[aria-labelledby=contact-heading]")
+    for payload in (SCRIPT, FAMILY, IMG, JS_URL, STYLE, ARABIC_RLO):
+        expect(contact).to_contain_text(payload)
+    one.locator("textarea[name=update-body]").fill(body)
+    with one.expect_navigation():
+        one.locator('form[action$="/update"] button[type=submit]').click()
+    expect(one.locator("#progress .user-text")).to_have_count(1)
+    _assert_inert(one, *watched, "on the accepted offer page with an update")
+
+    # Network staff read the reason and the update as text.
+    staff = _signed_in(portal, "reviewer@network.test")
+    watched = _watched(portal, staff)
+    staff.goto(portal.url(f"/review/{reference}"))
+    for where in ("#offers", "#progress"):
+        shown = staff.locator(where).inner_text()
+        for payload in ALL:
+            assert payload in shown, f"{where}: {payload!r} is not shown as text"
+    _assert_inert(staff, *watched, "on the reviewer's request page")
