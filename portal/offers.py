@@ -25,6 +25,8 @@ LABELS = {
     CLOSED: _l("Closed: another organization accepted"),
 }
 
+_URGENCY_RANK = {"emergency": 0, "urgent": 1, "planned": 2}
+
 # While the organization works on a request: it may write updates and, only
 # then, read the requester's name and contact details.
 ENGAGED_STATES = (workflow.ACCEPTED, workflow.ACTIVE)
@@ -102,7 +104,11 @@ def inbox(organization: Organization) -> tuple[list[Offer], list[Offer]]:
         .where((Offer.organization == organization) & Offer.state.in_((OPEN, ACCEPTED)))
         .order_by(Offer.created_at.desc(), Offer.id.desc())
     )
-    waiting = [row for row in rows if row.state == OPEN]
+    # Waiting: emergencies first, then the offer that has waited longest.
+    waiting = sorted(
+        (row for row in rows if row.state == OPEN),
+        key=lambda row: (_URGENCY_RANK.get(row.request.urgency, 3), row.created_at, row.id),
+    )
     taken = [row for row in rows if row.state == ACCEPTED]
     return waiting, taken
 

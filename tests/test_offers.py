@@ -362,3 +362,30 @@ def test_offers_taken_back_can_be_made_again_to_those_that_did_not_decline(world
     )
     assert [o.organization.key for o in again] == ["first"]
     assert offers.inbox(world["first"])[0] == again
+
+
+def test_the_inbox_puts_emergencies_first_then_the_offer_waiting_longest(world):
+    reviewer, first = world["reviewer"], world["first"]
+    made = {}
+    for name, urgency in (("planned", "planned"), ("old", "urgent"), ("new", "urgent")):
+        request = intake.submit(_fields(urgency=urgency), "en").request
+        workflow.transition(request, workflow.IN_REVIEW, "staff", user=reviewer)
+        workflow.transition(request, workflow.APPROVED, "staff", user=reviewer)
+        [made[name]] = offers.offer(
+            request, [first], reviewer, expected_version=request.version, summary=SUMMARY
+        )
+    emergency = intake.submit(_fields(urgency="emergency"), "en").request
+    workflow.transition(emergency, workflow.IN_REVIEW, "staff", user=reviewer)
+    workflow.transition(emergency, workflow.APPROVED, "staff", user=reviewer)
+    [made["emergency"]] = offers.offer(
+        emergency, [first], reviewer, expected_version=emergency.version, summary=SUMMARY
+    )
+    [made["world"]] = offers.offer(
+        world["request"], [first], reviewer, expected_version=3, summary=SUMMARY
+    )
+
+    waiting, taken = offers.inbox(first)
+
+    order = {offer.id: name for name, offer in made.items()}
+    assert [order[offer.id] for offer in waiting] == ["emergency", "old", "new", "world", "planned"]
+    assert taken == []
