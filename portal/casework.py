@@ -243,10 +243,12 @@ def add_note(request: Request, user: User, body: str) -> InternalNote:
 
 
 def staff_timeline(request: Request):
-    """The request's timeline with the staff account behind each step (for staff only)."""
+    """The request's timeline with the account and organization behind each step (staff only)."""
     return (
-        TimelineEvent.select(TimelineEvent, User)
+        TimelineEvent.select(TimelineEvent, User, Organization)
         .join(User, JOIN.LEFT_OUTER)
+        .switch(TimelineEvent)
+        .join(Organization, JOIN.LEFT_OUTER)
         .where(TimelineEvent.request == request)
         .order_by(TimelineEvent.created_at, TimelineEvent.id)
     )

@@ -170,4 +170,7 @@ def test_one_organization_declines_the_other_accepts_and_the_requester_sees_it(
     expect(offers.locator("li", has_text="Acompañamiento Andino")).to_contain_text("Accepted")
     expect(offers.locator("li", has_text="Brigadas del Pacífico")).to_contain_text("Declined")
     expect(reviewer.locator("#progress")).to_contain_text(UPDATE)
+    accepted = reviewer.locator(".timeline li", has_text="Accepted by an organization")
+    expect(accepted).to_contain_text("Acompañamiento Andino")
+    expect(accepted).to_contain_text(ANDES)
     expect(reviewer.locator(".status-card .badge")).to_have_text(re.compile("Active"))
