@@ -102,7 +102,7 @@ def create_user(
         raise AccountError(_l("Unknown role."))
     if (role == "org_member") != (organization is not None):
         raise AccountError(
-            _l("An organization member needs an organization, and only they have one.")
+            _l("An organization member must belong to an organization; other roles cannot.")
         )
     problem = password_problem(password)
     if problem is not None:
