@@ -69,7 +69,7 @@ def _offer_page(the_offer, status=200, *, decline_form=None, update_form=None, p
         "inbox/offer.html",
         offer=the_offer,
         req=request,
-        contact=offers.may_see_contact(organization, request),
+        show_contact=offers.may_see_contact(organization, request),
         engaged=offers.working_on(the_offer, request),
         updates=list(offers.progress_updates(request)),
         decline_form=decline_form or DeclineForm(formdata=None, prefix="decline"),
