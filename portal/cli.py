@@ -210,23 +210,11 @@ def purge():
 @with_appcontext
 def reseal():
     """Re-encrypt every sealed value with the current data key (after adding a new key)."""
-    from .models import Message, Request
-    from .sealing import Sealed, keyring
+    from . import sealing
+    from .models import MODELS
 
-    count = 0
     with db.connection_context(), db.atomic():
-        for model in (Request, Message):
-            names = [n for n, v in vars(model).items() if isinstance(v, Sealed)]
-            for row in model.select():
-                dirty = False
-                for name in names:
-                    blob = getattr(row, f"{name}_sealed")
-                    if blob is not None and keyring().needs_reseal(blob):
-                        setattr(row, name, getattr(row, name))
-                        dirty = True
-                if dirty:
-                    row.save()
-                    count += 1
+        count = sealing.reseal(MODELS)
     click.echo(f"resealed {count} rows")
 
 

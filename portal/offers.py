@@ -175,6 +175,7 @@ def accept(the_offer: Offer, user: User) -> None:
             audit.record("offer.accepted", user=user, reference=request.reference)
     except (workflow.ConcurrentChange, workflow.TransitionRefused) as exc:
         raise AlreadyTaken(request.reference) from exc
+    the_offer.state, the_offer.decided_at, the_offer.decided_by = ACCEPTED, now, user
 
 
 def decline(the_offer: Offer, user: User, reason: str) -> None:
@@ -202,6 +203,7 @@ def decline(the_offer: Offer, user: User, reason: str) -> None:
         )
         if not still_open and request.state == workflow.OFFERED:
             workflow.transition(request, workflow.APPROVED, "system")
+    the_offer.state = DECLINED
 
 
 def working_on(the_offer: Offer, request: Request) -> bool:

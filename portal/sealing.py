@@ -98,3 +98,34 @@ class Sealed:
             setattr(instance, self.column, None)
         else:
             setattr(instance, self.column, keyring().seal(value, self._context(instance)))
+
+
+def sealed_fields(model) -> list[str]:
+    """The names of a model's sealed attributes."""
+    return [name for name, value in vars(model).items() if isinstance(value, Sealed)]
+
+
+def reseal(models) -> int:
+    """Seal again, under the current key, every value sealed under an older one; rows changed.
+
+    Every model with a sealed field must be passed: a value left under a key
+    that is later removed can never be opened again.
+    """
+    count = 0
+    for model in models:
+        names = sealed_fields(model)
+        if not names:
+            continue
+        for row in model.select():
+            stale = [
+                name
+                for name in names
+                if (blob := getattr(row, f"{name}_sealed")) is not None
+                and keyring().needs_reseal(blob)
+            ]
+            for name in stale:
+                setattr(row, name, getattr(row, name))
+            if stale:
+                row.save(only=[getattr(model, f"{name}_sealed") for name in stale])
+                count += 1
+    return count

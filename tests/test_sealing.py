@@ -202,3 +202,78 @@ def test_every_sealed_column_holds_a_sealed_value(app):
     blobs = sealed_blobs(app)
     assert len(blobs) == 8
     assert all(blob.startswith(b"v1:t1:") for blob in blobs)
+
+
+def _every_sealed_value(app) -> dict[tuple[str, str, int], bytes]:
+    """Each sealed column of each row of each model: (table, field, row id) -> blob."""
+    from portal.models import MODELS
+    from portal.sealing import sealed_fields
+
+    found = {}
+    with app.app_context(), db.connection_context():
+        for model in MODELS:
+            for row in model.select():
+                for name in sealed_fields(model):
+                    blob = getattr(row, f"{name}_sealed")
+                    if blob is not None:
+                        found[(model._meta.table_name, name, row.id)] = bytes(blob)
+    return found
+
+
+def test_reseal_covers_every_sealed_field_of_every_table(tmp_path):
+    """Accounts' TOTP secrets, offers, notes and progress updates too: a value left under
+    the old key would be lost for good when that key is removed."""
+    from test_workflow import _fields
+
+    from portal import accounts, casework, intake, offers, workflow
+    from portal.models import MODELS, Organization
+    from portal.sealing import sealed_fields
+
+    old_app = make_app(tmp_path, DATA_KEYS=OLD_KEY)
+    with old_app.app_context():
+        reviewer = accounts.create_user("rev@example.org", "reviewer", "a long passphrase 7431")
+        accounts.start_enrolment(reviewer)
+        request = intake.submit(_fields(), "en").request
+        casework.add_note(request, reviewer, "Internal: call the Cauca desk.")
+        casework.send_message(request, reviewer, "Is the hearing public?")
+        workflow.transition(request, workflow.IN_REVIEW, "staff", user=reviewer)
+        workflow.transition(request, workflow.APPROVED, "staff", user=reviewer)
+        kept, declined = (
+            Organization.create(key=key, name=key, services="accompaniment", countries="CO")
+            for key in ("kept", "declined")
+        )
+        first, second = offers.offer(
+            request, [kept, declined], reviewer, expected_version=3, summary="Leaders threatened."
+        )
+        member = accounts.create_user(
+            "m@kept.org", "org_member", "a long passphrase 7431", organization=kept
+        )
+        offers.decline(second, member, "No volunteers free.")
+        offers.accept(first, member)
+        offers.post_update(first, member, "First visit done.")
+    before = _every_sealed_value(old_app)
+    tables = {table for table, _, _ in before}
+    models_with_seals = {m._meta.table_name for m in MODELS if sealed_fields(m)}
+    assert tables == models_with_seals  # every kind of sealed value is in this test
+    assert all(blob.startswith(b"v1:old:") for blob in before.values())
+
+    rotated_app = make_app(tmp_path, DATA_KEYS=f"{NEW_KEY},{OLD_KEY}")
+    with rotated_app.app_context():
+        plain = {
+            key: getattr(model.get_by_id(key[2]), key[1])
+            for model in MODELS
+            for key in before
+            if key[0] == model._meta.table_name
+        }
+    result = rotated_app.test_cli_runner().invoke(args=["reseal"])
+    assert result.exit_code == 0, result.output
+
+    after = _every_sealed_value(rotated_app)
+    assert after.keys() == before.keys()
+    assert [key for key, blob in after.items() if not blob.startswith(b"v1:new:")] == []
+    new_app = make_app(tmp_path, DATA_KEYS=NEW_KEY)
+    with new_app.app_context():
+        for model in MODELS:
+            for key, value in plain.items():
+                if key[0] == model._meta.table_name:
+                    assert getattr(model.get_by_id(key[2]), key[1]) == value, key
