@@ -377,3 +377,38 @@ def test_withdrawing_after_the_session_expired_asks_for_the_code_again(app, clie
     assert "Your tracking session has ended. Enter your code again." in page
     assert is_code_entry(page)
     assert stored_request(app).state == "submitted"
+
+
+# --- switching language on the form ---------------------------------------------------------
+
+
+def test_switching_language_on_the_form_keeps_what_was_typed(client):
+    page = client.get("/request?lang=en").get_data(as_text=True)
+    assert 'formaction="/request/language?lang=fr"' in page
+    typed = valid_request_data(
+        csrf_token=csrf_token(client),
+        situation="Nous sommes suivis depuis mars. <b>Pas de JavaScript</b>",
+        start_date="not a date yet",
+    )
+
+    response = client.post("/request/language?lang=fr", data={**typed, "switch_language": "fr"})
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert '<html lang="fr"' in page
+    assert "Please check what you wrote" not in page and "error-message" not in page
+    form = PageForms(page)
+    for name in ("situation", "place", "name", "start_date", "people_count"):
+        assert form.values[name] == [typed[name]], name
+    assert "&lt;b&gt;Pas de JavaScript&lt;/b&gt;" in page
+    assert 'formaction="/request/language?lang=en"' in page
+    # Nothing was stored, and the next page stays in French.
+    with client.application.app_context():
+        assert Request.select().count() == 0
+    assert '<html lang="fr"' in client.get("/track").get_data(as_text=True)
+
+
+def test_switching_language_needs_the_forms_csrf_token(client):
+    response = client.post("/request/language?lang=es", data={"place": "Cauca"})
+
+    assert response.status_code == 400

@@ -70,6 +70,15 @@ def submit():
     return render("requests/submitted.html", "requests/_submitted.html", code=result.code)
 
 
+@bp.post("/request/language")
+def switch_language():
+    """The form again in the language chosen (?lang=), with all that was typed in it.
+
+    Nothing is checked and nothing is stored: the person has not sent it yet.
+    """
+    return render("requests/new.html", "requests/_new.html", form=RequestForm())
+
+
 @bp.post("/request/validate")
 def validate_field():
     """Check the whole form, answer with just the field the person has left."""

@@ -198,3 +198,39 @@ def test_htmx_request_flow(portal):
     expect(page.locator("header.site-header")).to_have_count(1, timeout=2000)
     expect(page.locator("main")).to_have_count(1, timeout=2000)
     expect(page.locator("footer.site-footer")).to_have_count(1, timeout=2000)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_switching_language_keeps_what_was_typed(portal, javascript):
+    page = portal.new_page(java_script_enabled=javascript)
+    page.goto(portal.url("/request", "en"))
+    values = portal.valid_values(
+        situation="Hombres armados rondan la vereda desde marzo.", place="Vereda La Esperanza"
+    )
+    portal.fill_request_form(page, values)
+    if javascript:
+        portal.wait_for_htmx(page)
+
+    with page.expect_navigation():
+        page.locator("#lang-switcher button[lang=es]").click()
+
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("#lang-switcher [aria-current]")).to_have_text("Español")
+    expect(page.locator("h1")).to_have_text(
+        portal.translate("es", "Ask for accompaniment or a visit")
+    )
+    expect(page.locator(".error-message")).to_have_count(0)
+    for name in ("situation", "place", "name", "start_date", "contact_detail"):
+        expect(page.locator(f'[name="{name}"]')).to_have_value(values[name])
+    expect(page.locator('input[name="languages"][value="es"]')).to_be_checked()
+    expect(page.locator('input[name="service"][value="accompaniment"]')).to_be_checked()
+
+    # Sent from there, it is stored once, and the confirmation is in Spanish.
+    if javascript:
+        portal.wait_for_htmx(page)
+        portal.submit_request(page)
+    else:
+        with page.expect_navigation():
+            portal.submit_request(page)
+    assert portal.tracking_code(page)
+    expect(page.locator("html")).to_have_attribute("lang", "es")

@@ -25,6 +25,19 @@
     if (target) target.focus();
   }
 
+  // A language button sends the form as a normal page load, so that the whole
+  // page (its language, direction and menus) changes, not just what htmx swaps.
+  // Caught before the event reaches the form, where htmx listens.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      if (event.submitter && event.submitter.name === "switch_language") {
+        event.stopPropagation();
+      }
+    },
+    true
+  );
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpCopyButtons(document);
   });
