@@ -182,8 +182,14 @@ def decline(the_offer: Offer, user: User, reason: str) -> None:
     """Say no, with a reason; when nobody is left, the request goes back to be matched again."""
     if not reason.strip():
         raise OfferRefused("a reason is needed")
-    request = Request.get_by_id(the_offer.request_id)
     with db.atomic():
+        # Answers to one request queue up behind this row lock: two last declines
+        # at the same moment must not each see the other still open and leave the
+        # request offered to nobody. (SQLite transactions already queue.)
+        Request.update(updated_at=Request.updated_at).where(
+            Request.id == the_offer.request_id
+        ).execute()
+        request = Request.get_by_id(the_offer.request_id)
         the_offer.reason = reason  # sealed to this offer's uid
         changed = (
             Offer.update(

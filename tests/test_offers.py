@@ -389,3 +389,75 @@ def test_the_inbox_puts_emergencies_first_then_the_offer_waiting_longest(world):
     order = {offer.id: name for name, offer in made.items()}
     assert [order[offer.id] for offer in waiting] == ["emergency", "old", "new", "world", "planned"]
     assert taken == []
+
+
+def test_the_last_two_organizations_declining_at_the_same_moment_send_it_back(backend_app, world):
+    """Each decline must see the other: the request may not stay offered to nobody."""
+    app = backend_app
+    first_offer, second_offer = _offer_both(world)
+    db.close()  # each thread opens its own connection
+    start = threading.Barrier(2)
+    failures = []
+
+    def decline(offer_id, key):
+        with app.app_context():
+            the_offer = Offer.get_by_id(offer_id)
+            start.wait()
+            try:
+                offers.decline(the_offer, world["members"][key], f"{key} has no one free.")
+            except Exception as exc:  # noqa: BLE001 - reported below
+                failures.append(repr(exc))
+            finally:
+                db.close()
+
+    threads = [
+        threading.Thread(target=decline, args=(first_offer.id, "first")),
+        threading.Thread(target=decline, args=(second_offer.id, "second")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert failures == []
+    assert sorted(o.state for o in Offer.select()) == ["declined", "declined"]
+    assert Request.get_by_id(world["request"].id).state == "approved"
+
+
+def test_one_accepting_while_the_other_declines_ends_accepted(backend_app, world):
+    app = backend_app
+    first_offer, second_offer = _offer_both(world)
+    db.close()
+    start = threading.Barrier(2)
+    outcomes = {}
+
+    def answer(offer_id, key, move):
+        with app.app_context():
+            the_offer = Offer.get_by_id(offer_id)
+            start.wait()
+            try:
+                move(the_offer, world["members"][key])
+                outcomes[key] = "done"
+            except offers.OfferRefused:
+                outcomes[key] = "refused"
+            finally:
+                db.close()
+
+    threads = [
+        threading.Thread(target=answer, args=(first_offer.id, "first", offers.accept)),
+        threading.Thread(
+            target=answer,
+            args=(second_offer.id, "second", lambda o, u: offers.decline(o, u, "No.")),
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert outcomes["first"] == "done"
+    second_state = Offer.get_by_id(second_offer.id).state
+    # Declined before the acceptance, or closed by it (and then the decline is refused).
+    assert (second_state, outcomes["second"]) in {("declined", "done"), ("closed", "refused")}
+    assert Offer.get_by_id(first_offer.id).state == "accepted"
+    assert Request.get_by_id(world["request"].id).state == "accepted"
