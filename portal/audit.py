@@ -33,6 +33,8 @@ ACTIONS = (
     "offer.viewed",
     "offer.progress",
     "audit.viewed",
+    "organization.created",
+    "organization.updated",
 )
 
 

@@ -66,6 +66,14 @@ def countries() -> list[tuple[str, str]]:
     )
 
 
+def countries_by_region() -> dict[str, list[tuple[str, str]]]:
+    """countries(), grouped by the network's region of each."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for code, name in countries():
+        groups.setdefault(COUNTRY_REGION[code], []).append((code, name))
+    return groups
+
+
 def language_name(code: str) -> str:
     name = get_locale().languages.get(code, code)
     # CLDR writes French and Spanish language names in lower case; in a list of

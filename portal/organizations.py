@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from babel import Locale
-from peewee import fn
+from peewee import JOIN, fn
 
+from . import audit
 from .db import db
 from .forms import CONTROL_CHARACTERS
 from .intake import SERVICES
-from .models import Organization, utcnow
+from .models import Organization, User, utcnow
 from .regions import COUNTRY_REGION, REGIONS
 
 COLUMNS = (
@@ -374,3 +375,50 @@ def by_key(key: str) -> Organization | None:
 def all_by_name():
     """Every organization, public or not, by name: for choosing one."""
     return Organization.select().order_by(fn.LOWER(Organization.name), Organization.key)
+
+
+# --- the administrators' pages ---------------------------------------------------------------
+
+# What an administrator sets on the organization form (the key only when creating).
+EDITABLE = tuple(column for column in COLUMNS if column != "key")
+
+
+def check_website(value: str) -> str | None:
+    """Why a website cannot be kept (in words for the CSV report), or None when it can."""
+    try:
+        _check_website(value)
+    except ValueError as problem:
+        return str(problem)
+    return None
+
+
+def save(values: dict, by: User, organization: Organization | None = None) -> Organization:
+    """Create an organization, or change one, from checked values (lists as lists)."""
+    fields = {
+        name: ",".join(value) if name in LIST_COLUMNS else value
+        for name, value in values.items()
+        if name in COLUMNS
+    }
+    with db.atomic():
+        if organization is None:
+            organization = Organization.create(**fields)
+            audit.record("organization.created", user=by, detail=f"key={organization.key}")
+        else:
+            fields.pop("key", None)  # the key is what imports match on: it never changes
+            for name, value in fields.items():
+                setattr(organization, name, value)
+            organization.updated_at = utcnow()
+            organization.save()
+            audit.record("organization.updated", user=by, detail=f"key={organization.key}")
+    return organization
+
+
+def for_administrators():
+    """Every organization by name, with how many members it has (for administrators)."""
+    members = fn.COUNT(User.id)
+    return (
+        Organization.select(Organization, members.alias("member_count"))
+        .join(User, JOIN.LEFT_OUTER, on=(User.organization == Organization.id))
+        .group_by(Organization.id)
+        .order_by(fn.LOWER(Organization.name), Organization.key)
+    )

@@ -1,14 +1,17 @@
-"""Administrators: staff accounts and the audit trail."""
+"""Administrators: staff accounts, organizations and the audit trail."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from peewee import IntegrityError
 
-from .. import accounts, audit
+from .. import accounts, audit, i18n, offers, organizations
 from ..access import staff_required
 from ..db import page_of
 from ..htmx import render
+from ..regions import REGIONS
+from ..requests.forms import SERVICE_LABELS
 from ..sessions import staff_user
-from .forms import ACTION_LABELS, AuditFilterForm, CreateAccountForm
+from .forms import ACTION_LABELS, AuditFilterForm, CreateAccountForm, OrganizationForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -17,7 +20,12 @@ EVENTS_PER_PAGE = 50
 
 @bp.context_processor
 def _labels():
-    return {"action_labels": ACTION_LABELS}
+    return {
+        "action_labels": ACTION_LABELS,
+        "region_labels": REGIONS,
+        "service_labels": SERVICE_LABELS,
+        "countries_by_region": i18n.countries_by_region,
+    }
 
 
 def _account_or_404(uid: str):
@@ -120,3 +128,58 @@ def audit_trail():
         page = page_of(audit.trail(**form.filters()), number, EVENTS_PER_PAGE)
     audit.record("audit.viewed", user=staff_user())
     return render("admin/audit.html", "admin/_audit_results.html", form=form, page=page)
+
+
+# --- organizations ---------------------------------------------------------------------------
+
+
+def _organization_or_404(key: str):
+    organization = organizations.by_key(key)
+    if organization is None:
+        abort(404)
+    return organization
+
+
+@bp.get("/organizations")
+@staff_required("admin")
+def organization_list():
+    return render_template(
+        "admin/organizations.html",
+        organizations=list(organizations.for_administrators()),
+        engaged=offers.engagements(),
+    )
+
+
+def _organization_page(form, organization=None):
+    return render_template("admin/organization.html", form=form, organization=organization)
+
+
+@bp.route("/organizations/new", methods=["GET", "POST"])
+@staff_required("admin")
+def new_organization():
+    if request.method == "GET":
+        return _organization_page(OrganizationForm(formdata=None, creating=True))
+    form = OrganizationForm(creating=True)
+    if not form.validate():
+        return _organization_page(form)
+    try:
+        organizations.save(form.values(), staff_user())
+    except IntegrityError:  # the same key added at the same moment by someone else
+        form.key.errors = [_("An organization with this key exists already.")]
+        return _organization_page(form)
+    flash(_("The organization was added."), "success")
+    return redirect(url_for(".organization_list"), 303)
+
+
+@bp.route("/organizations/<key>", methods=["GET", "POST"])
+@staff_required("admin")
+def edit_organization(key):
+    organization = _organization_or_404(key)
+    if request.method == "GET":
+        return _organization_page(OrganizationForm.of(organization), organization)
+    form = OrganizationForm(creating=False)
+    if not form.validate():
+        return _organization_page(form, organization)
+    organizations.save(form.values(), staff_user(), organization)
+    flash(_("The organization was saved."), "success")
+    return redirect(url_for(".organization_list"), 303)
