@@ -354,3 +354,47 @@ def test_offer_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
     assert len(check.checked) + len(check_member.checked) == 7
     check.assert_clean()
     check_member.assert_clean()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_organization_admin_pages_are_accessible_and_fit_small_screens(portal, live_app, lang):
+    from portal.models import Organization
+
+    with live_app.app_context():
+        accounts.create_user(ADMIN, "admin", PASSWORD)
+        Organization.create(
+            key="andes",
+            name="Acompañamiento Andino",
+            services="accompaniment,monitoring",
+            regions="latin_america_caribbean",
+            countries="CO,PE",
+            languages="es,qu",
+            capacity=3,
+        )
+    page = signed_in_first_time(portal, ADMIN, lang)
+    check = Checks(page, lang)
+
+    page.goto(portal.url("/admin/organizations"))
+    expect(page.locator("table.data-table tbody tr")).to_have_count(1)
+    check("organizations list")
+
+    page.locator("main a.button-primary").click()
+    expect(page).to_have_url(portal.url("/admin/organizations/new"))
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    check("new organization form with errors")
+
+    page.goto(portal.url("/admin/organizations/andes"))
+    expect(page.locator("details.country-group[open]")).to_have_count(1)
+    expect(page.locator("#countries-CO")).to_be_checked()
+    check("organization edit form")
+
+    page.locator('input[name="capacity"]').fill("5")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(portal.url("/admin/organizations"))
+    expect(page.locator("table.data-table tbody td.numeric").first).to_have_text("0 / 5")
+
+    assert len(check.checked) == 3
+    check.assert_clean()
