@@ -6,6 +6,7 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import IntegerField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
@@ -70,3 +71,33 @@ def choices(pairs):
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def distinct(values):
+    """Ticked values each once, in order, without empty ones (a hand-made post may repeat)."""
+    if not isinstance(values, list):
+        return values
+    kept = []
+    for value in values:
+        if value not in ("", None) and value not in kept:
+            kept.append(value)
+    return kept
+
+
+class WholeNumberField(IntegerField):
+    """A whole number written with the digits 0 to 9 (and maybe a minus) only.
+
+    int() also reads "1_000", "+5" and "٣" (Arabic-Indic three); the CSV
+    import refuses those, and so do the forms.
+    """
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip() and not _DIGITS.fullmatch(valuelist[0].strip()):
+            self.data = None
+            raise ValueError(
+                self.invalid_value_message or self.gettext("Not a valid integer value.")
+            )
+        super().process_formdata([value.strip() for value in valuelist])
+
+
+_DIGITS = re.compile(r"-?[0-9]+")  # a minus is read, so that the range check can say why

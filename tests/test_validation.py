@@ -173,6 +173,10 @@ def test_a_date_that_is_not_a_date_keeps_the_typed_text_and_says_how_to_write_it
         ("100001", "Please enter a number from 1 to 100,000."),
         ("abc", "Please enter a whole number, for example 3."),
         ("2.5", "Please enter a whole number, for example 3."),
+        # int() reads these; a person typing them meant something else, or nothing.
+        ("1_000", "Please enter a whole number, for example 3."),
+        ("+5", "Please enter a whole number, for example 3."),
+        ("\u0663", "Please enter a whole number, for example 3."),
     ],
 )
 def test_an_impossible_number_of_people_is_refused(app, client, typed, message):
@@ -347,3 +351,11 @@ def test_fields_a_requester_must_not_set_are_ignored(app, client):
     assert stored.created_at.year != 2000
     code = re.search(r'id="tracking-code"[^>]*>([^<]+)<', html).group(1).strip()
     assert stored.tracking_hash == tracking.code_hash(code, app.config["TRACKING_KEY"].encode())
+
+
+def test_a_language_ticked_twice_in_a_hand_made_post_is_kept_once(app, client):
+    response, _ = send(client, languages=["es", "", "es", "fr"])
+
+    accepted(response)
+    [stored] = stored_requests(app)
+    assert stored.language_codes == ["es", "fr"]

@@ -6,7 +6,6 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -16,7 +15,17 @@ from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import accounts, audit, i18n, organizations
-from ..forms import BaseForm, choices, one_of, plain_text, required, required_input, strip
+from ..forms import (
+    BaseForm,
+    WholeNumberField,
+    choices,
+    distinct,
+    one_of,
+    plain_text,
+    required,
+    required_input,
+    strip,
+)
 from ..models import Organization, User
 from ..regions import COUNTRY_REGION, REGIONS
 from ..requests.forms import SERVICE_LABELS
@@ -186,7 +195,11 @@ class AuditFilterForm(BaseForm):
 def checkboxes(label, **kwargs):
     """Several choices, each a checkbox (the form macros draw it as a fieldset)."""
     return SelectMultipleField(
-        label, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(), **kwargs
+        label,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        filters=[distinct],
+        **kwargs,
     )
 
 
@@ -256,7 +269,7 @@ class OrganizationForm(BaseForm):
         _l("Working languages"),
         description=_l("Two-letter codes separated by commas, such as es, en, qu."),
     )
-    capacity = IntegerField(
+    capacity = WholeNumberField(
         _l("Engagements it can hold at once"),
         invalid_value_message=_l("Please enter a whole number, for example 3."),
         validators=[required_input(_l("Please say how many engagements it can hold."))],

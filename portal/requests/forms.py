@@ -7,7 +7,6 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -18,7 +17,17 @@ from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import i18n, intake
-from ..forms import BaseForm, choices, one_of, plain_text, required, required_input, strip
+from ..forms import (
+    BaseForm,
+    WholeNumberField,
+    choices,
+    distinct,
+    one_of,
+    plain_text,
+    required,
+    required_input,
+    strip,
+)
 from ..regions import COUNTRY_REGION
 
 SHORT_TEXT = 200
@@ -98,7 +107,7 @@ class RequestForm(BaseForm):
         description=_l("Leave empty if there is no end date yet."),
         validators=[Optional()],
     )
-    people_count = IntegerField(
+    people_count = WholeNumberField(
         _l("How many people need support?"),
         invalid_value_message=_l("Please enter a whole number, for example 3."),
         validators=[required_input(_l("Please say how many people."))],
@@ -124,6 +133,7 @@ class RequestForm(BaseForm):
         _l("Languages the people speak"),
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
+        filters=[distinct],
         validate_choice=False,
         validators=[one_of(i18n.SPOKEN_LANGUAGES)],
     )

@@ -5,7 +5,7 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import casework, i18n, intake, workflow
-from ..forms import BaseForm, choices, one_of, plain_text, required, strip
+from ..forms import BaseForm, choices, distinct, one_of, plain_text, required, strip
 from ..regions import COUNTRY_REGION, REGIONS
 from ..requests.forms import SERVICE_LABELS, URGENCY_LABELS
 
@@ -153,6 +153,7 @@ class OfferForm(VersionedForm):
         _l("Offer to"),
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
+        filters=[distinct],
         # The choices are the ranked matches of the page; casework/offers re-check them.
         validate_choice=False,
         validators=[required(_l("Please choose at least one organization."))],
