@@ -4,12 +4,13 @@ Every function that shows or changes a request writes the audit trail.
 """
 
 import datetime
+import itertools
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, Case, fn
 
-from . import audit, matching, offers, workflow
+from . import audit, intake, matching, offers, workflow
 from .db import Page, db, page_of
 from .models import (
     InternalNote,
@@ -132,7 +133,7 @@ def queue(filters: QueueFilters):
         query = query.where(Request.created_at < cutoff)
     if filters.reference:
         query = query.where(Request.reference.contains(filters.reference.strip().upper()))
-    urgency_rank = Case(Request.urgency, (("emergency", 0), ("urgent", 1), ("planned", 2)), 3)
+    urgency_rank = Case(Request.urgency, list(zip(intake.URGENCIES, itertools.count())), 3)
     # Closed requests sink below open ones whatever their urgency.
     closed_rank = Case(None, ((Request.state.in_(workflow.CLOSED_STATES), 1),), 0)
     # An approved request that every organization declined needs a new match first.

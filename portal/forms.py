@@ -95,7 +95,7 @@ class WholeNumberField(IntegerField):
         if valuelist and valuelist[0].strip() and not _DIGITS.fullmatch(valuelist[0].strip()):
             self.data = None
             raise ValueError(
-                self.invalid_value_message or self.gettext("Not a valid integer value.")
+                self.invalid_value_message or _("Please enter a whole number, for example 3.")
             )
         super().process_formdata([value.strip() for value in valuelist])
 

@@ -11,7 +11,7 @@ organization ever sees who the requester is and how to reach them.
 from flask_babel import lazy_gettext as _l
 from peewee import fn
 
-from . import audit, workflow
+from . import audit, intake, workflow
 from .db import db
 from .models import Offer, Organization, ProgressUpdate, Request, User, utcnow
 
@@ -22,10 +22,11 @@ LABELS = {
     OPEN: _l("Waiting for an answer"),
     ACCEPTED: _l("Accepted"),
     DECLINED: _l("Declined"),
-    CLOSED: _l("Closed: another organization accepted"),
+    # Another organization accepted, or the request stopped being offered.
+    CLOSED: _l("Closed without an answer"),
 }
 
-_URGENCY_RANK = {"emergency": 0, "urgent": 1, "planned": 2}
+_URGENCY_RANK = {urgency: rank for rank, urgency in enumerate(intake.URGENCIES)}
 
 # While the organization works on a request: it may write updates and, only
 # then, read the requester's name and contact details.
