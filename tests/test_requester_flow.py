@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from portal import tracking
+from portal import tracking, workflow
 from portal.db import db
 from portal.models import Message, Request, ServerSession, utcnow
 
@@ -412,3 +412,59 @@ def test_switching_language_needs_the_forms_csrf_token(client):
     response = client.post("/request/language?lang=es", data={"place": "Cauca"})
 
     assert response.status_code == 400
+
+
+def test_switching_language_on_the_tracking_page_keeps_the_message_being_written(app, requester):
+    code = requester.submit_and_get_code()
+    requester.open(code)
+    client = requester.client
+    page = client.get("/track?lang=en").get_data(as_text=True)
+    assert 'formaction="/track/language?lang=es"' in page
+    token = PageForms(page).values["csrf_token"][0]
+    message = "La audiencia se aplazó al <b>martes</b>."
+
+    response = client.post(
+        "/track/language?lang=es",
+        data={"csrf_token": token, "body": message, "switch_language": "es"},
+    )
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert '<html lang="es"' in page
+    assert PageForms(page).values["body"] == [message]
+    assert "error-message" not in page
+    with app.app_context():
+        assert Message.select().count() == 0  # nothing is sent until Send is pressed
+
+
+def test_switching_language_after_the_tracking_session_ended_keeps_the_message(app, requester):
+    code = requester.submit_and_get_code()
+    requester.open(code)
+    client = requester.client
+    token = PageForms(client.get("/track").get_data(as_text=True)).values["csrf_token"][0]
+    with app.app_context():
+        ServerSession.delete().execute()
+
+    response = client.post(
+        "/track/language?lang=fr", data={"csrf_token": token, "body": "Encore une visite."}
+    )
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert '<html lang="fr"' in page
+    assert PageForms(page).values["pending_message"] == ["Encore une visite."]
+    with app.app_context():
+        assert Message.select().count() == 0
+
+
+def test_a_closed_request_has_plain_language_links_on_its_tracking_page(app, requester):
+    code = requester.submit_and_get_code()
+    requester.open(code)
+    with app.app_context():
+        request = Request.get()
+        workflow.transition(request, workflow.WITHDRAWN, "requester")
+
+    page = requester.client.get("/track?lang=en").get_data(as_text=True)
+
+    assert "/track/language" not in page
+    assert 'href="/track?lang=fr"' in page

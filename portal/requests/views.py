@@ -172,6 +172,20 @@ def add_message():
     return redirect(url_for(".track") + "#messages", 303)
 
 
+@bp.post("/track/language")
+def track_language():
+    """The tracking page again in the language chosen (?lang=), with the message being written.
+
+    Nothing is sent: the person has not pressed Send.
+    """
+    form = InformationForm()
+    tracked = sessions.tracked_request()
+    if tracked is None:
+        # The session ended meanwhile: keep their words with the code form.
+        return _track_entry(TrackForm(formdata=None, pending_message=form.body.data))
+    return _status_page(tracked, form)
+
+
 @bp.route("/track/withdraw", methods=["GET", "POST"])
 def withdraw():
     tracked = sessions.tracked_request()

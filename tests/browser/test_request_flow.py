@@ -234,3 +234,27 @@ def test_switching_language_keeps_what_was_typed(portal, javascript):
             portal.submit_request(page)
     assert portal.tracking_code(page)
     expect(page.locator("html")).to_have_attribute("lang", "es")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_switching_language_on_the_tracking_page_keeps_the_message(portal, javascript):
+    page = portal.new_page(java_script_enabled=javascript)
+    page.goto(portal.url("/request", "en"))
+    portal.fill_request_form(page, portal.valid_values())
+    if javascript:
+        portal.wait_for_htmx(page)
+        portal.submit_request(page)
+    else:
+        with page.expect_navigation():
+            portal.submit_request(page)
+    code = portal.tracking_code(page)
+    portal.open_tracking(page, code)
+    message = "La audiencia se aplazó al martes; ¿pueden venir?"
+    page.locator('textarea[name="body"]').fill(message)
+
+    with page.expect_navigation():
+        page.locator("#lang-switcher button[lang=fr]").click()
+
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator('textarea[name="body"]')).to_have_value(message)
+    expect(page.locator(".messages .message")).to_have_count(0)  # not sent
