@@ -883,3 +883,28 @@ def test_a_deactivated_administrator_can_no_longer_add_organizations(app, admin)
     assert response.location == "/staff/sign-in?next=/admin/organizations/new"
     assert org_count(app) == 0
     assert organization_events(app) == 0
+
+
+# --- many organizations ----------------------------------------------------------------------
+
+
+def test_the_list_comes_in_pages_of_fifty(app, admin):
+    for number in range(1, 121):
+        add_org(app, f"org-{number:03d}", name=f"Org {number:03d}")
+
+    first, second, beyond, garbage = (
+        admin.get(f"{LIST}{query}") for query in ("", "?page=2", "?page=999", "?page=abc")
+    )
+
+    assert [row["cells"][0].split()[0:2] for row in table_rows(first)][:2] == [
+        ["Org", "001"],
+        ["Org", "002"],
+    ]
+    assert len(table_rows(first)) == 50
+    assert [row["cells"][0] for row in table_rows(second)][0].startswith("Org 051")
+    assert len(table_rows(beyond)) == 20  # the nearest page: the last one
+    assert [row["cells"][0] for row in table_rows(beyond)][-1].startswith("Org 120")
+    assert table_rows(garbage) == table_rows(first)
+    assert 'href="/admin/organizations?page=2"' in page_of(first)
+    assert 'rel="next"' in page_of(first) and 'rel="prev"' not in page_of(first)
+    assert "hx-get" not in page_of(first)  # plain links: the whole page changes

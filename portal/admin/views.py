@@ -16,6 +16,7 @@ from .forms import ACTION_LABELS, AuditFilterForm, CreateAccountForm, Organizati
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 EVENTS_PER_PAGE = 50
+ORGANIZATIONS_PER_PAGE = 50
 
 
 @bp.context_processor
@@ -143,9 +144,10 @@ def _organization_or_404(key: str):
 @bp.get("/organizations")
 @staff_required("admin")
 def organization_list():
+    number = request.args.get("page", 1, type=int)
     return render_template(
         "admin/organizations.html",
-        organizations=list(organizations.for_administrators()),
+        page=page_of(organizations.for_administrators(), number, ORGANIZATIONS_PER_PAGE),
         engaged=offers.engagements(),
     )
 
