@@ -422,3 +422,8 @@ def for_administrators():
         .group_by(Organization.id)
         .order_by(fn.LOWER(Organization.name), Organization.key)
     )
+
+
+def members_of(organization: Organization) -> list[User]:
+    """The organization's member accounts, by email."""
+    return list(User.select().where(User.organization == organization).order_by(User.email))

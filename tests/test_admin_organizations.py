@@ -908,3 +908,21 @@ def test_the_list_comes_in_pages_of_fifty(app, admin):
     assert 'href="/admin/organizations?page=2"' in page_of(first)
     assert 'rel="next"' in page_of(first) and 'rel="prev"' not in page_of(first)
     assert "hx-get" not in page_of(first)  # plain links: the whole page changes
+
+
+def test_the_edit_page_lists_the_organizations_members_and_only_them(app, admin):
+    andes, other = add_org(app, "andes"), add_org(app, "other")
+    add_org(app, "empty")
+    with app.app_context():
+        create_staff_account("b.member@andes.test", "org_member", PASSWORD, organization=andes)
+        gone = create_staff_account("a.gone@andes.test", "org_member", PASSWORD, andes)
+        create_staff_account("someone@other.test", "org_member", PASSWORD, organization=other)
+        accounts.deactivate(gone)
+
+    page = text_of(admin.get(f"{LIST}/andes"))
+
+    members = page.split('id="members-heading"')[1]
+    assert members.index("a.gone@andes.test") < members.index("b.member@andes.test")
+    assert members.count("Deactivated") == 1
+    assert "someone@other.test" not in page
+    assert "No member yet." in text_of(admin.get(f"{LIST}/empty"))

@@ -153,7 +153,10 @@ def organization_list():
 
 
 def _organization_page(form, organization=None):
-    return render_template("admin/organization.html", form=form, organization=organization)
+    members = organizations.members_of(organization) if organization is not None else []
+    return render_template(
+        "admin/organization.html", form=form, organization=organization, members=members
+    )
 
 
 @bp.route("/organizations/new", methods=["GET", "POST"])
