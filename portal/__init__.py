@@ -8,9 +8,8 @@ from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import access, db, i18n, regions, review, sealing, security, vocabulary
 from . import config as settings
-from . import db, sealing, security
-from .accounts import ROLE_LABELS
 from .extensions import babel, csrf, htmx, limiter
 from .i18n import LANGUAGES, country_name, remember_locale, select_locale, text_direction
 from .navigation import language_url
@@ -42,7 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    sealing.configure(app.config["DATA_KEYS"])
+    sealing.init_app(app)
     db.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
@@ -59,27 +58,37 @@ def create_app(config: dict | None = None) -> Flask:
         country_name=country_name,
         language_url=language_url,
         current_staff_user=staff_user,
-        role_labels=ROLE_LABELS,
+        may_review=access.may_review,
+        may_administer=access.may_administer,
+        answers_offers=access.answers_offers,
+        language_name=i18n.language_name,
+        countries_by_region=i18n.countries_by_region,
+        age_in_days=review.age_in_days,
+        region_labels=regions.REGIONS,
+        # Every label table, for every template: one set, see portal/vocabulary.py.
+        **vocabulary.template_labels(),
     )
 
-    from .admin.views import bp as admin_bp
+    from .accounts.views import bp as accounts_bp
+    from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
-    from .inbox.views import bp as inbox_bp
-    from .orgs.views import bp as orgs_bp
+    from .directory.views import bp as directory_bp
+    from .intake.views import bp as intake_bp
+    from .offers.views import bp as offers_bp
+    from .organizations.views import bp as organizations_bp
     from .pages.views import bp as pages_bp
-    from .requests.views import bp as requests_bp
     from .review.views import bp as review_bp
-    from .staff.views import bp as staff_bp
 
     for blueprint in (
         pages_bp,
-        requests_bp,
-        orgs_bp,
+        intake_bp,
+        directory_bp,
         auth_bp,
-        staff_bp,
         review_bp,
-        inbox_bp,
-        admin_bp,
+        offers_bp,
+        accounts_bp,
+        organizations_bp,
+        audit_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -1,4 +1,9 @@
-"""Who may open what: the staff decorator and safe redirect targets."""
+"""Who may open what: the role groups, the staff decorator, uniform 404s, safe redirects.
+
+Role names are vocabulary (`portal.vocabulary`); which role may do what is
+decided here and nowhere else: the views' guards, the menus in the
+templates and the command line all read these groups.
+"""
 
 import functools
 from urllib.parse import unquote, urlsplit
@@ -7,8 +12,51 @@ from flask import abort, request, url_for
 
 from . import sessions
 from .htmx import navigate
+from .vocabulary import ADMIN, ORG_MEMBER, REVIEWER, ROLES
 
-STAFF_ROLES = ("admin", "reviewer", "org_member")
+STAFF_ROLES = ROLES
+# Who works the review queue and decides on requests.
+REVIEWERS = (ADMIN, REVIEWER)
+# Who manages accounts, organizations, and reads the audit trail.
+ADMINISTRATORS = (ADMIN,)
+# Who answers offers for an organization (and so belongs to exactly one).
+MEMBERS = (ORG_MEMBER,)
+
+
+def may_review(user) -> bool:
+    return user is not None and user.role in REVIEWERS
+
+
+def may_administer(user) -> bool:
+    return user is not None and user.role in ADMINISTRATORS
+
+
+def answers_offers(user) -> bool:
+    return user is not None and user.role in MEMBERS
+
+
+def belongs_to_organization(role: str) -> bool:
+    """Members of organizations belong to one; every other role to none."""
+    return role in MEMBERS
+
+
+def home_for(user) -> str:
+    """Where an account lands after signing in: the page of its daily work."""
+    if may_administer(user):
+        return url_for("accounts.index")
+    if may_review(user):
+        return url_for("review.queue")
+    if answers_offers(user):
+        return url_for("offers.inbox")
+    return url_for("auth.home")
+
+
+def found_or_404(found):
+    """What a look-up found, or a plain 404: the same answer whether the thing does not
+    exist, belongs to someone else, or the address is garbage."""
+    if found is None:
+        abort(404)
+    return found
 
 
 def is_safe_next(target: str | None) -> bool:

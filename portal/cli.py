@@ -9,6 +9,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from . import db as database
 from .db import db
+from .vocabulary import ROLES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_ORGANIZATIONS = Path(__file__).resolve().parent / "data" / "demo-organizations.csv"
@@ -156,7 +157,7 @@ def demo():
 
 @click.command("create-user")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "reviewer", "org_member"]), default="reviewer")
+@click.option("--role", type=click.Choice(ROLES), default="reviewer")
 @click.option("--generate", is_flag=True, help="Generate a password and print it.")
 @click.option(
     "--organization",
@@ -175,10 +176,10 @@ def create_user(email, role, generate, organization_key):
             organization = organizations.by_key(organization_key)
             if organization is None:
                 raise click.ClickException(f"no organization has the key {organization_key!r}")
-        if role == "org_member" and organization is None:
-            raise click.ClickException("an org_member needs --organization KEY")
-        if role != "org_member" and organization is not None:
-            raise click.ClickException("only an org_member belongs to an organization")
+        # Before asking for a password that would be refused anyway.
+        problem = accounts.role_problem(role, organization)
+        if problem is not None:
+            raise click.ClickException(str(problem))
         if generate:
             password = accounts.generate_password()
         else:

@@ -1,13 +1,12 @@
 """Flask extensions: created here, bound to the app in create_app()."""
 
-import hashlib
-import hmac
-
-from flask import current_app, request
+from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
+
+from .keys import keyed_hash
 
 
 def client_key() -> str:
@@ -17,9 +16,7 @@ def client_key() -> str:
     real client address in remote_addr; an X-Forwarded-For from anyone else is
     ignored, so rotating it does not escape the limit.
     """
-    secret = current_app.config["SECRET_KEY"].encode()
-    address = (request.remote_addr or "unknown").encode()
-    return hmac.new(secret, address, hashlib.sha256).hexdigest()[:32]
+    return keyed_hash("rate_limit_client", request.remote_addr or "unknown")[:32]
 
 
 babel = Babel()

@@ -6,9 +6,10 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
+from wtforms import DateField, HiddenField, IntegerField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 # NUL breaks PostgreSQL and C libraries; other C0 controls (but tab and line
 # breaks), DEL and lone surrogates have no place in anything a person types.
@@ -20,6 +21,17 @@ class BaseForm(FlaskForm):
 
     def first_error_field(self):
         return next((field for field in self if field.errors), None)
+
+
+class VersionedForm(BaseForm):
+    """A form that acts on a request as the page showed it (its version)."""
+
+    version = HiddenField()
+
+    def expected_version(self) -> int | None:
+        """The version the page showed; None when the field is missing or forged."""
+        raw = (self.version.data or "").strip()
+        return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
 def required(message=None):
@@ -73,6 +85,10 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def distinct(values):
     """Ticked values each once, in order, without empty ones (a hand-made post may repeat)."""
     if not isinstance(values, list):
@@ -82,6 +98,31 @@ def distinct(values):
         if value not in ("", None) and value not in kept:
             kept.append(value)
     return kept
+
+
+def checkboxes(label, **kwargs):
+    """Several choices, each a checkbox (the form macros draw it as a fieldset).
+
+    A hand-made post may tick a choice twice or send an empty one: each is kept once.
+    """
+    return SelectMultipleField(
+        label,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        filters=[distinct],
+        **kwargs,
+    )
+
+
+class DayField(DateField):
+    """A day (year-month-day) whose parse error is our own translated message."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "invalid_value_message",
+            _l("Please enter a date as year-month-day, for example 2027-03-01."),
+        )
+        super().__init__(*args, **kwargs)
 
 
 class WholeNumberField(IntegerField):

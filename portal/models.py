@@ -21,6 +21,7 @@ from peewee import (
 
 from .db import BaseModel
 from .sealing import Sealed
+from .vocabulary import ACCEPTED, REQUESTER
 
 
 def utcnow() -> datetime.datetime:
@@ -200,7 +201,12 @@ class TimelineEvent(BaseModel):
     organization = ForeignKeyField(Organization, null=True, on_delete="SET NULL")
     from_state = CharField(max_length=20, null=True)
     to_state = CharField(max_length=20)
-    reason = CharField(max_length=30, null=True)  # a key of workflow.REJECTION_REASONS
+    reason = CharField(max_length=30, null=True)  # a key of vocabulary.REJECTION_REASONS
+
+    @property
+    def accepting_organization(self):
+        """The organization this step shows the requester: the one that accepted, on that step."""
+        return self.organization if self.to_state == ACCEPTED else None
 
 
 class Message(BaseModel):
@@ -213,6 +219,10 @@ class Message(BaseModel):
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")  # never shown to requesters
     body_sealed = BlobField()
     body = Sealed()
+
+    @property
+    def from_requester(self) -> bool:
+        return self.author == REQUESTER
 
 
 class Offer(BaseModel):

@@ -4,7 +4,7 @@ import datetime
 
 from .db import db
 from .models import Request, ServerSession, utcnow
-from .workflow import CLOSED_STATES
+from .vocabulary import CLOSED_STATES
 
 
 def purge_closed(retention_days: int, now: datetime.datetime | None = None) -> int:

@@ -14,6 +14,7 @@ import os
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import Flask, current_app
 
 _PREFIX = b"v1:"
 
@@ -57,18 +58,17 @@ class Keyring:
         return not bytes(blob).startswith(_PREFIX + self.current.encode() + b":")
 
 
-_keyring: Keyring | None = None
+_EXTENSION = "portal.keyring"
 
 
-def configure(spec: str) -> None:
-    global _keyring
-    _keyring = Keyring(spec)
+def init_app(app: Flask) -> None:
+    """Give the app its keyring: each app holds its own, so two apps never share keys."""
+    app.extensions[_EXTENSION] = Keyring(app.config["DATA_KEYS"])
 
 
 def keyring() -> Keyring:
-    if _keyring is None:
-        raise RuntimeError("data keys are not configured: create_app() sets them")
-    return _keyring
+    """The keyring of the app in use (sealed values open only inside an app context)."""
+    return current_app.extensions[_EXTENSION]
 
 
 class Sealed:

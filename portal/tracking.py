@@ -6,9 +6,9 @@ keyed hash is stored, so a copy of the database does not let anyone open a
 request; the code never goes into a URL, a log line or an email.
 """
 
-import hashlib
-import hmac
 import secrets
+
+from . import keys
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"  # 29 symbols, none alike
 LENGTH = 20  # 20 * log2(29) ≈ 97 bits
@@ -32,13 +32,12 @@ def normalise(typed: str) -> str | None:
     return cleaned
 
 
-def code_hash(code: str, key: bytes) -> str:
-    """Keyed hash of a code (typed or fresh); never stores or logs the code itself."""
+def code_hash(code: str, key: bytes | None = None) -> str:
+    """Keyed hash of a code (typed or fresh), under `key` or PORTAL_TRACKING_KEY.
+
+    Never stores or logs the code itself.
+    """
     canonical = normalise(code)
     if canonical is None:
         raise ValueError("not a tracking code")
-    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
-
-
-def hashes_match(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
+    return keys.keyed_hash("tracking_code", canonical, key)

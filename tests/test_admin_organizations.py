@@ -7,12 +7,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from portal import accounts, casework, intake, offers, workflow
-from portal.admin.forms import OrganizationForm
+from portal import accounts, intake, offers, review, vocabulary, workflow
 from portal.db import db
 from portal.models import AuditEvent, Organization, User
+from portal.organizations.forms import OrganizationForm
 from portal.regions import COUNTRY_REGION, REGIONS
-from portal.requests.forms import SERVICE_LABELS
+from portal.vocabulary import SERVICE_LABELS
 
 from portal_testing import (
     PageForms,
@@ -284,8 +284,8 @@ def approved_request(app, reviewer):
     fields["contact_safe"] = None
     with app.app_context():
         request = intake.submit(fields, "en").request
-        workflow.transition(request, workflow.IN_REVIEW, "staff", user=reviewer)
-        workflow.transition(request, workflow.APPROVED, "staff", user=reviewer)
+        workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)
+        workflow.transition(request, vocabulary.APPROVED, "staff", user=reviewer)
         return request
 
 
@@ -432,7 +432,7 @@ def test_a_new_organization_is_matched_at_once_and_listed_publicly_only_when_pub
     assert "Sahel Visits" in directory
     assert "Andes Collective" not in directory
     with app.app_context():
-        matches = casework.matches_for(request)
+        matches = review.matches_for(request)
     assert {match.candidate.key for match in matches} == {"andes-collective", "sahel-visits"}
 
 

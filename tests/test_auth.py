@@ -1197,9 +1197,12 @@ def test_create_user_asks_for_the_password_twice(app, runner, client):
 @pytest.mark.parametrize(
     ("options", "complaint"),
     [
-        (["--role", "org_member"], "an org_member needs --organization KEY"),
+        (["--role", "org_member"], "An organization member must belong to an organization"),
         (["--role", "org_member", "--organization", "nobody"], "no organization has the key"),
-        (["--role", "reviewer", "--organization", "test-members"], "only an org_member belongs"),
+        (
+            ["--role", "reviewer", "--organization", "test-members"],
+            "An organization member must belong to an organization",
+        ),
     ],
     ids=["member without organization", "unknown organization", "reviewer with organization"],
 )

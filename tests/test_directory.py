@@ -403,7 +403,7 @@ def test_organization_text_sits_in_an_hx_disable_region_with_dir_auto(app, clien
 
 
 def open_template(name):
-    return (TEMPLATES / "orgs" / name).read_text()
+    return (TEMPLATES / "directory" / name).read_text()
 
 
 # --- the rest of the page -------------------------------------------------------------------

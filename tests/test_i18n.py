@@ -12,10 +12,10 @@ import pytest
 from babel import Locale
 from babel.messages.pofile import read_po
 
-from portal import workflow
+from portal import vocabulary
 from portal.i18n import text_direction
 from portal.regions import COUNTRY_REGION, REGIONS
-from portal.requests.forms import SERVICE_LABELS, URGENCY_LABELS
+from portal.vocabulary import SERVICE_LABELS, URGENCY_LABELS
 
 from portal_testing import catalogue, shown
 
@@ -268,8 +268,8 @@ LABELS = {
     "region": REGIONS,
     "service": SERVICE_LABELS,
     "urgency": URGENCY_LABELS,
-    "state": workflow.PUBLIC_LABELS,
-    "state explanation": workflow.PUBLIC_EXPLANATIONS,
+    "state": vocabulary.PUBLIC_LABELS,
+    "state explanation": vocabulary.PUBLIC_EXPLANATIONS,
 }
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from portal import vocabulary
 from portal.matching import ELSEWHERE, SAME_COUNTRY, SAME_REGION, Candidate, Need, rank
 
 NEED = Need(
@@ -121,7 +122,7 @@ def test_each_match_says_why(app, candidate, expected):
 def test_the_reviewer_sees_the_ranked_organizations_with_reasons(app):
     from test_workflow import _fields
 
-    from portal import casework, intake, workflow
+    from portal import intake, review, workflow
     from portal.models import Organization
 
     with app.test_request_context():
@@ -151,7 +152,7 @@ def test_the_reviewer_sees_the_ranked_organizations_with_reasons(app):
             languages="es",
             capacity=2,
         )
-        assert casework.matches_for(request) == []  # not yet in review
-        workflow.transition(request, workflow.IN_REVIEW, "staff")
-        ranked = casework.matches_for(request)
+        assert review.matches_for(request) == []  # not yet in review
+        workflow.transition(request, vocabulary.IN_REVIEW, "staff")
+        ranked = review.matches_for(request)
         assert [m.candidate.name for m in ranked] == ["Nearby", "Far Away"]

@@ -5,7 +5,7 @@ import threading
 import pytest
 from test_workflow import _fields
 
-from portal import accounts, intake, offers, workflow
+from portal import accounts, intake, offers, vocabulary, workflow
 from portal.db import db
 from portal.models import Offer, Organization, Request, TimelineEvent
 
@@ -41,8 +41,8 @@ def world(backend_app):
     with backend_app.app_context():
         reviewer = accounts.create_user("rev@example.org", "reviewer", PASSWORD)
         request = intake.submit(_fields(), "en").request
-        workflow.transition(request, workflow.IN_REVIEW, "staff", user=reviewer)
-        workflow.transition(request, workflow.APPROVED, "staff", user=reviewer)
+        workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)
+        workflow.transition(request, vocabulary.APPROVED, "staff", user=reviewer)
         first, second = _org("first"), _org("second")
         visits = _org("visits", services="solidarity")
         members = {
@@ -223,8 +223,8 @@ def test_the_reviewer_offers_an_approved_request_from_its_page(tmp_path):
     with app.app_context():
         reviewer = accounts.create_user("rev@example.org", "reviewer", PASSWORD)
         request = intake.submit(_fields(), "en").request
-        workflow.transition(request, workflow.IN_REVIEW, "staff", user=reviewer)
-        workflow.transition(request, workflow.APPROVED, "staff", user=reviewer)
+        workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)
+        workflow.transition(request, vocabulary.APPROVED, "staff", user=reviewer)
         _org("near"), _org("far", countries="PE"), _org("visits", services="solidarity")
     client = _signed_in_reviewer(app)
     page = client.get(f"/review/{request.reference}").get_data(as_text=True)
@@ -281,8 +281,8 @@ def test_the_requester_sees_which_organization_accepted(tmp_path):
     with app.app_context():
         reviewer = accounts.create_user("rev@example.org", "reviewer", PASSWORD)
         request = Request.get()
-        workflow.transition(request, workflow.IN_REVIEW, "staff", user=reviewer)
-        workflow.transition(request, workflow.APPROVED, "staff", user=reviewer)
+        workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)
+        workflow.transition(request, vocabulary.APPROVED, "staff", user=reviewer)
         near, other = _org("brigadas-cauca"), _org("other-group")
         near_offer, _ = offers.offer(
             request, [near, other], reviewer, expected_version=3, summary=SUMMARY
@@ -299,15 +299,15 @@ def test_the_requester_sees_which_organization_accepted(tmp_path):
 
 
 def test_a_request_every_organization_declined_goes_to_the_top_of_the_queue(world):
-    from portal import casework
+    from portal import review
 
     emergency = intake.submit(_fields(urgency="emergency"), "en").request
     first_offer, second_offer = _offer_both(world)
-    before = [r.reference for r in casework.queue(casework.QueueFilters())]
+    before = [r.reference for r in review.queue(review.QueueFilters())]
     assert before[0] == emergency.reference  # emergencies first, as always
     offers.decline(first_offer, world["members"]["first"], "No.")
     offers.decline(second_offer, world["members"]["second"], "No.")
-    after = [r.reference for r in casework.queue(casework.QueueFilters())]
+    after = [r.reference for r in review.queue(review.QueueFilters())]
     assert after[0] == world["request"].reference
     assert after[1] == emergency.reference
 
@@ -317,7 +317,7 @@ def test_a_request_every_organization_declined_goes_to_the_top_of_the_queue(worl
 
 @pytest.mark.parametrize("ending", ["withdrawn", "rejected", "taken back"])
 def test_open_offers_close_when_the_request_stops_being_offered(world, ending):
-    from portal import casework
+    from portal import review
 
     first_offer, second_offer = _offer_both(world)
     offers.decline(second_offer, world["members"]["second"], "No one free.")
@@ -325,11 +325,11 @@ def test_open_offers_close_when_the_request_stops_being_offered(world, ending):
     if ending == "withdrawn":
         intake.withdraw(request)
     elif ending == "rejected":
-        casework.act(
+        review.act(
             request, world["reviewer"], "reject", expected_version=request.version, reason="other"
         )
     else:
-        casework.act(request, world["reviewer"], "take_back", expected_version=request.version)
+        review.act(request, world["reviewer"], "take_back", expected_version=request.version)
 
     assert Offer.get_by_id(first_offer.id).state == "closed"
     assert Offer.get_by_id(second_offer.id).state == "declined"  # an answer stays an answer
@@ -340,19 +340,19 @@ def test_open_offers_close_when_the_request_stops_being_offered(world, ending):
 
 
 def test_offers_taken_back_can_be_made_again_to_those_that_did_not_decline(world):
-    from portal import casework
+    from portal import review
 
     first_offer, second_offer = _offer_both(world)
     offers.decline(second_offer, world["members"]["second"], "No one free.")
     request = Request.get_by_id(world["request"].id)
-    assert [a.key for a in casework.actions_for(request)] == ["take_back", "reject"]
+    assert [a.key for a in review.actions_for(request)] == ["take_back", "reject"]
 
-    casework.act(request, world["reviewer"], "take_back", expected_version=request.version)
+    review.act(request, world["reviewer"], "take_back", expected_version=request.version)
 
     request = Request.get_by_id(request.id)
     assert request.state == "approved"
-    assert "take_back" not in [a.key for a in casework.actions_for(request)]
-    assert [m.candidate.key for m in casework.matches_for(request)] == ["first"]
+    assert "take_back" not in [a.key for a in review.actions_for(request)]
+    assert [m.candidate.key for m in review.matches_for(request)] == ["first"]
     again = offers.offer(
         request,
         [world["first"], world["second"]],
@@ -369,14 +369,14 @@ def test_the_inbox_puts_emergencies_first_then_the_offer_waiting_longest(world):
     made = {}
     for name, urgency in (("planned", "planned"), ("old", "urgent"), ("new", "urgent")):
         request = intake.submit(_fields(urgency=urgency), "en").request
-        workflow.transition(request, workflow.IN_REVIEW, "staff", user=reviewer)
-        workflow.transition(request, workflow.APPROVED, "staff", user=reviewer)
+        workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)
+        workflow.transition(request, vocabulary.APPROVED, "staff", user=reviewer)
         [made[name]] = offers.offer(
             request, [first], reviewer, expected_version=request.version, summary=SUMMARY
         )
     emergency = intake.submit(_fields(urgency="emergency"), "en").request
-    workflow.transition(emergency, workflow.IN_REVIEW, "staff", user=reviewer)
-    workflow.transition(emergency, workflow.APPROVED, "staff", user=reviewer)
+    workflow.transition(emergency, vocabulary.IN_REVIEW, "staff", user=reviewer)
+    workflow.transition(emergency, vocabulary.APPROVED, "staff", user=reviewer)
     [made["emergency"]] = offers.offer(
         emergency, [first], reviewer, expected_version=emergency.version, summary=SUMMARY
     )

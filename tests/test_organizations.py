@@ -650,7 +650,7 @@ def test_demo_adds_fictional_organizations_in_every_region(app, runner):
 
 
 def test_demo_members_belong_to_demo_organizations_that_match_the_demo_request(app, runner):
-    from portal import casework
+    from portal import review
 
     result = runner.invoke(args=["demo"])
 
@@ -663,7 +663,7 @@ def test_demo_members_belong_to_demo_organizations_that_match_the_demo_request(a
         }
         colombia = Request.get(Request.country == "CO")
         colombia.state = "approved"  # as if reviewed: matches are shown from then on
-        ranked = [m.candidate.key for m in casework.matches_for(colombia)]
+        ranked = [m.candidate.key for m in review.matches_for(colombia)]
         assert set(members.values()) <= set(ranked)
     for email in members:
         assert re.search(rf"demo org_member of \S+: {re.escape(email)} / \S{{20,}}", result.output)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from portal import tracking, workflow
+from portal import tracking, vocabulary, workflow
 from portal.db import db
 from portal.models import Message, Request, ServerSession, utcnow
 
@@ -462,7 +462,7 @@ def test_a_closed_request_has_plain_language_links_on_its_tracking_page(app, req
     requester.open(code)
     with app.app_context():
         request = Request.get()
-        workflow.transition(request, workflow.WITHDRAWN, "requester")
+        workflow.transition(request, vocabulary.WITHDRAWN, "requester")
 
     page = requester.client.get("/track?lang=en").get_data(as_text=True)
 

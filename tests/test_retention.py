@@ -4,7 +4,7 @@ import datetime
 
 from test_workflow import _fields
 
-from portal import intake, retention, sessions, workflow
+from portal import intake, retention, sessions, vocabulary, workflow
 from portal.models import Message, Request, ServerSession, TimelineEvent, utcnow
 
 
@@ -17,12 +17,12 @@ def test_closed_requests_past_retention_are_deleted_with_their_messages(app):
     with app.test_request_context():
         old_closed = intake.submit(_fields(), "en").request
         intake.add_information(old_closed, "more")
-        workflow.transition(old_closed, workflow.WITHDRAWN, "requester")
+        workflow.transition(old_closed, vocabulary.WITHDRAWN, "requester")
         sessions.start_tracking(old_closed)
         _age(old_closed, 200)
 
         recent_closed = intake.submit(_fields(), "en").request
-        workflow.transition(recent_closed, workflow.WITHDRAWN, "requester")
+        workflow.transition(recent_closed, vocabulary.WITHDRAWN, "requester")
         _age(recent_closed, 10)
 
         old_open = intake.submit(_fields(), "en").request

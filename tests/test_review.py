@@ -7,7 +7,7 @@ import re
 import pytest
 from markupsafe import escape
 
-from portal import casework, intake, workflow
+from portal import intake, review, vocabulary, workflow
 from portal.db import db
 from portal.models import AuditEvent, InternalNote, Message, Request, TimelineEvent
 
@@ -327,7 +327,7 @@ def test_the_state_counts_link_to_the_filtered_queue(app, reviewer):
 
 @pytest.fixture
 def small_pages(monkeypatch):
-    monkeypatch.setattr(casework, "PAGE_SIZE", 2)
+    monkeypatch.setattr(review, "PAGE_SIZE", 2)
 
 
 def test_the_queue_comes_in_pages_whose_links_keep_the_filters(app, reviewer, small_pages):
@@ -568,13 +568,13 @@ def test_the_whole_story_through_the_pages(app, reviewer):
     assert "Approved, looking for an organization" in person.tracking_page()
 
 
-@pytest.mark.parametrize("reason", list(workflow.REJECTION_REASONS))
+@pytest.mark.parametrize("reason", list(vocabulary.REJECTION_REASONS))
 def test_a_rejection_shows_the_requester_the_kind_explanation_of_its_reason(app, reviewer, reason):
     person = Person(app)
     response = reviewer.act(person.reference, "reject", reason=reason)
     assert response.status_code == 303
     assert stored(app, person.reference).state == "rejected"
-    label, explanation = workflow.REJECTION_REASONS[reason]
+    label, explanation = vocabulary.REJECTION_REASONS[reason]
     tracking = person.tracking_page()
     assert "Not taken forward" in tracking
     assert str(explanation) in tracking
@@ -820,14 +820,14 @@ def test_act_checks_the_version_before_the_state(app, reviewer):
     with app.app_context():
         req = Request.get(Request.reference == reference)
         with pytest.raises(workflow.ConcurrentChange):
-            casework.act(req, reviewer.user, "approve", expected_version=7)
-        with pytest.raises(casework.ActionRefused) as refused:
-            casework.act(req, reviewer.user, "approve", expected_version=1)
+            review.act(req, reviewer.user, "approve", expected_version=7)
+        with pytest.raises(review.ActionRefused) as refused:
+            review.act(req, reviewer.user, "approve", expected_version=1)
         assert refused.value.missing is None
-        with pytest.raises(casework.ActionRefused) as refused:
-            casework.act(req, reviewer.user, "reject", expected_version=1, reason="nope")
+        with pytest.raises(review.ActionRefused) as refused:
+            review.act(req, reviewer.user, "reject", expected_version=1, reason="nope")
         assert refused.value.missing == "reason"
 
 
 def test_the_staff_labels_name_every_state():
-    assert set(casework.STAFF_LABELS) == workflow.OPEN_STATES | workflow.CLOSED_STATES
+    assert set(vocabulary.STAFF_LABELS) == vocabulary.OPEN_STATES | vocabulary.CLOSED_STATES

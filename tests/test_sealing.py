@@ -4,6 +4,7 @@ import base64
 
 import pytest
 
+from portal import vocabulary
 from portal.db import db
 from portal.models import Message, Request
 from portal.sealing import Keyring, SealError
@@ -225,7 +226,7 @@ def test_reseal_covers_every_sealed_field_of_every_table(tmp_path):
     the old key would be lost for good when that key is removed."""
     from test_workflow import _fields
 
-    from portal import accounts, casework, intake, offers, workflow
+    from portal import accounts, intake, offers, review, workflow
     from portal.models import MODELS, Organization
     from portal.sealing import sealed_fields
 
@@ -234,10 +235,10 @@ def test_reseal_covers_every_sealed_field_of_every_table(tmp_path):
         reviewer = accounts.create_user("rev@example.org", "reviewer", "a long passphrase 7431")
         accounts.start_enrolment(reviewer)
         request = intake.submit(_fields(), "en").request
-        casework.add_note(request, reviewer, "Internal: call the Cauca desk.")
-        casework.send_message(request, reviewer, "Is the hearing public?")
-        workflow.transition(request, workflow.IN_REVIEW, "staff", user=reviewer)
-        workflow.transition(request, workflow.APPROVED, "staff", user=reviewer)
+        review.add_note(request, reviewer, "Internal: call the Cauca desk.")
+        review.send_message(request, reviewer, "Is the hearing public?")
+        workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)
+        workflow.transition(request, vocabulary.APPROVED, "staff", user=reviewer)
         kept, declined = (
             Organization.create(key=key, name=key, services="accompaniment", countries="CO")
             for key in ("kept", "declined")

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from portal import intake, workflow
+from portal import intake, vocabulary, workflow
 from portal.models import Request, TimelineEvent
 
 from portal_testing import valid_request_data
@@ -44,7 +44,7 @@ def test_nothing_is_stored_when_the_first_event_cannot_be_written(app, monkeypat
 
 
 def test_requester_withdraws_an_open_request(submitted):
-    event = workflow.transition(submitted, workflow.WITHDRAWN, "requester")
+    event = workflow.transition(submitted, vocabulary.WITHDRAWN, "requester")
     stored = Request.get_by_id(submitted.id)
     assert stored.state == "withdrawn"
     assert stored.version == 2
@@ -77,34 +77,34 @@ def test_forbidden_moves_are_refused_and_change_nothing(submitted, start, target
 
 
 def test_every_open_state_can_be_withdrawn_and_rejected():
-    for state in workflow.OPEN_STATES:
-        assert workflow.allowed(state, workflow.WITHDRAWN, "requester")
-        assert workflow.allowed(state, workflow.REJECTED, "staff")
-    for state in workflow.CLOSED_STATES:
-        assert not workflow.allowed(state, workflow.WITHDRAWN, "requester")
+    for state in vocabulary.OPEN_STATES:
+        assert workflow.allowed(state, vocabulary.WITHDRAWN, "requester")
+        assert workflow.allowed(state, vocabulary.REJECTED, "staff")
+    for state in vocabulary.CLOSED_STATES:
+        assert not workflow.allowed(state, vocabulary.WITHDRAWN, "requester")
 
 
 def test_a_stale_copy_cannot_overwrite_a_newer_change(submitted):
     stale = Request.get_by_id(submitted.id)
-    workflow.transition(submitted, workflow.IN_REVIEW, "staff")
+    workflow.transition(submitted, vocabulary.IN_REVIEW, "staff")
     with pytest.raises(workflow.ConcurrentChange):
-        workflow.transition(stale, workflow.WITHDRAWN, "requester")
+        workflow.transition(stale, vocabulary.WITHDRAWN, "requester")
     assert Request.get_by_id(submitted.id).state == "in_review"
     assert submitted.timeline().count() == 2
 
 
 def test_an_answer_to_a_question_resumes_the_review(submitted):
-    workflow.transition(submitted, workflow.IN_REVIEW, "staff")
-    workflow.transition(submitted, workflow.NEEDS_INFO, "staff")
+    workflow.transition(submitted, vocabulary.IN_REVIEW, "staff")
+    workflow.transition(submitted, vocabulary.NEEDS_INFO, "staff")
     intake.add_information(submitted, "The hearing moved to 3 May.")
     assert Request.get_by_id(submitted.id).state == "in_review"
     assert [m.body for m in submitted.messages()] == ["The hearing moved to 3 May."]
 
 
 def test_every_state_has_a_public_label_and_explanation():
-    states = workflow.OPEN_STATES | workflow.CLOSED_STATES
-    assert set(workflow.PUBLIC_LABELS) == states
-    assert set(workflow.PUBLIC_EXPLANATIONS) == states
+    states = vocabulary.OPEN_STATES | vocabulary.CLOSED_STATES
+    assert set(vocabulary.PUBLIC_LABELS) == states
+    assert set(vocabulary.PUBLIC_EXPLANATIONS) == states
 
 
 def test_the_same_form_arriving_twice_at_once_is_kept_once(app, monkeypatch):

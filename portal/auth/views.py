@@ -1,7 +1,5 @@
-"""Sign-in in two steps (password, then a code), enrolment, sign-out, password change."""
-
-import hashlib
-import hmac
+"""The staff's own pages under /staff: sign-in in two steps (password, then a code),
+enrolment, sign-out, password change, and the start page."""
 
 from flask import (
     Blueprint,
@@ -16,9 +14,10 @@ from flask import (
 from flask_babel import gettext as _
 
 from .. import accounts, audit, sessions
-from ..access import is_safe_next, staff_required
+from ..access import home_for, is_safe_next, staff_required
 from ..extensions import limiter
-from ..models import User, utcnow
+from ..keys import keyed_hash
+from ..models import User
 from .forms import CodeForm, EnrolForm, PasswordForm, SignInForm
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
@@ -29,8 +28,7 @@ _NEXT = "sign_in_next"
 def _account_key() -> str:
     """Rate-limit key for the account being tried, whichever client tries it."""
     email = accounts.normalise_email(request.form.get("email", ""))
-    secret = current_app.config["SECRET_KEY"].encode()
-    return "account:" + hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()[:32]
+    return "account:" + keyed_hash("rate_limit_account", email)[:32]
 
 
 def _pending_key() -> str:
@@ -38,24 +36,19 @@ def _pending_key() -> str:
     return f"second-factor:{user.id if user else 'none'}"
 
 
-def home_for(user: User) -> str:
-    if user.role == "admin":
-        return url_for("admin.accounts")
-    if user.role == "reviewer":
-        return url_for("review.queue")
-    if user.role == "org_member":
-        return url_for("inbox.inbox")
-    return url_for("staff.home")
-
-
 def _complete_sign_in(user: User):
     target = session.pop(_NEXT, None)
     # A fresh session: new server-side id and a new CSRF token.
     session.pop("csrf_token", None)
     sessions.start_staff(user)
-    User.update(last_sign_in_at=utcnow()).where(User.id == user.id).execute()
-    audit.record("sign_in.succeeded", user=user, target_user=user)
+    accounts.signed_in(user)
     return redirect(target if is_safe_next(target) else home_for(user), 303)
+
+
+@bp.get("/")
+@staff_required()
+def home():
+    return render_template("auth/home.html", user=sessions.staff_user())
 
 
 @bp.get("/sign-in")

@@ -1,1 +1,294 @@
-"""Network staff's review queue and request pages."""
+"""Reviewing requests: the queue, opening one, acting on it, writing, matching, offering.
+
+Every function that shows or changes a request writes the audit trail.
+"""
+
+import datetime
+import itertools
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from peewee import JOIN, Case, fn
+
+from .. import audit, matching, offers, workflow
+from ..db import Page, db, page_of
+from ..models import (
+    InternalNote,
+    Message,
+    Offer,
+    Organization,
+    Request,
+    TimelineEvent,
+    User,
+    utcnow,
+)
+from ..vocabulary import (
+    APPROVED,
+    CLOSED_STATES,
+    COMPLETED,
+    IN_REVIEW,
+    NEEDS_INFO,
+    OFFER_DECLINED,
+    OFFERED,
+    REJECTED,
+    REJECTION_REASONS,
+    STAFF,
+    URGENCIES,
+)
+
+PAGE_SIZE = 25
+
+# The "older than" choices of the queue filter, in days.
+AGE_CHOICES = (1, 3, 7, 14, 30)
+
+
+# Staff actions: what each one does to the state, and what it needs.
+@dataclass(frozen=True)
+class Action:
+    key: str
+    label: object
+    to_state: str
+    needs_message: bool = False
+    needs_reason: bool = False
+    # Two actions lead to "approved": approving and taking offers back.
+    from_state: str | None = None
+    # How its button looks: "primary" for the usual next step, "danger" for a refusal.
+    emphasis: str = ""
+
+
+ACTIONS = {
+    action.key: action
+    for action in (
+        Action("start_review", _l("Start the review"), IN_REVIEW, emphasis="primary"),
+        Action(
+            "ask_info",
+            _l("Ask the requester for information"),
+            NEEDS_INFO,
+            needs_message=True,
+        ),
+        Action("approve", _l("Approve"), APPROVED, from_state=IN_REVIEW, emphasis="primary"),
+        # When no organization answers: the open offers close and it can be offered again.
+        Action("take_back", _l("Take the offers back"), APPROVED, from_state=OFFERED),
+        Action("reject", _l("Reject"), REJECTED, needs_reason=True, emphasis="danger"),
+        Action("close", _l("Close as completed"), COMPLETED, emphasis="primary"),
+    )
+}
+
+
+class ActionRefused(Exception):
+    """The action does not fit the request's state, or lacks what it needs.
+
+    `missing` names what was lacking ("message" or "reason"), so that the page
+    can say it by the field; it is None when the action itself is refused.
+    """
+
+    def __init__(self, key: str, missing: str | None = None):
+        super().__init__(f"{key}: {missing} required" if missing else key)
+        self.key = key
+        self.missing = missing
+
+
+def actions_for(request: Request) -> list[Action]:
+    """The actions staff may take on a request in its current state, and no others."""
+    return [
+        action
+        for action in ACTIONS.values()
+        if workflow.allowed(request.state, action.to_state, STAFF)
+        and action.from_state in (None, request.state)
+    ]
+
+
+@dataclass
+class QueueFilters:
+    state: str = ""
+    urgency: str = ""
+    region: str = ""
+    country: str = ""
+    service: str = ""
+    older_than_days: int | None = None
+    reference: str = ""
+    page: int = 1
+
+
+def queue(filters: QueueFilters):
+    """Requests matching the filters: emergencies first, then urgent, then oldest."""
+    query = Request.select()
+    for name in ("state", "urgency", "region", "country", "service"):
+        value = getattr(filters, name)
+        if value:
+            query = query.where(getattr(Request, name) == value)
+    if filters.older_than_days:
+        cutoff = utcnow() - datetime.timedelta(days=filters.older_than_days)
+        query = query.where(Request.created_at < cutoff)
+    if filters.reference:
+        query = query.where(Request.reference.contains(filters.reference.strip().upper()))
+    urgency_rank = Case(Request.urgency, list(zip(URGENCIES, itertools.count())), 3)
+    # Closed requests sink below open ones whatever their urgency.
+    closed_rank = Case(None, ((Request.state.in_(CLOSED_STATES), 1),), 0)
+    # An approved request that every organization declined needs a new match first.
+    declined = Offer.select(Offer.request).where(Offer.state == OFFER_DECLINED)
+    rematch_rank = Case(None, (((Request.state == APPROVED) & Request.id.in_(declined), 0),), 1)
+    return query.order_by(closed_rank, rematch_rank, urgency_rank, Request.created_at, Request.id)
+
+
+def queue_page(filters: QueueFilters) -> Page:
+    """The page `filters.page` of the queue; a page past the end gives the last one."""
+    return page_of(queue(filters), filters.page, PAGE_SIZE)
+
+
+def age_in_days(request: Request, now: datetime.datetime | None = None) -> int:
+    """Whole days since the request arrived."""
+    return max(0, ((now or utcnow()) - request.created_at).days)
+
+
+def state_counts() -> dict[str, int]:
+    """How many requests are in each state (states without any are absent)."""
+    rows = Request.select(Request.state, fn.COUNT(Request.id).alias("n")).group_by(Request.state)
+    return {row.state: row.n for row in rows}
+
+
+def find(reference: str) -> Request | None:
+    """The request with this reference, without recording a view (to act on it)."""
+    return Request.get_or_none(Request.reference == reference)
+
+
+def open_for_staff(reference: str, user: User) -> Request | None:
+    """The request with this reference, its opening recorded; None if there is none."""
+    request = find(reference)
+    if request is not None:
+        audit.record("request.viewed", user=user, reference=request.reference)
+    return request
+
+
+def act(
+    request: Request,
+    user: User,
+    key: str,
+    *,
+    expected_version: int | None,
+    message: str = "",
+    reason: str = "",
+    note: str = "",
+) -> None:
+    """Apply a staff action. Raises ActionRefused, or workflow.ConcurrentChange when
+    the request changed since the page was loaded.
+
+    `message` (ask_info) goes to the requester; `note` (reject) stays internal.
+    """
+    action = ACTIONS.get(key)
+    if action is None:
+        raise ActionRefused(str(key)[:40])
+    # Checked before the state: a page loaded before someone else moved the
+    # request must say "it changed", not "this is not possible".
+    if request.version != expected_version:
+        raise workflow.ConcurrentChange(request.reference)
+    if action not in actions_for(request):
+        raise ActionRefused(key)
+    if action.needs_message and not (message or "").strip():
+        raise ActionRefused(key, missing="message")
+    if action.needs_reason and reason not in REJECTION_REASONS:
+        raise ActionRefused(key, missing="reason")
+    with db.atomic():
+        workflow.transition(
+            request,
+            action.to_state,
+            STAFF,
+            user=user,
+            reason=reason if action.needs_reason else None,
+        )
+        if action.needs_message:
+            _write_message(request, user, message)
+        if action.needs_reason and (note or "").strip():
+            add_note(request, user, note)
+        audit.record(
+            "request.transition", user=user, reference=request.reference, detail=f"action={key}"
+        )
+
+
+def _write_message(request: Request, user: User, body: str) -> Message:
+    message = Message(request=request, author=STAFF, user=user)
+    message.body = body
+    message.save(force_insert=True)
+    return message
+
+
+def send_message(request: Request, user: User, body: str) -> Message:
+    """A message to the requester, read on their tracking page."""
+    with db.atomic():
+        message = _write_message(request, user, body)
+        audit.record("request.message", user=user, reference=request.reference)
+    return message
+
+
+def add_note(request: Request, user: User, body: str) -> InternalNote:
+    """A note for staff only."""
+    with db.atomic():
+        note = InternalNote(request=request, user=user)
+        note.body = body
+        note.save(force_insert=True)
+        audit.record("request.note", user=user, reference=request.reference)
+    return note
+
+
+def staff_timeline(request: Request):
+    """The request's timeline with the account and organization behind each step (staff only)."""
+    return (
+        TimelineEvent.select(TimelineEvent, User, Organization)
+        .join(User, JOIN.LEFT_OUTER)
+        .switch(TimelineEvent)
+        .join(Organization, JOIN.LEFT_OUTER)
+        .where(TimelineEvent.request == request)
+        .order_by(TimelineEvent.created_at, TimelineEvent.id)
+    )
+
+
+def staff_messages(request: Request):
+    """The thread with the requester, with the staff account that wrote each message."""
+    return (
+        Message.select(Message, User)
+        .join(User, JOIN.LEFT_OUTER)
+        .where(Message.request == request)
+        .order_by(Message.created_at, Message.id)
+    )
+
+
+MATCH_STATES = frozenset({IN_REVIEW, APPROVED})
+SHOWN_MATCHES = 10
+
+
+def shows_matches(request: Request) -> bool:
+    """Whether the request page ranks organizations: while it is reviewed and once approved."""
+    return request.state in MATCH_STATES
+
+
+def may_offer(request: Request) -> bool:
+    """Whether the reviewer may offer the request now (ticking ranked organizations)."""
+    return request.state == APPROVED
+
+
+def matches_for(request: Request) -> list:
+    """The organizations this request could go to, best first, with reasons (a few)."""
+    if not shows_matches(request):
+        return []
+    busy = offers.engagements()
+    candidates = [
+        matching.candidate_of(org, active=busy.get(org.id, 0)) for org in Organization.select()
+    ]
+    declined = offers.declined_by(request)
+    return matching.rank(matching.need_of(request), candidates, declined)[:SHOWN_MATCHES]
+
+
+def offer_to(request: Request, keys: list[str], user: User, *, expected_version: int, summary: str):
+    """Offer the request to the organizations with these keys (see offers.offer)."""
+    chosen = list(Organization.select().where(Organization.key.in_(keys))) if keys else []
+    return offers.offer(request, chosen, user, expected_version=expected_version, summary=summary)
+
+
+def notes(request: Request):
+    """The request's internal notes, oldest first."""
+    return (
+        InternalNote.select(InternalNote, User)
+        .join(User, JOIN.LEFT_OUTER)
+        .where(InternalNote.request == request)
+        .order_by(InternalNote.created_at, InternalNote.id)
+    )

@@ -1,13 +1,28 @@
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from .. import casework, i18n, intake, workflow
-from ..forms import BaseForm, choices, distinct, one_of, plain_text, required, strip
+from .. import i18n, review
+from ..forms import (
+    BaseForm,
+    VersionedForm,
+    checkboxes,
+    choices,
+    one_of,
+    plain_text,
+    required,
+    strip,
+)
 from ..regions import COUNTRY_REGION, REGIONS
-from ..requests.forms import SERVICE_LABELS, URGENCY_LABELS
+from ..vocabulary import (
+    REJECTION_REASONS,
+    SERVICE_LABELS,
+    SERVICES,
+    STAFF_LABELS,
+    URGENCIES,
+    URGENCY_LABELS,
+)
 
 LONG_TEXT = 20_000
 SUMMARY = 4_000
@@ -25,15 +40,15 @@ class QueueForm(BaseForm):
 
     state = SelectField(
         _l("State"),
-        choices=choices([("", _l("All states")), *casework.STAFF_LABELS.items()]),
+        choices=choices([("", _l("All states")), *STAFF_LABELS.items()]),
         validate_choice=False,
-        validators=[one_of(casework.STAFF_LABELS, _NOT_UNDERSTOOD)],
+        validators=[one_of(STAFF_LABELS, _NOT_UNDERSTOOD)],
     )
     urgency = SelectField(
         _l("Urgency"),
         choices=choices([("", _l("All urgencies")), *URGENCY_LABELS.items()]),
         validate_choice=False,
-        validators=[one_of(intake.URGENCIES, _NOT_UNDERSTOOD)],
+        validators=[one_of(URGENCIES, _NOT_UNDERSTOOD)],
     )
     region = SelectField(
         _l("Region"),
@@ -50,12 +65,12 @@ class QueueForm(BaseForm):
         _l("Service"),
         choices=choices([("", _l("All services")), *SERVICE_LABELS.items()]),
         validate_choice=False,
-        validators=[one_of(intake.SERVICES, _NOT_UNDERSTOOD)],
+        validators=[one_of(SERVICES, _NOT_UNDERSTOOD)],
     )
     age = SelectField(
         _l("Age"),
         validate_choice=False,
-        validators=[one_of([str(days) for days in casework.AGE_CHOICES], _NOT_UNDERSTOOD)],
+        validators=[one_of([str(days) for days in review.AGE_CHOICES], _NOT_UNDERSTOOD)],
     )
     reference = StringField(
         _l("Reference"),
@@ -71,7 +86,7 @@ class QueueForm(BaseForm):
             [("", _l("Any age"))]
             + [
                 (str(days), ngettext("Older than %(num)d day", "Older than %(num)d days", days))
-                for days in casework.AGE_CHOICES
+                for days in review.AGE_CHOICES
             ]
         )
 
@@ -83,21 +98,10 @@ class QueueForm(BaseForm):
             if field.data and not field.errors and isinstance(field.data, str)
         }
 
-    def filters(self, page: int) -> casework.QueueFilters:
+    def filters(self, page: int) -> review.QueueFilters:
         values = self.valid_values()
         age = values.pop("age", None)
-        return casework.QueueFilters(**values, older_than_days=int(age) if age else None, page=page)
-
-
-class VersionedForm(BaseForm):
-    """A form that acts on the request as the page showed it (its version)."""
-
-    version = HiddenField()
-
-    def expected_version(self) -> int | None:
-        """The version the page showed; None when the field is missing or forged."""
-        raw = (self.version.data or "").strip()
-        return int(raw) if raw.isdigit() and len(raw) < 10 else None
+        return review.QueueFilters(**values, older_than_days=int(age) if age else None, page=page)
 
 
 class ActionForm(VersionedForm):
@@ -116,9 +120,9 @@ class ActionForm(VersionedForm):
         ),
         choices=choices(
             [("", _l("Choose a reason"))]
-            + [(key, labels[0]) for key, labels in workflow.REJECTION_REASONS.items()]
+            + [(key, labels[0]) for key, labels in REJECTION_REASONS.items()]
         ),
-        # casework.act() checks the reason and refuses the action without one.
+        # review.act() checks the reason and refuses the action without one.
         validate_choice=False,
     )
     note = TextAreaField(
@@ -149,12 +153,9 @@ class NoteForm(BaseForm):
 class OfferForm(VersionedForm):
     """The organizations chosen for an approved request (their keys) and the page's version."""
 
-    organizations = SelectMultipleField(
+    organizations = checkboxes(
         _l("Offer to"),
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-        filters=[distinct],
-        # The choices are the ranked matches of the page; casework/offers re-check them.
+        # The choices are the ranked matches of the page; review and offers re-check them.
         validate_choice=False,
         validators=[required(_l("Please choose at least one organization."))],
     )

@@ -1,25 +1,16 @@
 """Network staff's review queue and request pages."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import casework, i18n, offers, workflow
-from ..access import staff_required
+from .. import offers, review, workflow
+from ..access import REVIEWERS, found_or_404, staff_required
 from ..htmx import render
-from ..regions import REGIONS
-from ..requests.forms import (
-    CHANNEL_LABELS,
-    REQUESTER_KIND_LABELS,
-    SERVICE_LABELS,
-    URGENCY_LABELS,
-)
 from ..sessions import staff_user
 from .forms import ActionForm, MessageForm, NoteForm, OfferForm, QueueForm
 
 bp = Blueprint("review", __name__, url_prefix="/review")
-
-REVIEWERS = ("admin", "reviewer")
 
 DONE = {
     "start_review": _l("The review has started."),
@@ -41,24 +32,6 @@ MISSING = {
 }
 
 
-@bp.context_processor
-def _labels():
-    return {
-        "staff_labels": casework.STAFF_LABELS,
-        "public_labels": workflow.PUBLIC_LABELS,
-        "actor_labels": casework.ACTOR_LABELS,
-        "service_labels": SERVICE_LABELS,
-        "urgency_labels": URGENCY_LABELS,
-        "region_labels": REGIONS,
-        "kind_labels": REQUESTER_KIND_LABELS,
-        "channel_labels": CHANNEL_LABELS,
-        "rejection_reasons": workflow.REJECTION_REASONS,
-        "offer_labels": offers.LABELS,
-        "language_name": i18n.language_name,
-        "age_in_days": casework.age_in_days,
-    }
-
-
 def _page_number() -> int:
     number = request.args.get("page", 1, type=int)
     return number if 1 <= number <= 1_000_000 else 1
@@ -69,14 +42,14 @@ def _page_number() -> int:
 def queue():
     form = QueueForm(formdata=request.args)
     form.validate()  # a refused filter is shown by its field and left out
-    page = casework.queue_page(form.filters(_page_number()))
+    page = review.queue_page(form.filters(_page_number()))
     return render(
         "review/queue.html",
         "review/_results.html",
         form=form,
         page=page,
         filter_args=form.valid_values(),
-        counts=casework.state_counts(),
+        counts=review.state_counts(),
     )
 
 
@@ -91,7 +64,7 @@ def _request_page(
     problem=None,
 ):
     """The request page; a form given here (posted, with errors) replaces its blank one."""
-    actions = casework.actions_for(req)
+    actions = review.actions_for(req)
     posted_action = action_form.action.data if action_form is not None else None
     action_forms = {
         action.key: (action_form if action.key == posted_action else ActionForm(formdata=None))
@@ -100,11 +73,14 @@ def _request_page(
     page = render_template(
         "review/request.html",
         req=req,
-        events=list(casework.staff_timeline(req)),
-        messages=list(casework.staff_messages(req)),
-        notes=list(casework.notes(req)),
-        matches=casework.matches_for(req),
+        events=list(review.staff_timeline(req)),
+        messages=list(review.staff_messages(req)),
+        notes=list(review.notes(req)),
+        matches=review.matches_for(req),
+        shows_matches=review.shows_matches(req),
+        offering=review.may_offer(req),
         offers_made=list(offers.offers_of(req)),
+        in_hand=offers.in_hand(req),
         updates=list(offers.progress_updates(req)),
         offer_form=offer_form or OfferForm(formdata=None),
         actions=actions,
@@ -116,21 +92,6 @@ def _request_page(
     return page, status
 
 
-def _opened(reference: str):
-    """The request, its opening recorded for the signed-in account; 404 if there is none."""
-    req = casework.open_for_staff(reference, staff_user())
-    if req is None:
-        abort(404)
-    return req
-
-
-def _found(reference: str):
-    req = casework.find(reference)
-    if req is None:
-        abort(404)
-    return req
-
-
 def _back_to(req, anchor=""):
     return redirect(url_for(".request_page", reference=req.reference) + anchor, 303)
 
@@ -138,20 +99,20 @@ def _back_to(req, anchor=""):
 @bp.get("/<reference>")
 @staff_required(*REVIEWERS)
 def request_page(reference):
-    return _request_page(_opened(reference))
+    return _request_page(found_or_404(review.open_for_staff(reference, staff_user())))
 
 
 @bp.post("/<reference>/act")
 @staff_required(*REVIEWERS)
 def act(reference):
     """Take one action. Anything refused answers 409 and changes nothing."""
-    req = _found(reference)
+    req = found_or_404(review.find(reference))
     form = ActionForm()
     problem = NOT_TAKEN
     if form.validate():
         problem = None
         try:
-            casework.act(
+            review.act(
                 req,
                 staff_user(),
                 form.action.data or "",
@@ -162,7 +123,7 @@ def act(reference):
             )
         except workflow.ConcurrentChange:
             problem = CHANGED_MEANWHILE
-        except casework.ActionRefused as refused:
+        except review.ActionRefused as refused:
             if refused.missing:
                 form[refused.missing].errors = [MISSING[refused.missing]]
             else:
@@ -174,19 +135,21 @@ def act(reference):
             flash(str(DONE[form.action.data]), "success")
             return _back_to(req)
     # Shown again as it is now, since someone else may have moved it.
-    return _request_page(_opened(reference), 409, action_form=form, problem=problem)
+    return _request_page(
+        found_or_404(review.find(reference)), 409, action_form=form, problem=problem
+    )
 
 
 @bp.post("/<reference>/offer")
 @staff_required(*REVIEWERS)
 def offer(reference):
     """Propose an approved request to the chosen organizations."""
-    req = _found(reference)
+    req = found_or_404(review.find(reference))
     form = OfferForm()
     problem = NOT_TAKEN
     if form.validate():
         try:
-            casework.offer_to(
+            review.offer_to(
                 req,
                 form.organizations.data,
                 staff_user(),
@@ -200,17 +163,19 @@ def offer(reference):
         else:
             flash(_("The request was offered to the organizations you chose."), "success")
             return _back_to(req)
-    return _request_page(_opened(reference), 409, offer_form=form, problem=problem)
+    return _request_page(
+        found_or_404(review.find(reference)), 409, offer_form=form, problem=problem
+    )
 
 
 @bp.post("/<reference>/message")
 @staff_required(*REVIEWERS)
 def message(reference):
-    req = _found(reference)
+    req = found_or_404(review.find(reference))
     form = MessageForm(prefix="message")
     if not form.validate():
-        return _request_page(_opened(reference), message_form=form)
-    casework.send_message(req, staff_user(), form.body.data)
+        return _request_page(req, message_form=form)
+    review.send_message(req, staff_user(), form.body.data)
     flash(_("Your message was sent to the requester."), "success")
     return _back_to(req, "#messages")
 
@@ -218,10 +183,10 @@ def message(reference):
 @bp.post("/<reference>/note")
 @staff_required(*REVIEWERS)
 def note(reference):
-    req = _found(reference)
+    req = found_or_404(review.find(reference))
     form = NoteForm(prefix="note")
     if not form.validate():
-        return _request_page(_opened(reference), note_form=form)
-    casework.add_note(req, staff_user(), form.body.data)
+        return _request_page(req, note_form=form)
+    review.add_note(req, staff_user(), form.body.data)
     flash(_("Your internal note was saved."), "success")
     return _back_to(req, "#notes")

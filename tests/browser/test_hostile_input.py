@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from portal import casework, intake
+from portal import intake, review
 from portal.db import db
 from portal.models import Organization
 
@@ -237,9 +237,9 @@ def test_hostile_text_on_the_offer_pages_is_inert(portal, live_app):
             "contact_safe": True,
         }
         request = intake.submit(fields, "es").request
-        casework.act(request, reviewer, "start_review", expected_version=request.version)
-        casework.act(request, reviewer, "approve", expected_version=request.version)
-        casework.offer_to(
+        review.act(request, reviewer, "start_review", expected_version=request.version)
+        review.act(request, reviewer, "approve", expected_version=request.version)
+        review.offer_to(
             request, ["one", "two"], reviewer, expected_version=request.version, summary=body
         )
         reference = request.reference

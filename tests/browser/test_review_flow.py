@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 from playwright.sync_api import expect
 
-from portal import accounts, casework, intake, workflow
+from portal import accounts, intake, review, vocabulary
 from portal.models import Request, TimelineEvent
 
 from portal_testing import create_staff_account
@@ -285,13 +285,13 @@ def _approve_and_check(portal, app, reviewer, requester, reference):
     expect(thread).to_have_text([QUESTION, ANSWER])
     assert_nothing_internal(requester, REVIEWER, "okafor", NOTE, "zx-4471")
 
-    assert stored_request(app, reference).state == workflow.APPROVED
+    assert stored_request(app, reference).state == vocabulary.APPROVED
     assert transitions(app, reference) == [
-        workflow.SUBMITTED,
-        workflow.IN_REVIEW,
-        workflow.NEEDS_INFO,
-        workflow.IN_REVIEW,
-        workflow.APPROVED,
+        vocabulary.SUBMITTED,
+        vocabulary.IN_REVIEW,
+        vocabulary.NEEDS_INFO,
+        vocabulary.IN_REVIEW,
+        vocabulary.APPROVED,
     ]
 
 
@@ -353,8 +353,8 @@ def test_a_reviewer_whose_page_is_stale_gets_a_clear_message(portal, live_app):
     # The page is drawn again as the request is now.
     expect(state_badge(other)).to_have_text("In review")
     saved = stored_request(live_app, reference)
-    assert (saved.state, saved.version) == (workflow.IN_REVIEW, initial + 1)
-    assert transitions(live_app, reference) == [workflow.SUBMITTED, workflow.IN_REVIEW]
+    assert (saved.state, saved.version) == (vocabulary.IN_REVIEW, initial + 1)
+    assert transitions(live_app, reference) == [vocabulary.SUBMITTED, vocabulary.IN_REVIEW]
 
     # Again with approval: the first approves, the second's approval comes too late.
     assert act(one, "approve").status == 303
@@ -364,11 +364,11 @@ def test_a_reviewer_whose_page_is_stale_gets_a_clear_message(portal, live_app):
     expect(other.locator("#problem")).to_have_text(CHANGED)
     expect(state_badge(other)).to_have_text("Approved")
     saved = stored_request(live_app, reference)
-    assert (saved.state, saved.version) == (workflow.APPROVED, initial + 2)
+    assert (saved.state, saved.version) == (vocabulary.APPROVED, initial + 2)
     assert transitions(live_app, reference) == [
-        workflow.SUBMITTED,
-        workflow.IN_REVIEW,
-        workflow.APPROVED,
+        vocabulary.SUBMITTED,
+        vocabulary.IN_REVIEW,
+        vocabulary.APPROVED,
     ]
     # Nothing was written on the other reviewer's behalf.
     with live_app.app_context():
@@ -377,4 +377,4 @@ def test_a_reviewer_whose_page_is_stale_gets_a_clear_message(portal, live_app):
             for event in TimelineEvent.select().where(TimelineEvent.user.is_null(False))
         }
         assert actors == {first}
-        assert not list(casework.staff_messages(Request.get(Request.reference == reference)))
+        assert not list(review.staff_messages(Request.get(Request.reference == reference)))

@@ -19,7 +19,7 @@ from axe_playwright_python.sync_playwright import Axe
 from babel.support import Translations
 from playwright.sync_api import expect
 
-from portal import accounts, casework, intake
+from portal import accounts, intake, review, vocabulary
 from portal.models import User
 
 from portal_testing import TRANSLATIONS
@@ -239,7 +239,7 @@ def test_staff_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
     assert act(page, "ask_info").status == 303
     expect(page.locator("#messages .message-staff")).to_have_count(1)
     with live_app.app_context():
-        intake.add_information(casework.find(reference), "Yes, it is public.")
+        intake.add_information(review.find(reference), "Yes, it is public.")
     page.locator('textarea[name="note-body"]').fill("Cross-check with the Cauca desk.")
     with page.expect_navigation():
         page.locator('form[action$="/note"] button[type=submit]').click()
@@ -259,9 +259,9 @@ def test_staff_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
 
     # Refused: someone else decided meanwhile.
     with live_app.app_context():
-        req = casework.find(reference)
+        req = review.find(reference)
         other = User.by_email("other.reviewer@network.test")
-        casework.act(req, other, "approve", expected_version=req.version)
+        review.act(req, other, "approve", expected_version=req.version)
     assert act(page, "approve").status == 409
     expect(page.locator("#problem")).to_have_text(served(lang, CHANGED))
     check("request page after a refused action (409, changed meanwhile)")
@@ -284,7 +284,7 @@ def signed_in_first_time(portal, email, lang):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_offer_pages_are_accessible_and_fit_small_screens(portal, live_app, lang):
-    from portal import offers, workflow
+    from portal import offers
     from portal.models import Organization
 
     reviewer_email, member_email = "reviewer@network.test", "member@andes.test"
@@ -302,9 +302,9 @@ def test_offer_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
         accounts.create_user(member_email, "org_member", PASSWORD, organization=andes)
     reference = store_request(live_app)
     with live_app.app_context():
-        req = casework.find(reference)
-        casework.act(req, reviewer, "start_review", expected_version=req.version)
-        casework.act(req, reviewer, "approve", expected_version=req.version)
+        req = review.find(reference)
+        review.act(req, reviewer, "start_review", expected_version=req.version)
+        review.act(req, reviewer, "approve", expected_version=req.version)
 
     # The reviewer's page of an approved request: ranked matches and the offer form.
     staff = signed_in_first_time(portal, reviewer_email, lang)
@@ -345,8 +345,8 @@ def test_offer_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
     check_member("inbox with a request taken on")
 
     with live_app.app_context():
-        assert offers.progress_updates(casework.find(reference)).count() == 1
-        assert casework.find(reference).state == workflow.ACTIVE
+        assert offers.progress_updates(review.find(reference)).count() == 1
+        assert review.find(reference).state == vocabulary.ACTIVE
     staff.reload()
     expect(staff.locator("#progress .note")).to_have_count(1)
     check("request page with offers and a progress update")

@@ -1,0 +1,91 @@
+"""Administrators manage staff accounts: create, deactivate, reactivate, reset."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from .. import accounts
+from ..access import ADMINISTRATORS, found_or_404, staff_required
+from ..sessions import staff_user
+from .forms import CreateAccountForm
+
+bp = Blueprint("accounts", __name__, url_prefix="/admin/accounts")
+
+
+def _accounts_page(form=None, error=None, status=200):
+    return render_template(
+        "accounts/accounts.html",
+        accounts=list(accounts.staff_accounts()),
+        form=form or CreateAccountForm(formdata=None),
+        error=error,
+        me=staff_user(),
+    ), status
+
+
+def _password_page(account, password, *, created: bool):
+    # Shown in this answer only: never in a URL, a flash message (the cookie) or a log.
+    return render_template(
+        "accounts/password.html",
+        account=account,
+        password=password,
+        created=created,
+        enrols=accounts.needs_second_factor(account),
+    )
+
+
+@bp.get("", endpoint="index")
+@staff_required(*ADMINISTRATORS)
+def account_list():
+    return _accounts_page()
+
+
+@bp.post("", endpoint="create")
+@staff_required(*ADMINISTRATORS)
+def create_account():
+    form = CreateAccountForm()
+    if not form.validate():
+        return _accounts_page(form)
+    try:
+        account, password = accounts.create_with_generated_password(
+            form.email.data,
+            form.role.data,
+            by=staff_user(),
+            organization=form.chosen_organization(),
+        )
+    except accounts.AccountError as exc:
+        form.email.errors = [str(exc)]
+        return _accounts_page(form)
+    return _password_page(account, password, created=True)
+
+
+@bp.post("/<uid>/deactivate")
+@staff_required(*ADMINISTRATORS)
+def deactivate(uid):
+    account = found_or_404(accounts.by_uid(uid))
+    if account.active:
+        try:
+            accounts.deactivate(account, by=staff_user())
+        except accounts.AccountError as exc:
+            return _accounts_page(error=str(exc), status=409)
+    # No email in the message: flash messages travel in the (readable) cookie.
+    flash(_("The account is deactivated and signed out everywhere."), "success")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.post("/<uid>/reactivate")
+@staff_required(*ADMINISTRATORS)
+def reactivate(uid):
+    account = found_or_404(accounts.by_uid(uid))
+    if not account.active:
+        accounts.reactivate(account, by=staff_user())
+    flash(_("The account is active again."), "success")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.route("/<uid>/reset", methods=["GET", "POST"])
+@staff_required(*ADMINISTRATORS)
+def reset(uid):
+    account = found_or_404(accounts.by_uid(uid))
+    if request.method == "GET":
+        return render_template("accounts/reset.html", account=account)
+    password = accounts.reset(account, by=staff_user())
+    return _password_page(accounts.by_uid(uid), password, created=False)

@@ -1,1 +1,0 @@
-"""Administrators: staff accounts and the audit trail."""

@@ -1,0 +1,136 @@
+"""The public directory of accompanying organizations: who is listed, and under which regions.
+
+The directory is the list on the public page "sorted by region": an
+organization appears under every region it works in, whether it names the
+region or only countries of it. Grouping and filtering are plain functions of
+the organizations given; only `listed_organizations` and `directory` read the
+database.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ..i18n import collation_key, country_name, language_name
+from ..models import Organization
+from ..regions import COUNTRY_REGION, REGIONS
+from ..vocabulary import SERVICE_LABELS
+
+WEB_SCHEMES = ("https://", "http://")
+
+
+def regions_of(organization) -> list[str]:
+    """The regions it works in (named, or holding one of its countries), in the page's order."""
+    keys = set(organization.region_keys)
+    keys.update(
+        COUNTRY_REGION[code] for code in organization.country_codes if code in COUNTRY_REGION
+    )
+    return [key for key in REGIONS if key in keys]
+
+
+def group_by_region(organizations, region: str | None = None, service: str | None = None):
+    """[(region key, organizations)] in the order of REGIONS, without empty groups.
+
+    `region` keeps one group; `service` keeps the organizations that offer it.
+    Within a group, organizations are sorted by name, ignoring case.
+    """
+    chosen = [org for org in organizations if service is None or service in org.service_keys]
+    chosen.sort(key=lambda org: (collation_key(org.name), org.key))
+    placed = [(org, set(regions_of(org))) for org in chosen]
+    groups = []
+    for key in REGIONS:
+        if region is not None and key != region:
+            continue
+        members = [org for org, keys in placed if key in keys]
+        if members:
+            groups.append((key, members))
+    return groups
+
+
+def listed_organizations() -> list[Organization]:
+    """The organizations the public may see: never a private one."""
+    return list(Organization.select().where(Organization.public == True))  # noqa: E712
+
+
+def website_link(website: str) -> str | None:
+    """The website as a link target if it is an http(s) address, else None.
+
+    Anything else (`javascript:`, `data:`, a bare host name) is never put in an href.
+    """
+    address = (website or "").strip()
+    if not address.lower().startswith(WEB_SCHEMES):
+        return None
+    try:
+        host = urlsplit(address).netloc
+    except ValueError:  # a malformed address, such as an unclosed IPv6 bracket
+        return None
+    return address if host else None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One organization as the directory shows it, in the page's language."""
+
+    organization: Organization
+    services: list[str]
+    regions: list[str]
+    countries: list[str]
+    languages: list[str]
+    description: str
+    description_language: str | None
+    website: str | None  # an http(s) address to link to
+    website_text: str  # what to show when the address is not one to link to
+
+
+def entry_for(organization, language: str) -> Entry:
+    """What the directory says about an organization on a page in `language`.
+
+    Needs a request context: country and language names come from Babel in
+    the page's locale, labels from the page's catalogue.
+    """
+    description = organization.description(language)
+    link = website_link(organization.website)
+    return Entry(
+        organization=organization,
+        services=[
+            str(label) for key, label in SERVICE_LABELS.items() if key in organization.service_keys
+        ],
+        regions=[str(REGIONS[key]) for key in regions_of(organization)],
+        countries=sorted(map(country_name, set(organization.country_codes)), key=collation_key),
+        languages=sorted(map(language_name, set(organization.language_codes)), key=collation_key),
+        description=description,
+        description_language=_language_of(organization, description, language),
+        website=link,
+        website_text="" if link else (organization.website or "").strip(),
+    )
+
+
+@dataclass(frozen=True)
+class RegionGroup:
+    key: str
+    label: str
+    entries: list[Entry]
+
+
+def directory(language: str, region: str | None = None, service: str | None = None):
+    """The directory's groups for a page in `language`, filtered by region and service."""
+    entries: dict[int, Entry] = {}  # built once per organization, however many regions it has
+
+    def entry(org) -> Entry:
+        if org.id not in entries:
+            entries[org.id] = entry_for(org, language)
+        return entries[org.id]
+
+    return [
+        RegionGroup(key, str(REGIONS[key]), [entry(org) for org in members])
+        for key, members in group_by_region(listed_organizations(), region, service)
+    ]
+
+
+def _language_of(organization, description: str, language: str) -> str | None:
+    """Which language the description shown is written in (it may be a fallback)."""
+    if not description:
+        return None
+    for code in (language, "en", "fr", "es"):
+        if getattr(organization, f"description_{code}", None) == description:
+            return code
+    return None

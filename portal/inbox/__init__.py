@@ -1,1 +1,0 @@
-"""Organization members: the offers made to their organization, and the requests it took."""

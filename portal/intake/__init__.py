@@ -1,0 +1,121 @@
+"""What a requester can do: submit a request, open it with the code, write, withdraw."""
+
+from dataclasses import dataclass
+
+from peewee import IntegrityError
+
+from .. import keys, tracking, vocabulary, workflow
+from ..db import db
+from ..models import Message, Request, TimelineEvent, utcnow
+from ..references import next_reference
+from ..regions import region_of
+
+# The fields a requester may set: nothing else from a posted form reaches a row.
+REQUESTER_FIELDS = (
+    "service",
+    "requester_kind",
+    "name",
+    "organization",
+    "country",
+    "place",
+    "situation",
+    "asked_for",
+    "urgency",
+    "start_date",
+    "end_date",
+    "people_count",
+    "languages",
+    "other_languages",
+    "contact_channel",
+    "contact_detail",
+    "contact_safe",
+)
+
+
+class AlreadySubmitted(Exception):
+    """The same form was sent twice (a reload or a double click)."""
+
+
+@dataclass
+class Submitted:
+    request: Request
+    code: str  # shown once to the requester, never stored
+
+
+def submission_hash(token: str | None) -> str | None:
+    if not token or len(token) > 64:
+        return None
+    return keys.keyed_hash("submission", token)
+
+
+def _already_stored(digest: str | None) -> bool:
+    return bool(digest) and Request.select().where(Request.submission_hash == digest).exists()
+
+
+def submit(fields: dict, locale: str, submission_token: str | None = None) -> Submitted:
+    """Store a new request and its first timeline event together; return it with its code."""
+    values = {name: fields.get(name) for name in REQUESTER_FIELDS}
+    digest = submission_hash(submission_token)
+    if _already_stored(digest):
+        raise AlreadySubmitted
+    code = tracking.new_code()
+    languages = values.pop("languages") or []
+    request = Request(
+        tracking_hash=tracking.code_hash(code),
+        submission_hash=digest,
+        state=vocabulary.SUBMITTED,
+        locale=locale,
+        region=region_of(values["country"]),
+        languages=",".join(languages),
+    )
+    for name, value in values.items():
+        setattr(request, name, value if value != "" else None)
+    now = utcnow()
+    request.created_at = request.updated_at = now
+    try:
+        with db.atomic():
+            request.reference = next_reference(now)
+            request.save(force_insert=True)
+            TimelineEvent.create(
+                request=request,
+                created_at=now,
+                actor=vocabulary.REQUESTER,
+                to_state=vocabulary.SUBMITTED,
+            )
+    except IntegrityError as exc:
+        # Two copies of one form arriving at once: the unique submission hash
+        # lets exactly one through.
+        if _already_stored(digest):
+            raise AlreadySubmitted from exc
+        raise
+    return Submitted(request, code)
+
+
+def open_with_code(typed: str) -> Request | None:
+    """The request a typed tracking code opens, or None (for every kind of wrong code)."""
+    if tracking.normalise(typed or "") is None:
+        return None
+    digest = tracking.code_hash(typed)
+    found = Request.by_tracking_hash(digest)
+    if found is None or not keys.same(found.tracking_hash, digest):
+        return None
+    return found
+
+
+def add_information(request: Request, text: str) -> Message:
+    """Keep what the requester adds as a message; an answer to a question resumes the review."""
+    with db.atomic():
+        message = Message(request=request, author=vocabulary.REQUESTER)
+        message.body = text
+        message.save(force_insert=True)
+        if request.state == vocabulary.NEEDS_INFO:
+            workflow.transition(request, vocabulary.IN_REVIEW, vocabulary.REQUESTER)
+    return message
+
+
+def can_write(request: Request) -> bool:
+    return request.state in vocabulary.OPEN_STATES
+
+
+def withdraw(request: Request) -> None:
+    workflow.transition(request, vocabulary.WITHDRAWN, vocabulary.REQUESTER)

@@ -1,0 +1,222 @@
+import datetime
+
+from flask_babel import format_number
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Optional, ValidationError
+
+from .. import i18n, intake
+from ..forms import (
+    BaseForm,
+    DayField,
+    WholeNumberField,
+    checkboxes,
+    choices,
+    one_of,
+    plain_text,
+    required,
+    required_input,
+    strip,
+)
+from ..regions import COUNTRY_REGION
+from ..vocabulary import (
+    CHANNEL_LABELS,
+    CONTACT_CHANNELS,
+    REQUESTER_KIND_LABELS,
+    REQUESTER_KINDS,
+    SERVICE_LABELS,
+    SERVICES,
+    URGENCIES,
+    URGENCY_LABELS,
+)
+
+SHORT_TEXT = 200
+MAX_PEOPLE = 100_000
+LONG_TEXT = 20_000
+
+
+def earliest_start() -> datetime.date:
+    # Requesters may be up to a day behind UTC: "today" where they are must pass.
+    return datetime.datetime.now(datetime.UTC).date() - datetime.timedelta(days=1)
+
+
+class RequestForm(BaseForm):
+    service = RadioField(
+        _l("What are you asking for?"),
+        choices=choices(SERVICE_LABELS.items()),
+        validate_choice=False,
+        validators=[required(_l("Please choose a service.")), one_of(SERVICES)],
+    )
+    urgency = RadioField(
+        _l("How urgent is it?"),
+        choices=choices(URGENCY_LABELS.items()),
+        validate_choice=False,
+        validators=[required(_l("Please say how urgent it is.")), one_of(URGENCIES)],
+    )
+    start_date = DayField(
+        _l("Preferred start date"),
+        validators=[required_input(_l("Please give a start date."))],
+    )
+    end_date = DayField(
+        _l("End date (optional)"),
+        description=_l("Leave empty if there is no end date yet."),
+        validators=[Optional()],
+    )
+    people_count = WholeNumberField(
+        _l("How many people need support?"),
+        invalid_value_message=_l("Please enter a whole number, for example 3."),
+        validators=[required_input(_l("Please say how many people."))],
+    )
+    requester_kind = RadioField(
+        _l("Who is asking?"),
+        choices=choices(REQUESTER_KIND_LABELS.items()),
+        validate_choice=False,
+        validators=[required(_l("Please say who is asking.")), one_of(REQUESTER_KINDS)],
+    )
+    name = StringField(
+        _l("Name or pseudonym"),
+        description=_l("A name we can use with you. It does not need to be your real name."),
+        filters=[strip],
+        validators=[required(_l("Please give a name or pseudonym.")), plain_text(SHORT_TEXT)],
+    )
+    organization = StringField(
+        _l("Organization (optional)"),
+        filters=[strip],
+        validators=[Optional(), plain_text(SHORT_TEXT)],
+    )
+    languages = checkboxes(
+        _l("Languages the people speak"),
+        validate_choice=False,
+        validators=[one_of(i18n.SPOKEN_LANGUAGES)],
+    )
+    other_languages = StringField(
+        _l("Other languages"),
+        filters=[strip],
+        validators=[Optional(), plain_text(SHORT_TEXT)],
+    )
+    country = SelectField(
+        _l("Country"),
+        validate_choice=False,
+        validators=[
+            required(_l("Please choose a country.")),
+            one_of(COUNTRY_REGION, _l("Please choose a country from the list.")),
+        ],
+    )
+    place = StringField(
+        _l("Town or area"),
+        description=_l("Only as precise as needed to plan a visit."),
+        filters=[strip],
+        validators=[required(_l("Please say where.")), plain_text(SHORT_TEXT)],
+    )
+    situation = TextAreaField(
+        _l("Your situation and the threats you face"),
+        description=_l("What is happening, since when, and who is at risk."),
+        validators=[required(_l("Please describe the situation.")), plain_text(LONG_TEXT)],
+    )
+    asked_for = TextAreaField(
+        _l("What exactly are you asking for, and why?"),
+        validators=[required(_l("Please say what you are asking for.")), plain_text(LONG_TEXT)],
+    )
+    contact_channel = SelectField(
+        _l("How can we reach you safely? (optional)"),
+        choices=choices([("", _l("Only through the tracking code")), *CHANNEL_LABELS.items()]),
+        validate_choice=False,
+        validators=[one_of(CONTACT_CHANNELS)],
+    )
+    contact_detail = StringField(
+        _l("Number, username or address"),
+        filters=[strip],
+        validators=[plain_text(SHORT_TEXT)],
+    )
+    contact_safe = RadioField(
+        _l("Is it safe to contact you there?"),
+        choices=choices([("yes", _l("Yes")), ("no", _l("No, only if I write first"))]),
+        validate_choice=False,
+        validators=[Optional(), one_of(("yes", "no"))],
+    )
+    consent = BooleanField(
+        _l(
+            "I agree that network staff and the organizations matched to this request "
+            "may read it to arrange support, as explained above."
+        ),
+        validators=[required(_l("We can only act on your request with your agreement."))],
+    )
+    submission_token = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = choices([("", _l("Choose a country")), *i18n.countries()])
+        self.languages.choices = choices(i18n.spoken_languages())
+
+    def validate_start_date(self, field):
+        if field.data and field.data < earliest_start():
+            raise ValidationError(_l("The start date cannot be in the past."))
+        if field.data and field.data > earliest_start() + datetime.timedelta(days=3 * 366):
+            raise ValidationError(_l("Please choose a start date within the next three years."))
+
+    def validate_end_date(self, field):
+        if field.data and self.start_date.data and field.data < self.start_date.data:
+            raise ValidationError(_l("The end date cannot be before the start date."))
+
+    def validate_people_count(self, field):
+        if field.data is not None and not 1 <= field.data <= MAX_PEOPLE:
+            # Formatted here, not in the catalogue: 100,000 in English, 100 000 in French.
+            raise ValidationError(
+                _("Please enter a number from 1 to %(max)s.", max=format_number(MAX_PEOPLE))
+            )
+
+    def validate_languages(self, field):
+        if not field.data and not (self.other_languages.data or "").strip():
+            raise ValidationError(_l("Please choose at least one language, or write it below."))
+
+    def validate_contact_detail(self, field):
+        if self.contact_channel.data and not field.data:
+            raise ValidationError(_l("Please give the number, username or address to use."))
+        if field.data and not self.contact_channel.data:
+            raise ValidationError(_l("Please choose the channel above, or leave this empty."))
+
+    def validate_contact_safe(self, field):
+        if field.data and not self.contact_detail.data:
+            raise ValidationError(_l("Only needed when you give a way to reach you."))
+
+    def request_fields(self) -> dict:
+        """The cleaned values, keyed by the names intake.submit() binds."""
+        data = {name: self[name].data for name in intake.REQUESTER_FIELDS}
+        safe = data["contact_safe"]
+        data["contact_safe"] = {"yes": True, "no": False}.get(safe)
+        return data
+
+
+class TrackForm(BaseForm):
+    code = StringField(
+        _l("Tracking code"),
+        filters=[strip],
+        validators=[required(_l("Please enter your tracking code.")), plain_text(100)],
+    )
+    # Carries a message written in a session that ended, so it is not lost.
+    pending_message = TextAreaField(
+        _l("Your message, not sent yet"),
+        validators=[Optional(), plain_text(LONG_TEXT)],
+    )
+
+
+class InformationForm(BaseForm):
+    body = TextAreaField(
+        _l("Add information or answer a question"),
+        validators=[required(_l("Please write something before sending.")), plain_text(LONG_TEXT)],
+    )
+
+
+class WithdrawForm(BaseForm):
+    confirm = BooleanField(
+        _l("Yes, withdraw my request. I understand that nothing more will be done with it."),
+        validators=[required(_l("Please tick the box to confirm."))],
+    )

@@ -1,0 +1,196 @@
+"""The requester's pages: the request form, the one-time code, and the tracking page."""
+
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from .. import intake, sessions, workflow
+from ..extensions import limiter
+from ..htmx import navigate, render, wants_partial
+from ..vocabulary import REJECTED, REJECTION_REASONS, STAFF
+from .forms import InformationForm, RequestForm, TrackForm, WithdrawForm
+
+bp = Blueprint("intake", __name__)
+
+
+# Fields whose htmx validation may be asked for one by one.
+_NOT_VALIDATED_ALONE = {"csrf_token", "submission_token"}
+
+
+def _invalid_status() -> int:
+    # A no-JS post gets the page back with 200; an htmx swap says 422.
+    return 422 if wants_partial() else 200
+
+
+@bp.get("/request")
+def new():
+    form = RequestForm()
+    form.submission_token.data = secrets.token_urlsafe(24)
+    return render("intake/new.html", "intake/_new.html", form=form)
+
+
+@bp.post("/request")
+@limiter.limit(lambda: current_app.config["SUBMIT_RATE_LIMIT"])
+def submit():
+    form = RequestForm()
+    if not form.validate():
+        return render("intake/new.html", "intake/_new.html", _invalid_status(), form=form)
+    try:
+        result = intake.submit(form.request_fields(), str(get_locale()), form.submission_token.data)
+    except intake.AlreadySubmitted:
+        return render("intake/already.html", "intake/_already.html")
+    current_app.logger.info("request submitted")
+    return render("intake/submitted.html", "intake/_submitted.html", code=result.code)
+
+
+@bp.post("/request/language")
+def switch_language():
+    """The form again in the language chosen (?lang=), with all that was typed in it.
+
+    Nothing is checked and nothing is stored: the person has not sent it yet.
+    """
+    return render("intake/new.html", "intake/_new.html", form=RequestForm())
+
+
+@bp.post("/request/validate")
+def validate_field():
+    """Check the whole form, answer with just the field the person has left."""
+    name = request.headers.get("HX-Trigger-Name", "")
+    form = RequestForm()
+    if name in _NOT_VALIDATED_ALONE or name not in form:
+        abort(400)
+    form.validate()
+    field = form[name]
+    status = 422 if field.errors else 200
+    response = current_app.response_class(
+        render_template("intake/_field.html", field=field), status
+    )
+    response.vary.add("HX-Request")
+    return response
+
+
+def _track_entry(form=None, status=200):
+    return render("intake/track.html", "intake/_track.html", status, form=form or TrackForm())
+
+
+@bp.get("/track")
+def track():
+    tracked = sessions.tracked_request()
+    if tracked is None:
+        return _track_entry()
+    return _status_page(tracked)
+
+
+def _status_page(tracked, message_form=None, status=200):
+    events = list(tracked.timeline())
+    messages = list(tracked.messages())
+    rejection = next((e.reason for e in reversed(events) if e.to_state == REJECTED), None)
+    return render_template(
+        "intake/status.html",
+        req=tracked,
+        rejection=REJECTION_REASONS.get(rejection),
+        events=events,
+        messages=messages,
+        reply_waiting=bool(messages) and messages[-1].author == STAFF,
+        can_write=intake.can_write(tracked),
+        message_form=message_form or InformationForm(formdata=None),
+    ), status
+
+
+@bp.post("/track")
+@limiter.limit(
+    lambda: current_app.config["TRACK_RATE_LIMIT"],
+    # Everything but an opened request (a redirect to it) counts: the limit
+    # is there to stop guessing, and keeps counting while a guesser hammers.
+    deduct_when=lambda response: response.status_code not in (204, 303),
+)
+def open_tracking():
+    form = TrackForm()
+    if not form.validate():
+        return _track_entry(form, _invalid_status())
+    found = intake.open_with_code(form.code.data)
+    if found is None:
+        form.code.errors = [_("This code does not open a request. Check it and try again.")]
+        return _track_entry(form, _invalid_status())
+    sessions.start_tracking(found)
+    pending = form.pending_message.data
+    if pending and intake.can_write(found):
+        intake.add_information(found, pending)
+        flash(_("Your message was sent."), "success")
+    elif pending:
+        flash(_("This request is closed; messages can no longer be added."), "error")
+    return navigate(url_for(".track"))
+
+
+@bp.post("/track/message")
+def add_message():
+    form = InformationForm()
+    tracked = sessions.tracked_request()
+    if tracked is None:
+        # The session ended while they wrote: keep their words with the code form.
+        entry = TrackForm(formdata=None, pending_message=form.body.data)
+        entry.code.errors = [
+            _("Your tracking session has ended. Enter your code to send your message.")
+        ]
+        return _track_entry(entry)
+    if not intake.can_write(tracked):
+        flash(_("This request is closed; messages can no longer be added."), "error")
+        return redirect(url_for(".track"), 303)
+    if not form.validate():
+        return _status_page(tracked, form)
+    intake.add_information(tracked, form.body.data)
+    flash(_("Your message was sent."), "success")
+    return redirect(url_for(".track") + "#messages", 303)
+
+
+@bp.post("/track/language")
+def track_language():
+    """The tracking page again in the language chosen (?lang=), with the message being written.
+
+    Nothing is sent: the person has not pressed Send.
+    """
+    form = InformationForm()
+    tracked = sessions.tracked_request()
+    if tracked is None:
+        # The session ended meanwhile: keep their words with the code form.
+        return _track_entry(TrackForm(formdata=None, pending_message=form.body.data))
+    return _status_page(tracked, form)
+
+
+@bp.route("/track/withdraw", methods=["GET", "POST"])
+def withdraw():
+    tracked = sessions.tracked_request()
+    if tracked is None:
+        flash(_("Your tracking session has ended. Enter your code again."), "error")
+        return redirect(url_for(".track"), 303)
+    form = WithdrawForm()
+    if not intake.can_write(tracked):
+        flash(_("This request is already closed."), "error")
+        return redirect(url_for(".track"), 303)
+    if request.method == "POST" and form.validate():
+        try:
+            intake.withdraw(tracked)
+        except (workflow.TransitionRefused, workflow.ConcurrentChange):
+            flash(_("The request changed meanwhile. Please look at it again."), "error")
+        else:
+            flash(_("Your request has been withdrawn."), "success")
+        return redirect(url_for(".track"), 303)
+    return render_template("intake/withdraw.html", form=form, req=tracked)
+
+
+@bp.post("/track/leave")
+def leave():
+    sessions.end(sessions.TRACKING)
+    flash(_("You have left the tracking page. Your code is needed to come back."), "success")
+    return redirect(url_for("pages.home"), 303)

@@ -1,0 +1,355 @@
+"""Offers: an approved request proposed to organizations, and their whole life.
+
+The first organization to accept gets the request: its acceptance is the
+state change offered → accepted, which `workflow.transition` makes only if
+nobody changed the request meanwhile, so of two organizations accepting at
+the same moment exactly one wins. When every organization has declined, the
+request goes back to `approved` for another match; when it stops being
+offered in any other way (taken back, withdrawn, rejected), the offers still
+open close. Only the accepting organization ever sees who the requester is
+and how to reach them.
+
+Pages never compare state strings: they read `standing()` and the
+functions below.
+"""
+
+from dataclasses import dataclass
+
+from peewee import fn
+
+from .. import audit, vocabulary, workflow
+from ..db import db
+from ..models import Offer, Organization, ProgressUpdate, Request, User, utcnow
+from ..vocabulary import (
+    ACCEPTED,
+    ACTIVE,
+    APPROVED,
+    COMPLETED,
+    OFFER_ACCEPTED,
+    OFFER_CLOSED,
+    OFFER_DECLINED,
+    OFFER_OPEN,
+    OFFERED,
+)
+
+_URGENCY_RANK = {urgency: rank for rank, urgency in enumerate(vocabulary.URGENCIES)}
+
+# While the organization works on a request: it may write updates and, only
+# then, read the requester's name and contact details.
+ENGAGED_STATES = (ACCEPTED, ACTIVE)
+# A request in one of these was taken by the organization whose offer was accepted.
+TAKEN_STATES = (ACCEPTED, ACTIVE, COMPLETED)
+# The organization's next move while it works on a request: mark it under way, then completed.
+NEXT_MOVES = {ACCEPTED: "start", ACTIVE: "complete"}
+
+
+@workflow.on_leaving(OFFERED)
+def _close_open_offers(request: Request, to_state: str, now) -> None:
+    """Taken back, withdrawn or rejected while organizations were deciding: their open
+    offers close, so nobody can accept what is no longer offered. (An acceptance
+    closes the others itself, once its own offer is marked accepted.)"""
+    if to_state != ACCEPTED:
+        _close_still_open(request, now)
+
+
+def _close_still_open(request: Request, now) -> None:
+    (
+        Offer.update(state=OFFER_CLOSED, decided_at=now)
+        .where((Offer.request == request.id) & (Offer.state == OFFER_OPEN))
+        .execute()
+    )
+
+
+class OfferRefused(Exception):
+    """The offer or answer does not fit the request's or the offer's state."""
+
+
+class AlreadyTaken(Exception):
+    """Another organization accepted first (or the request changed meanwhile)."""
+
+
+def declined_by(request: Request) -> set[int]:
+    """Ids of the organizations that already declined this request."""
+    rows = Offer.select(Offer.organization).where(
+        (Offer.request == request) & (Offer.state == OFFER_DECLINED)
+    )
+    return {row.organization_id for row in rows}
+
+
+def offer(
+    request: Request,
+    organizations: list[Organization],
+    user: User,
+    *,
+    expected_version: int,
+    summary: str,
+) -> list[Offer]:
+    """Propose an approved request to organizations that offer its service.
+
+    `summary` is what the organizations read about the situation: the
+    reviewer's words, free of names and contact details.
+    """
+    if request.state != APPROVED:
+        raise OfferRefused("only an approved request can be offered")
+    if not summary.strip():
+        raise OfferRefused("organizations need a summary to decide")
+    refused = declined_by(request)
+    chosen = [
+        org
+        for org in organizations
+        if request.service in org.service_keys and org.id not in refused
+    ]
+    if not chosen:
+        raise OfferRefused("no organization that can take it was chosen")
+    if request.version != expected_version:
+        raise workflow.ConcurrentChange(request.reference)
+    with db.atomic():
+        workflow.transition(request, OFFERED, vocabulary.STAFF, user=user)
+        made = []
+        for org in chosen:
+            the_offer = Offer(request=request, organization=org, state=OFFER_OPEN, offered_by=user)
+            the_offer.summary = summary  # sealed to this offer's uid
+            the_offer.save(force_insert=True)
+            made.append(the_offer)
+        audit.record(
+            "request.offered",
+            user=user,
+            reference=request.reference,
+            detail="organizations=" + ",".join(org.key for org in chosen),
+        )
+    return made
+
+
+def inbox(organization: Organization) -> tuple[list[Offer], list[Offer]]:
+    """What an organization's members see: offers awaiting an answer, and the requests it took.
+
+    Offers it declined or that another organization took are gone from it:
+    the organization no longer needs to know about them.
+    """
+    rows = (
+        Offer.select(Offer, Request)
+        .join(Request)
+        .where((Offer.organization == organization) & Offer.state.in_((OFFER_OPEN, OFFER_ACCEPTED)))
+        .order_by(Offer.created_at.desc(), Offer.id.desc())
+    )
+    # Waiting: emergencies first, then the offer that has waited longest.
+    waiting = sorted(
+        (row for row in rows if row.state == OFFER_OPEN),
+        key=lambda row: (_URGENCY_RANK.get(row.request.urgency, 3), row.created_at, row.id),
+    )
+    taken = [row for row in rows if row.state == OFFER_ACCEPTED]
+    return waiting, taken
+
+
+def offer_for(organization: Organization, uid: str) -> Offer | None:
+    """The organization's own offer with this uid; None for anyone else's, whatever the uid."""
+    return Offer.get_or_none((Offer.uid == uid) & (Offer.organization == organization))
+
+
+def may_see_contact(organization: Organization, request: Request) -> bool:
+    """Only the organization that accepted a request learns who asked and how to reach them,
+    and only while it works on it: not before, and not once it has ended."""
+    return (
+        request.state in ENGAGED_STATES
+        and Offer.select()
+        .where(
+            (Offer.request == request)
+            & (Offer.organization == organization)
+            & (Offer.state == OFFER_ACCEPTED)
+        )
+        .exists()
+    )
+
+
+def engagements() -> dict[int, int]:
+    """How many requests each organization is working on now (accepted or under way)."""
+    rows = (
+        Offer.select(Offer.organization, fn.COUNT(Offer.id).alias("count"))
+        .join(Request)
+        .where((Offer.state == OFFER_ACCEPTED) & Request.state.in_(ENGAGED_STATES))
+        .group_by(Offer.organization)
+        .tuples()
+    )
+    return dict(rows)
+
+
+def accept(the_offer: Offer, user: User) -> None:
+    """Take the request for the offer's organization; AlreadyTaken if another was first."""
+    request = Request.get_by_id(the_offer.request_id)
+    if the_offer.state != OFFER_OPEN or request.state != OFFERED:
+        raise AlreadyTaken(request.reference)
+    now = utcnow()
+    try:
+        with db.atomic():
+            workflow.transition(
+                request,
+                ACCEPTED,
+                vocabulary.ORGANIZATION,
+                user=user,
+                organization=the_offer.organization,
+            )
+            taken = (
+                Offer.update(state=OFFER_ACCEPTED, decided_at=now, decided_by=user)
+                .where((Offer.id == the_offer.id) & (Offer.state == OFFER_OPEN))
+                .execute()
+            )
+            if taken != 1:
+                raise AlreadyTaken(request.reference)
+            _close_still_open(request, now)
+            audit.record("offer.accepted", user=user, reference=request.reference)
+    except (workflow.ConcurrentChange, workflow.TransitionRefused) as exc:
+        raise AlreadyTaken(request.reference) from exc
+    the_offer.state, the_offer.decided_at, the_offer.decided_by = OFFER_ACCEPTED, now, user
+
+
+def decline(the_offer: Offer, user: User, reason: str) -> None:
+    """Say no, with a reason; when nobody is left, the request goes back to be matched again."""
+    if not reason.strip():
+        raise OfferRefused("a reason is needed")
+    with db.atomic():
+        # Answers to one request queue up behind this row lock: two last declines
+        # at the same moment must not each see the other still open and leave the
+        # request offered to nobody. (SQLite transactions already queue.)
+        Request.update(updated_at=Request.updated_at).where(
+            Request.id == the_offer.request_id
+        ).execute()
+        request = Request.get_by_id(the_offer.request_id)
+        the_offer.reason = reason  # sealed to this offer's uid
+        changed = (
+            Offer.update(
+                state=OFFER_DECLINED,
+                decided_at=utcnow(),
+                decided_by=user,
+                reason_sealed=the_offer.reason_sealed,
+            )
+            .where((Offer.id == the_offer.id) & (Offer.state == OFFER_OPEN))
+            .execute()
+        )
+        if changed != 1:
+            raise OfferRefused("this offer is no longer open")
+        audit.record("offer.declined", user=user, reference=request.reference)
+        still_open = (
+            Offer.select().where((Offer.request == request) & (Offer.state == OFFER_OPEN)).exists()
+        )
+        if not still_open and request.state == OFFERED:
+            workflow.transition(request, APPROVED, vocabulary.SYSTEM)
+    the_offer.state = OFFER_DECLINED
+
+
+def working_on(the_offer: Offer, request: Request) -> bool:
+    """True while the offer's organization has the request in hand (accepted or under way)."""
+    return the_offer.state == OFFER_ACCEPTED and request.state in ENGAGED_STATES
+
+
+def is_taken(request: Request) -> bool:
+    """True once an organization has taken the request (accepted, under way or completed)."""
+    return request.state in TAKEN_STATES
+
+
+def in_hand(request: Request) -> bool:
+    """True while some organization works on the request (accepted or under way)."""
+    return request.state in ENGAGED_STATES
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where an offer stands for its organization: what the offer page shows and allows."""
+
+    waiting: bool  # open: the organization may accept or decline
+    declined: bool  # the organization said no
+    taken_by_another: bool  # closed because another organization took the request
+    withdrawn: bool  # closed because the request stopped being offered
+    accepted: bool  # the organization took it, whether or not the work has ended
+    working: bool  # ... and works on it now: contact details, updates, the next move
+    next_move: str | None  # "start" or "complete" while working; the view of that name
+
+
+def standing(the_offer: Offer, request: Request) -> Standing:
+    """Where `the_offer` stands, given its request as it is now."""
+    closed = the_offer.state == OFFER_CLOSED
+    working = working_on(the_offer, request)
+    return Standing(
+        waiting=the_offer.state == OFFER_OPEN,
+        declined=the_offer.state == OFFER_DECLINED,
+        taken_by_another=closed and is_taken(request),
+        withdrawn=closed and not is_taken(request),
+        accepted=the_offer.state == OFFER_ACCEPTED,
+        working=working,
+        next_move=NEXT_MOVES.get(request.state) if working else None,
+    )
+
+
+def _engaged(the_offer: Offer) -> Request:
+    """The offer's request, if its organization is working on it; OfferRefused otherwise."""
+    request = Request.get_by_id(the_offer.request_id)
+    if not working_on(the_offer, request):
+        raise OfferRefused("this organization is not working on this request")
+    return request
+
+
+def start(the_offer: Offer, user: User, *, expected_version: int | None) -> None:
+    """The accompaniment or visit has begun: accepted → active."""
+    _move(the_offer, user, ACTIVE, expected_version)
+
+
+def complete(the_offer: Offer, user: User, *, expected_version: int | None) -> None:
+    """The accompaniment or visit has ended: active → completed."""
+    _move(the_offer, user, COMPLETED, expected_version)
+
+
+def _move(the_offer: Offer, user: User, to_state: str, expected_version: int | None) -> None:
+    request = _engaged(the_offer)
+    if request.version != expected_version:
+        raise workflow.ConcurrentChange(request.reference)
+    with db.atomic():
+        workflow.transition(
+            request,
+            to_state,
+            vocabulary.ORGANIZATION,
+            user=user,
+            organization=the_offer.organization,
+        )
+        audit.record(
+            "request.transition",
+            user=user,
+            reference=request.reference,
+            detail=f"organization={the_offer.organization.key} to={to_state}",
+        )
+
+
+def opened(the_offer: Offer, user: User) -> None:
+    """Write down that a member opened an offer: who read a request is part of its record."""
+    audit.record("offer.viewed", user=user, reference=the_offer.request.reference)
+
+
+def post_update(the_offer: Offer, user: User, body: str) -> ProgressUpdate:
+    """A progress report from the organization working on the request, for network staff."""
+    if not body.strip():
+        raise OfferRefused("an update needs some text")
+    request = _engaged(the_offer)
+    with db.atomic():
+        update = ProgressUpdate(request=request, organization=the_offer.organization, user=user)
+        update.body = body  # sealed to this update's uid
+        update.save(force_insert=True)
+        audit.record("offer.progress", user=user, reference=request.reference)
+    return update
+
+
+def progress_updates(request: Request):
+    """The organization's reports on a request, oldest first."""
+    return (
+        ProgressUpdate.select(ProgressUpdate, Organization)
+        .join(Organization)
+        .where(ProgressUpdate.request == request)
+        .order_by(ProgressUpdate.created_at, ProgressUpdate.id)
+    )
+
+
+def offers_of(request: Request):
+    """Every offer made for a request with its organization, for network staff."""
+    return (
+        Offer.select(Offer, Organization)
+        .join(Organization)
+        .where(Offer.request == request)
+        .order_by(Offer.created_at, Organization.name)
+    )

@@ -1,0 +1,38 @@
+from flask_babel import lazy_gettext as _l
+from wtforms import TextAreaField
+
+from ..forms import BaseForm, VersionedForm, plain_text, required, strip
+
+REASON = 4_000
+UPDATE = 20_000
+
+
+class AcceptForm(BaseForm):
+    """Accepting has nothing to fill in: the CSRF token is the whole form."""
+
+
+class DeclineForm(BaseForm):
+    reason = TextAreaField(
+        _l("Why your organization cannot take it"),
+        description=_l(
+            "Network staff read it to find another organization. The requester does not see it."
+        ),
+        filters=[strip],
+        validators=[
+            required(_l("Please say why your organization cannot take it.")),
+            plain_text(REASON),
+        ],
+    )
+
+
+class UpdateForm(BaseForm):
+    body = TextAreaField(
+        _l("Progress update"),
+        description=_l("Network staff read it. The requester does not see it."),
+        filters=[strip],
+        validators=[required(_l("Please write the update before sending.")), plain_text(UPDATE)],
+    )
+
+
+class MoveForm(VersionedForm):
+    """Marking the work under way or completed, as the page showed the request."""

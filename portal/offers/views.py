@@ -1,0 +1,165 @@
+"""What members of an organization see and do: answer offers, then report on the work.
+
+Every offer is looked up together with the member's own organization, so an
+offer of another organization, or a uid that was never offered, is a 404
+whichever way the address was found.
+"""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .. import offers, workflow
+from ..access import MEMBERS, found_or_404, staff_required
+from ..sessions import staff_user
+from ..vocabulary import ACTIVE, COMPLETED
+from .forms import AcceptForm, DeclineForm, MoveForm, UpdateForm
+
+bp = Blueprint("offers", __name__, url_prefix="/org")
+
+TAKEN = _l(
+    "Another organization accepted this request a moment before you. "
+    "Nothing more is needed from your organization; thank you for answering."
+)
+NO_LONGER_OPEN = _l("This offer is no longer open: nothing was changed.")
+CHANGED_MEANWHILE = _l(
+    "This request was changed by someone else while you were looking at it. "
+    "Here it is as it is now."
+)
+NOT_ENGAGED = _l("Your organization is no longer working on this request: nothing was changed.")
+MOVED = {
+    ACTIVE: _l("The request is marked as under way."),
+    COMPLETED: _l("The request is marked as completed. Thank you."),
+}
+
+
+def _organization():
+    return staff_user().organization
+
+
+def _own_offer(uid: str):
+    """The member's own organization's offer with this uid, or 404."""
+    organization = _organization()
+    return found_or_404(offers.offer_for(organization, uid) if organization is not None else None)
+
+
+def _offer_page(the_offer, status=200, *, decline_form=None, update_form=None, problem=None):
+    request = the_offer.request
+    organization = the_offer.organization
+    page = render_template(
+        "offers/offer.html",
+        offer=the_offer,
+        req=request,
+        standing=offers.standing(the_offer, request),
+        show_contact=offers.may_see_contact(organization, request),
+        updates=list(offers.progress_updates(request)),
+        decline_form=decline_form or DeclineForm(formdata=None, prefix="decline"),
+        update_form=update_form or UpdateForm(formdata=None, prefix="update"),
+        problem=problem,
+    )
+    return page, status
+
+
+def _back_to(the_offer, anchor=""):
+    return redirect(url_for(".offer_page", uid=the_offer.uid) + anchor, 303)
+
+
+@bp.get("/")
+@staff_required(*MEMBERS)
+def inbox():
+    organization = _organization()
+    waiting, taken = offers.inbox(organization) if organization is not None else ([], [])
+    return render_template(
+        "offers/inbox.html", organization=organization, waiting=waiting, taken=taken
+    )
+
+
+@bp.get("/offers/<uid>")
+@staff_required(*MEMBERS)
+def offer_page(uid):
+    the_offer = _own_offer(uid)
+    offers.opened(the_offer, staff_user())
+    return _offer_page(the_offer)
+
+
+@bp.post("/offers/<uid>/accept")
+@staff_required(*MEMBERS)
+def accept(uid):
+    the_offer = _own_offer(uid)
+    if not AcceptForm().validate():
+        abort(400)
+    try:
+        offers.accept(the_offer, staff_user())
+    except offers.AlreadyTaken:
+        now = _own_offer(uid)
+        if offers.standing(now, now.request).accepted:  # a colleague pressed the button first
+            flash(_("Your organization had already accepted this request."), "success")
+            return _back_to(now)
+        return _offer_page(
+            now, 409, problem=TAKEN if offers.is_taken(now.request) else NO_LONGER_OPEN
+        )
+    flash(
+        _("Your organization has taken on this request. How to reach the requester is below."),
+        "success",
+    )
+    return _back_to(the_offer)
+
+
+@bp.post("/offers/<uid>/decline")
+@staff_required(*MEMBERS)
+def decline(uid):
+    the_offer = _own_offer(uid)
+    form = DeclineForm(prefix="decline")
+    if not offers.standing(the_offer, the_offer.request).waiting:
+        return _offer_page(the_offer, 409, problem=NO_LONGER_OPEN)
+    if not form.validate():
+        return _offer_page(the_offer, decline_form=form)
+    try:
+        offers.decline(the_offer, staff_user(), form.reason.data)
+    except offers.OfferRefused:
+        return _offer_page(_own_offer(uid), 409, problem=NO_LONGER_OPEN)
+    flash(_("You declined the offer. Network staff will read your reason."), "success")
+    return redirect(url_for(".inbox"), 303)
+
+
+def _move(uid, move, to_state):
+    the_offer = _own_offer(uid)
+    form = MoveForm()
+    if not form.validate():
+        abort(400)
+    try:
+        move(the_offer, staff_user(), expected_version=form.expected_version())
+    except workflow.ConcurrentChange:
+        return _offer_page(_own_offer(uid), 409, problem=CHANGED_MEANWHILE)
+    except (offers.OfferRefused, workflow.TransitionRefused):
+        return _offer_page(_own_offer(uid), 409, problem=NOT_ENGAGED)
+    flash(str(MOVED[to_state]), "success")
+    return _back_to(the_offer)
+
+
+@bp.post("/offers/<uid>/start")
+@staff_required(*MEMBERS)
+def start(uid):
+    return _move(uid, offers.start, ACTIVE)
+
+
+@bp.post("/offers/<uid>/complete")
+@staff_required(*MEMBERS)
+def complete(uid):
+    return _move(uid, offers.complete, COMPLETED)
+
+
+@bp.post("/offers/<uid>/update")
+@staff_required(*MEMBERS)
+def update(uid):
+    the_offer = _own_offer(uid)
+    form = UpdateForm(prefix="update")
+    if not form.validate():
+        return _offer_page(the_offer, update_form=form)
+    try:
+        offers.post_update(the_offer, staff_user(), form.body.data)
+    except offers.OfferRefused:
+        # Kept in the form: what they wrote is not lost.
+        return _offer_page(the_offer, 409, update_form=form, problem=NOT_ENGAGED)
+    flash(_("Your update was sent to network staff."), "success")
+    return _back_to(the_offer, "#progress")

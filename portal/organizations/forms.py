@@ -1,0 +1,173 @@
+"""The form an administrator fills to add or edit an organization."""
+
+import re
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import Optional, ValidationError
+
+from .. import i18n, organizations
+from ..forms import (
+    BaseForm,
+    WholeNumberField,
+    checkboxes,
+    choices,
+    one_of,
+    plain_text,
+    required,
+    required_input,
+    strip,
+)
+from ..models import Organization
+from ..regions import COUNTRY_REGION, REGIONS
+from ..vocabulary import SERVICE_LABELS
+
+
+class CodesField(StringField):
+    """Codes typed as "es, en qu;fr": a list of each once, in the order typed."""
+
+    def process_formdata(self, valuelist):
+        self.data = []
+        for code in re.split(r"[\s,;]+", (valuelist[0] if valuelist else "").lower()):
+            if code and code not in self.data:
+                self.data.append(code)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return ", ".join(self.data or [])
+
+
+class OrganizationForm(BaseForm):
+    """An organization as administrators see it; the same rules as the CSV import."""
+
+    key = StringField(
+        _l("Key"),
+        description=_l(
+            "A short name for files and addresses, such as pbi-colombia: lower-case letters, "
+            "digits and hyphens. Imports match organizations by it; it cannot change later."
+        ),
+        filters=[strip],
+        validators=[required(_l("Please give the organization a key.")), plain_text(80)],
+    )
+    name = StringField(
+        _l("Name"),
+        filters=[strip],
+        validators=[
+            required(_l("Please give the organization's name.")),
+            plain_text(organizations.MAX_NAME),
+        ],
+    )
+    website = StringField(
+        _l("Website (optional)"),
+        description=_l("An address starting with https:// or http://."),
+        filters=[strip],
+        validators=[Optional(), plain_text(organizations.MAX_WEBSITE)],
+    )
+    services = checkboxes(
+        _l("Services it offers"),
+        choices=choices(SERVICE_LABELS.items()),
+        validate_choice=False,
+        validators=[
+            required(_l("Please choose at least one service.")),
+            one_of(SERVICE_LABELS, _l("Please choose services from the list.")),
+        ],
+    )
+    regions = checkboxes(
+        _l("Regions it works in"),
+        choices=choices(REGIONS.items()),
+        validate_choice=False,
+        validators=[one_of(REGIONS, _l("Please choose regions from the list."))],
+    )
+    countries = checkboxes(
+        _l("Countries it works in"),
+        description=_l("Same country ranks first when matching, then same region."),
+        validate_choice=False,
+        validators=[one_of(COUNTRY_REGION, _l("Please choose countries from the list."))],
+    )
+    languages = CodesField(
+        _l("Working languages"),
+        description=_l("Two-letter codes separated by commas, such as es, en, qu."),
+    )
+    capacity = WholeNumberField(
+        _l("Engagements it can hold at once"),
+        invalid_value_message=_l("Please enter a whole number, for example 3."),
+        validators=[required_input(_l("Please say how many engagements it can hold."))],
+    )
+    public = BooleanField(_l("Listed in the public directory"), default=True)
+    description_en = TextAreaField(
+        _l("Description in English (optional)"),
+        filters=[strip],
+        validators=[plain_text(organizations.MAX_DESCRIPTION)],
+    )
+    description_fr = TextAreaField(
+        _l("Description in French (optional)"),
+        filters=[strip],
+        validators=[plain_text(organizations.MAX_DESCRIPTION)],
+    )
+    description_es = TextAreaField(
+        _l("Description in Spanish (optional)"),
+        filters=[strip],
+        validators=[plain_text(organizations.MAX_DESCRIPTION)],
+    )
+
+    def __init__(self, *args, creating: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.creating = creating
+        if not creating:
+            del self.key  # never posted, never changed
+        self.countries.choices = choices(i18n.countries())
+
+    def validate_key(self, field):
+        if field.errors:
+            return
+        if not organizations.KEY.fullmatch(field.data):
+            raise ValidationError(
+                _l(
+                    "Use 2 to 80 lower-case letters, digits and hyphens, "
+                    "starting and ending with a letter or digit."
+                )
+            )
+        if Organization.get_or_none(Organization.key == field.data) is not None:
+            raise ValidationError(_l("An organization with this key exists already."))
+
+    def validate_website(self, field):
+        if field.data and not field.errors and organizations.check_website(field.data):
+            raise ValidationError(
+                _l("Please enter an address starting with https:// or http://, without spaces.")
+            )
+
+    def validate_languages(self, field):
+        unknown = [code for code in field.data or [] if code not in organizations.LANGUAGE_CODES]
+        if unknown:
+            # gettext, not lazy_gettext: a lazy string counts as safe HTML, and
+            # these codes are what was typed.
+            raise ValidationError(
+                _(
+                    "Unknown language code: %(codes)s. Use two-letter codes such as es or sw.",
+                    codes=", ".join(code[:12] for code in unknown[:5]),
+                )
+            )
+        if len(field.data or []) > organizations.MAX_LANGUAGES:
+            raise ValidationError(_l("Please give at most 100 languages."))
+
+    def validate_capacity(self, field):
+        if field.data is not None and not 0 <= field.data <= organizations.MAX_CAPACITY:
+            raise ValidationError(_l("Please enter a whole number from 0 to 10,000."))
+
+    def values(self) -> dict:
+        """What organizations.save() takes."""
+        names = organizations.EDITABLE + (("key",) if self.creating else ())
+        # A text field left out of the post is None; the table keeps "" for "none".
+        return {name: "" if self[name].data is None else self[name].data for name in names}
+
+    @classmethod
+    def of(cls, organization: Organization):
+        """The form filled with an organization as stored (no post)."""
+        form = cls(formdata=None, creating=False, obj=organization)
+        form.services.data = organization.service_keys
+        form.regions.data = organization.region_keys
+        form.countries.data = organization.country_codes
+        form.languages.data = organization.language_codes
+        return form

@@ -1,0 +1,64 @@
+"""Administrators add and edit organizations, one at a time (the CSV import loads many)."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from peewee import IntegrityError
+
+from .. import offers, organizations
+from ..access import ADMINISTRATORS, found_or_404, staff_required
+from ..db import page_of
+from ..sessions import staff_user
+from .forms import OrganizationForm
+
+bp = Blueprint("organizations", __name__, url_prefix="/admin/organizations")
+
+ORGANIZATIONS_PER_PAGE = 50
+
+
+@bp.get("", endpoint="index")
+@staff_required(*ADMINISTRATORS)
+def organization_list():
+    number = request.args.get("page", 1, type=int)
+    return render_template(
+        "organizations/organizations.html",
+        page=page_of(organizations.for_administrators(), number, ORGANIZATIONS_PER_PAGE),
+        engaged=offers.engagements(),
+    )
+
+
+def _organization_page(form, organization=None):
+    members = organizations.members_of(organization) if organization is not None else []
+    return render_template(
+        "organizations/organization.html", form=form, organization=organization, members=members
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff_required(*ADMINISTRATORS)
+def new():
+    if request.method == "GET":
+        return _organization_page(OrganizationForm(formdata=None, creating=True))
+    form = OrganizationForm(creating=True)
+    if not form.validate():
+        return _organization_page(form)
+    try:
+        organizations.save(form.values(), staff_user())
+    except IntegrityError:  # the same key added at the same moment by someone else
+        form.key.errors = [_("An organization with this key exists already.")]
+        return _organization_page(form)
+    flash(_("The organization was added."), "success")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.route("/<key>", methods=["GET", "POST"])
+@staff_required(*ADMINISTRATORS)
+def edit(key):
+    organization = found_or_404(organizations.by_key(key))
+    if request.method == "GET":
+        return _organization_page(OrganizationForm.of(organization), organization)
+    form = OrganizationForm(creating=False)
+    if not form.validate():
+        return _organization_page(form, organization)
+    organizations.save(form.values(), staff_user(), organization)
+    flash(_("The organization was saved."), "success")
+    return redirect(url_for(".index"), 303)

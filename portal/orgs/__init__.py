@@ -1,1 +1,0 @@
-"""The public directory of accompanying organizations."""

@@ -1,0 +1,226 @@
+"""Every code the portal stores, and what each one is called on a page.
+
+The codes (services, urgencies, states, roles, audit actions…) are what rows
+and forms hold; the labels are what people read, translated when the page is
+drawn. Both live here, side by side, so that a new code cannot exist without
+its label, and no blueprint or domain module keeps a list of its own.
+Regions and countries are data of their own: see `portal.regions`.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+# --- what a request asks for -----------------------------------------------------------------
+
+SERVICE_LABELS = {
+    "accompaniment": _l("Protective accompaniment"),
+    "solidarity": _l("Solidarity visit"),
+    "monitoring": _l("Monitoring visit"),
+}
+SERVICES = tuple(SERVICE_LABELS)
+SERVICE_HINTS = {
+    "accompaniment": _l(
+        "International volunteers stay beside you or your community over time, "
+        "so that any attack draws an international response."
+    ),
+    "solidarity": _l("Defenders from your region or elsewhere come to show their support."),
+    "monitoring": _l(
+        "A visit that documents a case or a wider situation of repression or criminalization."
+    ),
+}
+
+# In order of urgency: queues and inboxes sort by this order.
+URGENCY_LABELS = {
+    "emergency": _l("Emergency: within 72 hours"),
+    "urgent": _l("Urgent: within two weeks"),
+    "planned": _l("Not urgent: can be planned"),
+}
+URGENCIES = tuple(URGENCY_LABELS)
+
+REQUESTER_KIND_LABELS = {
+    "individual": _l("A person (for myself or for someone else)"),
+    "community": _l("A community"),
+    "organization": _l("An organization"),
+}
+REQUESTER_KINDS = tuple(REQUESTER_KIND_LABELS)
+
+CHANNEL_LABELS = {
+    "signal": "Signal",
+    "whatsapp": "WhatsApp",
+    "telegram": "Telegram",
+    "email": _l("Email"),
+    "phone": _l("Phone call or text message"),
+    "other": _l("Other"),
+}
+CONTACT_CHANNELS = tuple(CHANNEL_LABELS)
+
+# --- the states of a request (see portal.workflow for the moves between them) ----------------
+
+SUBMITTED = "submitted"
+IN_REVIEW = "in_review"
+NEEDS_INFO = "needs_info"
+APPROVED = "approved"
+OFFERED = "offered"
+ACCEPTED = "accepted"
+ACTIVE = "active"
+COMPLETED = "completed"
+REJECTED = "rejected"
+WITHDRAWN = "withdrawn"
+
+# What staff call each state: internal words are fine here ("Needs information"),
+# unlike PUBLIC_LABELS, which requesters read. In the order a request moves through them.
+STAFF_LABELS = {
+    SUBMITTED: _l("Submitted"),
+    IN_REVIEW: _l("In review"),
+    NEEDS_INFO: _l("Needs information"),
+    APPROVED: _l("Approved"),
+    OFFERED: _l("Offered to organizations"),
+    ACCEPTED: _l("Accepted by an organization"),
+    ACTIVE: _l("Active"),
+    COMPLETED: _l("Completed"),
+    REJECTED: _l("Rejected"),
+    WITHDRAWN: _l("Withdrawn"),
+}
+STATES = tuple(STAFF_LABELS)
+CLOSED_STATES = frozenset({COMPLETED, REJECTED, WITHDRAWN})
+OPEN_STATES = frozenset(STATES) - CLOSED_STATES
+
+# What the requester reads on the tracking page: plain words, no internals.
+PUBLIC_LABELS = {
+    SUBMITTED: _l("Received"),
+    IN_REVIEW: _l("Being reviewed"),
+    NEEDS_INFO: _l("Waiting for your answer"),
+    APPROVED: _l("Approved, looking for an organization"),
+    OFFERED: _l("Proposed to organizations"),
+    ACCEPTED: _l("Accepted by an organization"),
+    ACTIVE: _l("Under way"),
+    COMPLETED: _l("Completed"),
+    REJECTED: _l("Not taken forward"),
+    WITHDRAWN: _l("Withdrawn by you"),
+}
+PUBLIC_EXPLANATIONS = {
+    SUBMITTED: _l("Your request has arrived safely. Network staff will read it soon."),
+    IN_REVIEW: _l("Network staff are reading your request."),
+    NEEDS_INFO: _l("Network staff have a question for you. Please read the messages below."),
+    APPROVED: _l("Your request was approved. We are looking for an organization that can help."),
+    OFFERED: _l("Your request has been proposed to organizations that work in your region."),
+    ACCEPTED: _l("An organization has agreed to take on your request."),
+    ACTIVE: _l("The accompaniment or visit is under way."),
+    COMPLETED: _l("The accompaniment or visit has ended."),
+    REJECTED: _l("The network could not take your request forward."),
+    WITHDRAWN: _l("You withdrew this request. Nothing more will be done with it."),
+}
+
+# Why a request was not taken forward: (what staff pick, what the requester reads).
+# The reviewer's own words stay internal.
+REJECTION_REASONS = {
+    "outside_mandate": (
+        _l("Outside what the network does"),
+        _l(
+            "What you asked for is not something the organizations of this network can offer. "
+            "This says nothing about the importance of your situation."
+        ),
+    ),
+    "not_enough_information": (
+        _l("Not enough information"),
+        _l(
+            "We could not understand enough of the situation to act. "
+            "You are welcome to send a new request with more details."
+        ),
+    ),
+    "no_capacity": (
+        _l("No organization can take it on"),
+        _l(
+            "No organization of the network can take on a request like this at the moment. "
+            "We are sorry; you may ask again later."
+        ),
+    ),
+    "duplicate": (
+        _l("Duplicate of another request"),
+        _l("This request repeats another one the network is already working on."),
+    ),
+    "other": (
+        _l("Another reason"),
+        _l("The network could not take this request forward. You may send a new request."),
+    ),
+}
+
+# --- who acts on a request (the timeline's actors, the authors of messages) ------------------
+
+REQUESTER = "requester"
+STAFF = "staff"
+ORGANIZATION = "organization"
+SYSTEM = "system"
+ACTOR_LABELS = {
+    REQUESTER: _l("Requester"),
+    STAFF: _l("Network staff"),
+    ORGANIZATION: _l("Organization"),
+    SYSTEM: _l("The portal"),
+}
+
+# --- offers: a request proposed to one organization --------------------------------------------
+
+OFFER_OPEN, OFFER_ACCEPTED, OFFER_DECLINED, OFFER_CLOSED = "open", "accepted", "declined", "closed"
+OFFER_LABELS = {
+    OFFER_OPEN: _l("Waiting for an answer"),
+    OFFER_ACCEPTED: _l("Accepted"),
+    OFFER_DECLINED: _l("Declined"),
+    # Another organization accepted, or the request stopped being offered.
+    OFFER_CLOSED: _l("Closed without an answer"),
+}
+
+# --- accounts (see portal.access for what each role may open) --------------------------------
+
+ADMIN, REVIEWER, ORG_MEMBER = "admin", "reviewer", "org_member"
+ROLE_LABELS = {
+    ADMIN: _l("Administrator"),
+    REVIEWER: _l("Reviewer"),
+    ORG_MEMBER: _l("Organization member"),
+}
+ROLES = tuple(ROLE_LABELS)
+
+# --- the audit trail: every action it records, and what the audit page calls it -------------
+
+AUDIT_ACTIONS = {
+    "account.created": _l("Account created"),
+    "account.deactivated": _l("Account deactivated"),
+    "account.reactivated": _l("Account reactivated"),
+    "account.reset": _l("Password and two-step sign-in reset"),
+    "account.password_changed": _l("Password changed"),
+    "account.totp_enrolled": _l("Two-step sign-in set up"),
+    "account.recovery_code_used": _l("Recovery code used"),
+    "sign_in.succeeded": _l("Signed in"),
+    "sign_in.failed": _l("Sign-in failed"),
+    "sign_in.second_factor_failed": _l("Wrong sign-in code"),
+    "sign_out": _l("Signed out"),
+    "request.viewed": _l("Request opened"),
+    "request.transition": _l("Request state changed"),
+    "request.message": _l("Message sent"),
+    "request.note": _l("Internal note added"),
+    "request.offered": _l("Request offered to organizations"),
+    "offer.accepted": _l("Offer accepted by an organization"),
+    "offer.declined": _l("Offer declined by an organization"),
+    "offer.viewed": _l("Offer opened by an organization member"),
+    "offer.progress": _l("Progress update from an organization"),
+    "audit.viewed": _l("Audit trail opened"),
+    "organization.created": _l("Organization added"),
+    "organization.updated": _l("Organization changed"),
+}
+
+
+def template_labels() -> dict:
+    """The label tables every template may use, by the names templates know them by."""
+    return {
+        "service_labels": SERVICE_LABELS,
+        "service_hints": SERVICE_HINTS,
+        "urgency_labels": URGENCY_LABELS,
+        "kind_labels": REQUESTER_KIND_LABELS,
+        "channel_labels": CHANNEL_LABELS,
+        "staff_labels": STAFF_LABELS,
+        "public_labels": PUBLIC_LABELS,
+        "public_explanations": PUBLIC_EXPLANATIONS,
+        "rejection_reasons": REJECTION_REASONS,
+        "actor_labels": ACTOR_LABELS,
+        "offer_labels": OFFER_LABELS,
+        "role_labels": ROLE_LABELS,
+        "action_labels": AUDIT_ACTIONS,
+    }
