@@ -179,7 +179,9 @@ def create_user(email, role, generate, organization_key):
         # Before asking for a password that would be refused anyway.
         problem = accounts.role_problem(role, organization)
         if problem is not None:
-            raise click.ClickException(str(problem))
+            raise click.ClickException(
+                f"{problem} (--organization KEY goes with --role org_member)"
+            )
         if generate:
             password = accounts.generate_password()
         else:

@@ -129,7 +129,7 @@ class OrganizationForm(BaseForm):
                     "starting and ending with a letter or digit."
                 )
             )
-        if Organization.get_or_none(Organization.key == field.data) is not None:
+        if organizations.by_key(field.data) is not None:
             raise ValidationError(_l("An organization with this key exists already."))
 
     def validate_website(self, field):

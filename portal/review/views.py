@@ -102,25 +102,19 @@ def request_page(reference):
     return _request_page(found_or_404(review.open_for_staff(reference, staff_user())))
 
 
-@bp.post("/<reference>/act")
-@staff_required(*REVIEWERS)
-def act(reference):
-    """Take one action. Anything refused answers 409 and changes nothing."""
+def _decide(reference, form, form_name: str, decide, done):
+    """Run one decision on a request (`decide(req)`), then go back to its page.
+
+    Anything refused answers 409, changes nothing, and shows the page again as
+    it is now (someone else may have moved it) with the form as it was sent.
+    `done()` says, in this page's language, what went through.
+    """
     req = found_or_404(review.find(reference))
-    form = ActionForm()
     problem = NOT_TAKEN
     if form.validate():
         problem = None
         try:
-            review.act(
-                req,
-                staff_user(),
-                form.action.data or "",
-                expected_version=form.expected_version(),
-                message=form.message.data or "",
-                reason=form.reason.data or "",
-                note=form.note.data or "",
-            )
+            decide(req)
         except workflow.ConcurrentChange:
             problem = CHANGED_MEANWHILE
         except review.ActionRefused as refused:
@@ -128,15 +122,35 @@ def act(reference):
                 form[refused.missing].errors = [MISSING[refused.missing]]
             else:
                 problem = NOT_POSSIBLE
-        except workflow.TransitionRefused:
+        except (workflow.TransitionRefused, offers.OfferRefused):
             problem = NOT_POSSIBLE
         else:
             # Flashed as plain text in this page's language: the session keeps no lazy string.
-            flash(str(DONE[form.action.data]), "success")
+            flash(str(done()), "success")
             return _back_to(req)
-    # Shown again as it is now, since someone else may have moved it.
-    return _request_page(
-        found_or_404(review.find(reference)), 409, action_form=form, problem=problem
+    now = found_or_404(review.find(reference))
+    return _request_page(now, 409, problem=problem, **{form_name: form})
+
+
+@bp.post("/<reference>/act")
+@staff_required(*REVIEWERS)
+def act(reference):
+    """Take one staff action (start the review, ask, approve, take back, reject, close)."""
+    form = ActionForm()
+    return _decide(
+        reference,
+        form,
+        "action_form",
+        lambda req: review.act(
+            req,
+            staff_user(),
+            form.action.data or "",
+            expected_version=form.expected_version(),
+            message=form.message.data or "",
+            reason=form.reason.data or "",
+            note=form.note.data or "",
+        ),
+        lambda: DONE[form.action.data],
     )
 
 
@@ -144,27 +158,19 @@ def act(reference):
 @staff_required(*REVIEWERS)
 def offer(reference):
     """Propose an approved request to the chosen organizations."""
-    req = found_or_404(review.find(reference))
     form = OfferForm()
-    problem = NOT_TAKEN
-    if form.validate():
-        try:
-            review.offer_to(
-                req,
-                form.organizations.data,
-                staff_user(),
-                expected_version=form.expected_version(),
-                summary=form.summary.data,
-            )
-        except workflow.ConcurrentChange:
-            problem = CHANGED_MEANWHILE
-        except offers.OfferRefused:
-            problem = NOT_POSSIBLE
-        else:
-            flash(_("The request was offered to the organizations you chose."), "success")
-            return _back_to(req)
-    return _request_page(
-        found_or_404(review.find(reference)), 409, offer_form=form, problem=problem
+    return _decide(
+        reference,
+        form,
+        "offer_form",
+        lambda req: review.offer_to(
+            req,
+            form.organizations.data,
+            staff_user(),
+            expected_version=form.expected_version(),
+            summary=form.summary.data,
+        ),
+        lambda: _("The request was offered to the organizations you chose."),
     )
 
 
