@@ -130,3 +130,29 @@ def stored_request(app):
 def tracking_sessions(app):
     with app.app_context(), db.connection_context():
         return ServerSession.select().count()
+
+
+def tracking_browser(app, **overrides):
+    """A browser with a new request open on its tracking page; returns (client, code)."""
+    client = app.test_client()
+    requester = Requester(client)
+    code = requester.submit_and_get_code(**overrides)
+    assert requester.open(code).status_code == 303
+    return client, code
+
+
+def send_too_much(client):
+    """A request form a byte over the one-megabyte limit."""
+    token = csrf_token(client)
+    return client.post(
+        "/request", data=valid_request_data(csrf_token=token, situation="a" * (1024 * 1024 + 1))
+    )
+
+
+def throttled(client, tries=100):
+    """Guess wrong codes until the portal says too many: that answer."""
+    for _ in range(tries):
+        response = guess_code(client)
+        if response.status_code == 429:
+            return response
+    raise AssertionError(f"{tries} wrong codes and never a 429")
