@@ -64,6 +64,7 @@ from .staff import (
     StaffClient,
     create_staff_account,
     members_organization,
+    shown_password,
     sign_in,
 )
 
@@ -100,6 +101,7 @@ __all__ = [
     "session_contents",
     "set_cookie_headers",
     "shown",
+    "shown_password",
     "sign_in",
     "speak_french",
     "send_too_much",

@@ -1,6 +1,7 @@
 """Staff accounts, and a staff member signed in with a browser of their own."""
 
 import html
+import re
 
 from portal.models import Organization, Request
 
@@ -93,3 +94,13 @@ class StaffClient:
             with self.app.app_context():
                 fields["version"] = str(Request.get(Request.reference == reference).version)
         return self.post(f"/review/{reference}/act", action=action, **fields)
+
+
+_NEW_PASSWORD = re.compile(r'id="new-password"[^>]*>([^<]+)<')
+
+
+def shown_password(response):
+    """The password an administrator's page shows, once, for a new or reset account."""
+    match = _NEW_PASSWORD.search(response.get_data(as_text=True))
+    assert match, "no password on the page"
+    return match.group(1).strip()
