@@ -2,7 +2,10 @@
 
 import pytest
 
+from portal import casework, intake, workflow
 from portal.matching import ELSEWHERE, SAME_COUNTRY, SAME_REGION, Candidate, Need, rank
+
+from portal_testing import add_organization, request_fields
 
 NEED = Need(
     service="accompaniment",
@@ -119,38 +122,13 @@ def test_each_match_says_why(app, candidate, expected):
 
 
 def test_the_reviewer_sees_the_ranked_organizations_with_reasons(app):
-    from test_workflow import _fields
-
-    from portal import casework, intake, workflow
-    from portal.models import Organization
-
     with app.test_request_context():
-        request = intake.submit(_fields(), "en").request  # accompaniment in Colombia, Spanish
-        Organization.create(
-            key="far",
-            name="Far Away",
-            services="accompaniment",
-            countries="KE",
-            regions="africa",
-            languages="en",
-            capacity=2,
+        request = intake.submit(request_fields(), "en").request  # accompaniment in Colombia
+        add_organization(
+            "far", name="Far Away", countries="KE", regions="africa", languages="en", capacity=2
         )
-        Organization.create(
-            key="near",
-            name="Nearby",
-            services="accompaniment",
-            countries="CO",
-            languages="es",
-            capacity=2,
-        )
-        Organization.create(
-            key="visits",
-            name="Visits Only",
-            services="solidarity",
-            countries="CO",
-            languages="es",
-            capacity=2,
-        )
+        add_organization("near", name="Nearby", capacity=2)
+        add_organization("visits", name="Visits Only", services="solidarity", capacity=2)
         assert casework.matches_for(request) == []  # not yet in review
         workflow.transition(request, workflow.IN_REVIEW, "staff")
         ranked = casework.matches_for(request)
