@@ -14,6 +14,7 @@ from portal_testing import (
     STAFF_PASSWORD,
     PageForms,
     csrf_token,
+    database_bytes,
     session_contents,
     sign_in,
 )
@@ -29,7 +30,6 @@ from portal_testing.auth import (
     audit_trail,
     create_account,
     database,
-    database_bytes,
     errors,
     location,
     send_code,

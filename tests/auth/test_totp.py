@@ -12,6 +12,7 @@ from portal.models import RecoveryCode, User
 from portal_testing import (
     AS_SHIPPED,
     csrf_token,
+    database_bytes,
     page_text,
     sign_in,
     tags,
@@ -31,7 +32,6 @@ from portal_testing.auth import (
     audit_trail,
     create_account,
     database,
-    database_bytes,
     enrol,
     enrolment_secret,
     errors,

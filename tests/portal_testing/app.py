@@ -2,6 +2,7 @@
 
 import base64
 import os
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +77,10 @@ def admin_connection():
         unavailable(f"PostgreSQL is not reachable on 127.0.0.1:5432: {exc}".strip())
     connection.autocommit = True
     return connection
+
+
+def database_bytes(tmp_path):
+    """The database as someone who copied its files would have it."""
+    files = sorted(Path(tmp_path).glob("portal.sqlite3*"))
+    assert files, "no database file was written"
+    return b"".join(path.read_bytes() for path in files)

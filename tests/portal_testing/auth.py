@@ -4,7 +4,6 @@ import contextlib
 import html
 import re
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
@@ -173,13 +172,6 @@ def audit_trail(app, prefix=""):
             for event in AuditEvent.select().order_by(AuditEvent.id)
             if event.action.startswith(prefix)
         ]
-
-
-def database_bytes(tmp_path):
-    """The database as someone who copied its files would have it."""
-    files = sorted(Path(tmp_path).glob("portal.sqlite3*"))
-    assert files, "no database file was written"
-    return b"".join(path.read_bytes() for path in files)
 
 
 def change_password(client, current, new, repeat=None):
