@@ -1,19 +1,54 @@
+"""Fixtures every test may ask for: the portal (`app`), browsers, staff by role, databases.
+
+The portal's settings come from `pytest.mark.app_config(NAME=value, ...)` on a module
+(pytestmark), a class or a test; the nearest marker wins for a setting it names.
+"""
+
 import secrets
 
 import pytest
 
 from portal.db import db
 
-from portal_testing import Requester, admin_connection, make_app
+from portal_testing import Requester, StaffClient, admin_connection, make_app, pg_url
+
+
+@pytest.fixture(autouse=True)
+def _close_database():
+    """Tests build apps on their own files; leave no connection open after them."""
+    yield
+    if db.obj is not None and not db.is_closed():
+        db.close()
 
 
 @pytest.fixture
-def app(tmp_path):
+def app_settings(request):
+    """The settings the app_config markers ask for, the nearest marker last."""
+    settings = {}
+    for marker in reversed(list(request.node.iter_markers("app_config"))):
+        settings.update(marker.kwargs)
+    return settings
+
+
+@pytest.fixture
+def app(tmp_path, app_settings):
     """A portal on a fresh SQLite file built by the migrations."""
-    app = make_app(tmp_path)
-    yield app
-    if not db.is_closed():
-        db.close()
+    return make_app(tmp_path, **app_settings)
+
+
+@pytest.fixture
+def pg_app(tmp_path, pg_name, app_settings):
+    """The same portal on a fresh PostgreSQL database."""
+    return make_app(tmp_path, **app_settings, DATABASE_URL=pg_url(pg_name))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_app(request):
+    """The portal on each database in turn: races in particular behave differently.
+
+    PostgreSQL skips (or fails, with PORTAL_REQUIRE_SERVICES=1) when the server is missing.
+    """
+    return request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
 
 
 @pytest.fixture
@@ -29,6 +64,31 @@ def runner(app):
 @pytest.fixture
 def requester(client):
     return Requester(client)
+
+
+@pytest.fixture
+def sign_in_as(app):
+    """sign_in_as(role, email=None, organization=None): a new staff member, signed in."""
+
+    def sign_in(role, email=None, organization=None):
+        return StaffClient.create(app, role, email, organization)
+
+    return sign_in
+
+
+@pytest.fixture
+def admin(sign_in_as):
+    return sign_in_as("admin")
+
+
+@pytest.fixture
+def reviewer(sign_in_as):
+    return sign_in_as("reviewer")
+
+
+@pytest.fixture
+def org_member(sign_in_as):
+    return sign_in_as("org_member")
 
 
 @pytest.fixture

@@ -11,25 +11,15 @@ from markupsafe import escape
 from portal import directory
 from portal.models import Organization
 from portal.regions import REGIONS
-from portal.security import CONTENT_SECURITY_POLICY
 
-from portal_testing import shown, tags
+from portal_testing import HOSTILE, shown, tags
+from security.test_headers import SECURITY_HEADERS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 HTMX = {"HX-Request": "true"}
 IGNORED = "Some filters were not understood and are ignored."
 NOT_UNDERSTOOD = "This filter was not understood and is ignored."
 NOTHING_MATCHES = "No organization matches these filters."
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-}
 
 
 def add(app, key, **fields):
@@ -362,15 +352,6 @@ def test_website_links_are_checked_by_a_plain_function():
 
 
 # --- hostile text ---------------------------------------------------------------------------
-
-HOSTILE = {
-    "script": "<script>alert(1)</script>",
-    "img-onerror": '"><img src=x onerror=alert(1)>',
-    "svg-onload": "<svg onload=alert(1)>",
-    "jinja-expression": "{{7*7}}",
-    "htmx-attributes": '<div hx-get="/x" hx-trigger="load">',
-    "rtl-override-arabic": "\u202eنحن في خطر\u202c txt.exe",
-}
 
 
 @pytest.mark.parametrize("payload", HOSTILE.values(), ids=list(HOSTILE))

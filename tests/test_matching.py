@@ -2,8 +2,10 @@
 
 import pytest
 
-from portal import vocabulary
+from portal import intake, review, vocabulary, workflow
 from portal.matching import ELSEWHERE, SAME_COUNTRY, SAME_REGION, Candidate, Need, rank
+
+from portal_testing import add_organization, request_fields
 
 NEED = Need(
     service="accompaniment",
@@ -120,38 +122,13 @@ def test_each_match_says_why(app, candidate, expected):
 
 
 def test_the_reviewer_sees_the_ranked_organizations_with_reasons(app):
-    from test_workflow import _fields
-
-    from portal import intake, review, workflow
-    from portal.models import Organization
-
     with app.test_request_context():
-        request = intake.submit(_fields(), "en").request  # accompaniment in Colombia, Spanish
-        Organization.create(
-            key="far",
-            name="Far Away",
-            services="accompaniment",
-            countries="KE",
-            regions="africa",
-            languages="en",
-            capacity=2,
+        request = intake.submit(request_fields(), "en").request  # accompaniment in Colombia
+        add_organization(
+            "far", name="Far Away", countries="KE", regions="africa", languages="en", capacity=2
         )
-        Organization.create(
-            key="near",
-            name="Nearby",
-            services="accompaniment",
-            countries="CO",
-            languages="es",
-            capacity=2,
-        )
-        Organization.create(
-            key="visits",
-            name="Visits Only",
-            services="solidarity",
-            countries="CO",
-            languages="es",
-            capacity=2,
-        )
+        add_organization("near", name="Nearby", capacity=2)
+        add_organization("visits", name="Visits Only", services="solidarity", capacity=2)
         assert review.matches_for(request) == []  # not yet in review
         workflow.transition(request, vocabulary.IN_REVIEW, "staff")
         ranked = review.matches_for(request)

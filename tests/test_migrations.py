@@ -1,6 +1,5 @@
 """The schema the migrations build, the upgrade command, and the health check."""
 
-import base64
 import os
 import subprocess
 import sys
@@ -10,12 +9,12 @@ import pytest
 from peewee import SqliteDatabase
 from playhouse.schema_diff import diff_models
 
-from portal import create_app
 from portal.db import db
 from portal.models import MODELS
 
+from portal_testing import unmigrated_app
+
 ROOT = Path(__file__).resolve().parent.parent
-DATA_KEYS = "t1:" + base64.urlsafe_b64encode(b"k" * 32).decode()
 
 
 def describe(database):
@@ -55,57 +54,27 @@ def database_from_models(path):
     return database
 
 
-def fresh_app(tmp_path, **overrides):
-    """A portal on a database file nothing has been done to yet."""
-    config = {
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
-        "SECRET_KEY": "test-secret-key",
-        "DATA_KEYS": DATA_KEYS,
-        "TRACKING_KEY": "test-tracking-key",
-        "RATELIMIT_STORAGE_URI": "memory://",
-    }
-    config.update(overrides)
-    return create_app(config)
-
-
-@pytest.fixture(autouse=True)
-def _close_database():
-    yield
-    if db.obj is not None and not db.is_closed():
-        db.close()
-
-
 def test_the_migrated_database_has_every_table_column_and_index_of_the_models(app):
     with app.app_context(), db.connection_context():
         diff = diff_models(db.obj, MODELS)
     assert not diff, f"migrations and models differ:\n{diff}"
 
 
-def test_the_migrated_database_matches_tables_created_from_the_models(app, tmp_path):
+# describe: tables, columns, indexes and foreign keys. index_names: a later migration drops
+# or renames an index by the name the models give it.
+@pytest.mark.parametrize("look", [describe, index_names], ids=["schema", "index names"])
+def test_the_migrated_database_matches_tables_created_from_the_models(app, tmp_path, look):
     from_models = database_from_models(tmp_path / "from-models.sqlite3")
-    expected = describe(from_models)
+    expected = look(from_models)
     from_models.close()
 
     with app.app_context(), db.connection_context():
-        migrated = describe(db.obj)
-    assert migrated == expected
-
-
-def test_the_migrated_indexes_have_the_names_the_models_give_them(app, tmp_path):
-    # A later migration drops or renames an index by the name the models give it.
-    from_models = database_from_models(tmp_path / "from-models.sqlite3")
-    expected = index_names(from_models)
-    from_models.close()
-
-    with app.app_context(), db.connection_context():
-        migrated = index_names(db.obj)
+        migrated = look(db.obj)
     assert migrated == expected
 
 
 def test_upgrading_a_new_database_applies_the_migrations_and_records_them(tmp_path):
-    app = fresh_app(tmp_path)
+    app = unmigrated_app(tmp_path)
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert "applied: 0001_initial" in result.output
@@ -116,7 +85,7 @@ def test_upgrading_a_new_database_applies_the_migrations_and_records_them(tmp_pa
 
 
 def test_upgrading_twice_changes_nothing_the_second_time(tmp_path):
-    app = fresh_app(tmp_path)
+    app = unmigrated_app(tmp_path)
     first = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert first.exit_code == 0, first.output
     with app.app_context(), db.connection_context():
@@ -158,7 +127,7 @@ def test_the_health_check_says_ok(client):
 def test_the_health_check_says_error_when_the_database_cannot_be_opened(tmp_path):
     unusable = tmp_path / "a-directory"
     unusable.mkdir()
-    app = fresh_app(tmp_path, DATABASE_URL=f"sqlite:///{unusable}")
+    app = unmigrated_app(tmp_path, DATABASE_URL=f"sqlite:///{unusable}")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.is_json

@@ -3,52 +3,34 @@
 import threading
 
 import pytest
-from test_workflow import _fields
 
-from portal import accounts, intake, offers, vocabulary, workflow
+from portal import intake, offers, vocabulary, workflow
 from portal.db import db
-from portal.models import Offer, Organization, Request, TimelineEvent
+from portal.models import Offer, Request, TimelineEvent
 
-from portal_testing import make_app
+from portal_testing import (
+    PASSWORD_ALONE,
+    Requester,
+    add_organization,
+    approved_request,
+    create_staff_account,
+    csrf_token,
+    request_fields,
+)
 
-PASSWORD = "a long test passphrase 7431"
 SUMMARY = "Threats against a community leader; accompaniment to hearings asked."
-
-
-def _org(key, services="accompaniment", countries="CO"):
-    return Organization.create(
-        key=key,
-        name=key.title(),
-        services=services,
-        countries=countries,
-        languages="es",
-        capacity=3,
-    )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend_app(request, tmp_path):
-    """The same rules on both databases: the race in particular behaves differently."""
-    if request.param == "sqlite":
-        return request.getfixturevalue("app")
-    name = request.getfixturevalue("pg_name")
-    return make_app(tmp_path, DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{name}")
 
 
 @pytest.fixture
 def world(backend_app):
     """An approved request in Colombia, two organizations that can take it, one that cannot."""
     with backend_app.app_context():
-        reviewer = accounts.create_user("rev@example.org", "reviewer", PASSWORD)
-        request = intake.submit(_fields(), "en").request
-        workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)
-        workflow.transition(request, vocabulary.APPROVED, "staff", user=reviewer)
-        first, second = _org("first"), _org("second")
-        visits = _org("visits", services="solidarity")
+        reviewer = create_staff_account("rev@example.org", "reviewer")
+        request = approved_request(reviewer)
+        first, second = add_organization("first"), add_organization("second")
+        visits = add_organization("visits", services="solidarity")
         members = {
-            org.key: accounts.create_user(
-                f"member@{org.key}.org", "org_member", PASSWORD, organization=org
-            )
+            org.key: create_staff_account(f"member@{org.key}.org", "org_member", organization=org)
             for org in (first, second, visits)
         }
         yield {
@@ -205,33 +187,16 @@ def test_organizations_that_declined_are_not_offered_the_request_again(world):
 # --- through the reviewer's page -------------------------------------------------------
 
 
-def _signed_in_reviewer(app):
-    from portal_testing import csrf_token
-
-    client = app.test_client()
-    token = csrf_token(client, "/staff/sign-in")
-    response = client.post(
-        "/staff/sign-in",
-        data={"email": "rev@example.org", "password": PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 303
-    return client
-
-
-def test_the_reviewer_offers_an_approved_request_from_its_page(tmp_path):
-    app = make_app(tmp_path, TOTP_REQUIRED_ROLES="")
+@pytest.mark.app_config(**PASSWORD_ALONE)
+def test_the_reviewer_offers_an_approved_request_from_its_page(app, reviewer):
     with app.app_context():
-        reviewer = accounts.create_user("rev@example.org", "reviewer", PASSWORD)
-        request = intake.submit(_fields(), "en").request
-        workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)
-        workflow.transition(request, vocabulary.APPROVED, "staff", user=reviewer)
-        _org("near"), _org("far", countries="PE"), _org("visits", services="solidarity")
-    client = _signed_in_reviewer(app)
+        request = approved_request(reviewer.user)
+        add_organization("near"), add_organization("far", countries="PE")
+        add_organization("visits", services="solidarity")
+    client = reviewer.client
     page = client.get(f"/review/{request.reference}").get_data(as_text=True)
     assert 'value="near"' in page and 'value="far"' in page
     assert 'value="visits"' not in page  # does not offer the service
-
-    from portal_testing import csrf_token
 
     token = csrf_token(client, f"/review/{request.reference}")
     nothing = client.post(
@@ -272,22 +237,20 @@ def test_the_reviewer_offers_an_approved_request_from_its_page(tmp_path):
         assert SUMMARY.encode() not in Offer.get().summary_sealed  # sealed at rest
 
 
-def test_the_requester_sees_which_organization_accepted(tmp_path):
-    from portal_testing import Requester
-
-    app = make_app(tmp_path)
+def test_the_requester_sees_which_organization_accepted(app):
     requester = Requester(app.test_client())
     code = requester.submit_and_get_code()
     with app.app_context():
-        reviewer = accounts.create_user("rev@example.org", "reviewer", PASSWORD)
+        reviewer = create_staff_account("rev@example.org", "reviewer")
         request = Request.get()
         workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)
         workflow.transition(request, vocabulary.APPROVED, "staff", user=reviewer)
-        near, other = _org("brigadas-cauca"), _org("other-group")
+        near = add_organization("brigadas-cauca", name="Brigadas-Cauca")
+        other = add_organization("other-group", name="Other-Group")
         near_offer, _ = offers.offer(
             request, [near, other], reviewer, expected_version=3, summary=SUMMARY
         )
-        member = accounts.create_user("m@brigadas.org", "org_member", PASSWORD, organization=near)
+        member = create_staff_account("m@brigadas.org", "org_member", organization=near)
         before = requester.open(code) and requester.client.get("/track").get_data(as_text=True)
         assert "Brigadas-Cauca" not in before  # proposed, not yet accepted: no names
         offers.accept(near_offer, member)
@@ -301,7 +264,7 @@ def test_the_requester_sees_which_organization_accepted(tmp_path):
 def test_a_request_every_organization_declined_goes_to_the_top_of_the_queue(world):
     from portal import review
 
-    emergency = intake.submit(_fields(urgency="emergency"), "en").request
+    emergency = intake.submit(request_fields(urgency="emergency"), "en").request
     first_offer, second_offer = _offer_both(world)
     before = [r.reference for r in review.queue(review.QueueFilters())]
     assert before[0] == emergency.reference  # emergencies first, as always
@@ -368,13 +331,13 @@ def test_the_inbox_puts_emergencies_first_then_the_offer_waiting_longest(world):
     reviewer, first = world["reviewer"], world["first"]
     made = {}
     for name, urgency in (("planned", "planned"), ("old", "urgent"), ("new", "urgent")):
-        request = intake.submit(_fields(urgency=urgency), "en").request
+        request = intake.submit(request_fields(urgency=urgency), "en").request
         workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)
         workflow.transition(request, vocabulary.APPROVED, "staff", user=reviewer)
         [made[name]] = offers.offer(
             request, [first], reviewer, expected_version=request.version, summary=SUMMARY
         )
-    emergency = intake.submit(_fields(urgency="emergency"), "en").request
+    emergency = intake.submit(request_fields(urgency="emergency"), "en").request
     workflow.transition(emergency, vocabulary.IN_REVIEW, "staff", user=reviewer)
     workflow.transition(emergency, vocabulary.APPROVED, "staff", user=reviewer)
     [made["emergency"]] = offers.offer(

@@ -14,41 +14,24 @@ from portal.db import db
 from portal.models import MODELS, Request
 
 from portal_testing import (
+    HOSTILE,
     PG,
     Requester,
     admin_connection,
     csrf_token,
+    guess_code,
     make_app,
+    row_counts,
     unavailable,
     valid_request_data,
 )
 
 REDIS_DB = 15
 REDIS_URI = f"redis://127.0.0.1:6379/{REDIS_DB}"
-WRONG_CODE = "2222-3333-4444-5555-6666"
 CONTROL_MESSAGE = "This contains invisible control characters. Please retype it."
 
-HOSTILE = [
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(1)>',
-    "<svg onload=alert(1)>",
-    "{{7*7}} {% print 1 %}",
-    '<div hx-get="/x" hx-trigger="load">',
-    "javascript:alert(1)",
-    "'); DROP TABLE request;--",
-    "\u202eنحن في خطر\u202c txt.exe",
-    "👩\u200d👩\u200d👧\u200d👦 🏳️\u200d🌈 a\u200bb",
-    "back\\slash %s %(name)s $1 \\x00 ' \" `",
-]
-
-
-@pytest.fixture
-def pg_app(tmp_path, pg_name):
-    return make_app(
-        tmp_path,
-        DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{pg_name}",
-        SUBMIT_RATE_LIMIT="1000 per hour",
-    )
+# Room for the requests of every test on one database.
+pytestmark = pytest.mark.app_config(SUBMIT_RATE_LIMIT="1000 per hour")
 
 
 @pytest.fixture
@@ -78,11 +61,6 @@ def stored(app):
             }
             for row in Request.select().order_by(Request.id)
         ]
-
-
-def row_counts(app):
-    with app.app_context(), db.connection_context():
-        return {model.__name__: model.select().count() for model in MODELS}
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------
@@ -297,7 +275,7 @@ def test_the_sealed_columns_hold_no_plaintext(pg_app, raw):
         assert form not in everything
 
 
-@pytest.mark.parametrize("payload", HOSTILE)
+@pytest.mark.parametrize("payload", HOSTILE.values(), ids=list(HOSTILE))
 def test_hostile_text_round_trips_exactly_on_postgresql(pg_app, payload):
     client = pg_app.test_client()
     requester = Requester(client)
@@ -370,11 +348,6 @@ def redis_app_factory(tmp_path, redis_db):
         db.close()
 
 
-def guess(client, code=WRONG_CODE):
-    token = csrf_token(client, "/track")
-    return client.post("/track", data={"code": code, "csrf_token": token})
-
-
 def all_keys(connection):
     return [key.decode() for key in connection.keys("*")]
 
@@ -383,10 +356,10 @@ def test_the_fourth_wrong_code_is_throttled_with_redis(redis_app_factory, redis_
     app = redis_app_factory()
     client = app.test_client()
 
-    answers = [guess(client).status_code for _ in range(4)]
+    answers = [guess_code(client).status_code for _ in range(4)]
 
     assert answers == [200, 200, 200, 429]
-    assert "Too many attempts" in guess(client).get_data(as_text=True)
+    assert "Too many attempts" in guess_code(client).get_data(as_text=True)
     assert all_keys(redis_db), "the count should live in Redis"
 
 
@@ -395,11 +368,11 @@ def test_two_workers_share_the_count_in_redis(redis_app_factory, redis_db):
     second_worker = redis_app_factory()
     browser_on_first, browser_on_second = first_worker.test_client(), second_worker.test_client()
 
-    assert guess(browser_on_first).status_code == 200
-    assert guess(browser_on_second).status_code == 200
-    assert guess(browser_on_first).status_code == 200
-    assert guess(browser_on_second).status_code == 429
-    assert guess(browser_on_first).status_code == 429
+    assert guess_code(browser_on_first).status_code == 200
+    assert guess_code(browser_on_second).status_code == 200
+    assert guess_code(browser_on_first).status_code == 200
+    assert guess_code(browser_on_second).status_code == 429
+    assert guess_code(browser_on_first).status_code == 429
 
     counters = [key for key in all_keys(redis_db) if "open_tracking" in key]
     assert counters, all_keys(redis_db)
@@ -407,17 +380,17 @@ def test_two_workers_share_the_count_in_redis(redis_app_factory, redis_db):
     assert [int(redis_db.get(key)) for key in counters] == [5]
 
     redis_db.flushdb()
-    assert guess(browser_on_second).status_code == 200, "the count lives in Redis only"
+    assert guess_code(browser_on_second).status_code == 200, "the count lives in Redis only"
 
 
 def test_redis_keys_do_not_hold_the_client_address(redis_app_factory, redis_db):
     app = redis_app_factory()
     client = app.test_client()
     for _ in range(4):
-        guess(client)
+        guess_code(client)
     neighbour = app.test_client()
     neighbour.environ_base["REMOTE_ADDR"] = "192.0.2.77"
-    guess(neighbour)
+    guess_code(neighbour)
 
     keys = all_keys(redis_db)
 

@@ -3,16 +3,17 @@
 import datetime
 
 from playhouse.migrations import Runner
-from test_workflow import _fields
 
 from portal import intake, references
 from portal.db import MIGRATIONS_DIR, db, open_database
 
+from portal_testing import request_fields
+
 
 def test_requests_are_numbered_in_order_within_a_year(app):
     with app.app_context():
-        first = intake.submit(_fields(), "en").request
-        second = intake.submit(_fields(), "en").request
+        first = intake.submit(request_fields(), "en").request
+        second = intake.submit(request_fields(), "en").request
     year = first.created_at.year
     assert (first.reference, second.reference) == (f"AR-{year}-0001", f"AR-{year}-0002")
 

@@ -2,10 +2,10 @@
 
 import datetime
 
-from test_workflow import _fields
-
 from portal import intake, retention, sessions, vocabulary, workflow
 from portal.models import Message, Request, ServerSession, TimelineEvent, utcnow
+
+from portal_testing import request_fields
 
 
 def _age(request, days):
@@ -15,17 +15,17 @@ def _age(request, days):
 
 def test_closed_requests_past_retention_are_deleted_with_their_messages(app):
     with app.test_request_context():
-        old_closed = intake.submit(_fields(), "en").request
+        old_closed = intake.submit(request_fields(), "en").request
         intake.add_information(old_closed, "more")
         workflow.transition(old_closed, vocabulary.WITHDRAWN, "requester")
         sessions.start_tracking(old_closed)
         _age(old_closed, 200)
 
-        recent_closed = intake.submit(_fields(), "en").request
+        recent_closed = intake.submit(request_fields(), "en").request
         workflow.transition(recent_closed, vocabulary.WITHDRAWN, "requester")
         _age(recent_closed, 10)
 
-        old_open = intake.submit(_fields(), "en").request
+        old_open = intake.submit(request_fields(), "en").request
         _age(old_open, 400)
 
         assert retention.purge_closed(180) == 1

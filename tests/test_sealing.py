@@ -9,7 +9,7 @@ from portal.db import db
 from portal.models import Message, Request
 from portal.sealing import Keyring, SealError
 
-from portal_testing import Requester, csrf_token, make_app
+from portal_testing import Requester, csrf_token, database_bytes, make_app
 
 OLD_KEY = "old:" + base64.urlsafe_b64encode(b"o" * 32).decode()
 NEW_KEY = "new:" + base64.urlsafe_b64encode(b"n" * 32).decode()
@@ -28,20 +28,6 @@ SECRETS = {
     "contact_detail": "@yolanda.zancudo.77",
 }
 MESSAGE = "The hearing moved to Mocoa, next Thursday."
-
-
-@pytest.fixture(autouse=True)
-def _close_database():
-    """Tests here build several apps on one file; leave no connection open after them."""
-    yield
-    if db.obj is not None and not db.is_closed():
-        db.close()
-
-
-def database_bytes(tmp_path):
-    files = sorted(tmp_path.glob("portal.sqlite3*"))
-    assert files, "no database file was written"
-    return b"".join(path.read_bytes() for path in files)
 
 
 def sealed_blobs(app):
@@ -224,17 +210,17 @@ def _every_sealed_value(app) -> dict[tuple[str, str, int], bytes]:
 def test_reseal_covers_every_sealed_field_of_every_table(tmp_path):
     """Accounts' TOTP secrets, offers, notes and progress updates too: a value left under
     the old key would be lost for good when that key is removed."""
-    from test_workflow import _fields
-
     from portal import accounts, intake, offers, review, workflow
     from portal.models import MODELS, Organization
     from portal.sealing import sealed_fields
+
+    from portal_testing import request_fields
 
     old_app = make_app(tmp_path, DATA_KEYS=OLD_KEY)
     with old_app.app_context():
         reviewer = accounts.create_user("rev@example.org", "reviewer", "a long passphrase 7431")
         accounts.start_enrolment(reviewer)
-        request = intake.submit(_fields(), "en").request
+        request = intake.submit(request_fields(), "en").request
         review.add_note(request, reviewer, "Internal: call the Cauca desk.")
         review.send_message(request, reviewer, "Is the hearing public?")
         workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)

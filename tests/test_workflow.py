@@ -1,28 +1,17 @@
 """The life of a request: allowed moves, refused moves, races, and all-or-nothing writes."""
 
-import datetime
-
 import pytest
 
 from portal import intake, vocabulary, workflow
 from portal.models import Request, TimelineEvent
 
-from portal_testing import valid_request_data
-
-
-def _fields(**overrides):
-    data = valid_request_data(**overrides)
-    data["start_date"] = datetime.date.fromisoformat(data["start_date"])
-    data["people_count"] = int(data["people_count"])
-    data["end_date"] = None
-    data["contact_safe"] = None
-    return data
+from portal_testing import request_fields
 
 
 @pytest.fixture
 def submitted(app):
     with app.app_context():
-        yield intake.submit(_fields(), "en").request
+        yield intake.submit(request_fields(), "en").request
 
 
 def test_a_new_request_and_its_first_event_are_stored_together(submitted):
@@ -39,7 +28,7 @@ def test_nothing_is_stored_when_the_first_event_cannot_be_written(app, monkeypat
     with app.app_context():
         monkeypatch.setattr(TimelineEvent, "create", broken_create)
         with pytest.raises(RuntimeError):
-            intake.submit(_fields(), "en")
+            intake.submit(request_fields(), "en")
         assert Request.select().count() == 0
 
 
@@ -109,7 +98,7 @@ def test_every_state_has_a_public_label_and_explanation():
 
 def test_the_same_form_arriving_twice_at_once_is_kept_once(app, monkeypatch):
     with app.app_context():
-        intake.submit(_fields(), "en", submission_token="same-token")
+        intake.submit(request_fields(), "en", submission_token="same-token")
         # The second copy passed the "already stored?" check before the first was written.
         real_check = intake._already_stored
         answers = [False]
@@ -119,6 +108,6 @@ def test_the_same_form_arriving_twice_at_once_is_kept_once(app, monkeypatch):
             lambda digest: answers.pop() if answers else real_check(digest),
         )
         with pytest.raises(intake.AlreadySubmitted):
-            intake.submit(_fields(), "en", submission_token="same-token")
+            intake.submit(request_fields(), "en", submission_token="same-token")
         assert Request.select().count() == 1
         assert TimelineEvent.select().count() == 1

@@ -15,8 +15,6 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from portal.db import db
-
 from portal_testing import make_app, shown
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,12 +66,12 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @pytest.fixture
-def live_app(tmp_path_factory):
-    """A fresh portal with a fresh database (tests reach its data through app_context())."""
-    app = make_app(tmp_path_factory.mktemp("live"))
-    yield app
-    if not db.is_closed():
-        db.close()
+def live_app(tmp_path_factory, app_settings):
+    """A fresh portal with a fresh database (tests reach its data through app_context()).
+
+    Its settings come from pytest.mark.app_config markers, as for the `app` fixture.
+    """
+    return make_app(tmp_path_factory.mktemp("live"), **app_settings)
 
 
 @pytest.fixture
@@ -191,6 +189,9 @@ class Portal:
             if name not in values:
                 continue
             value = values[name]
+            # A field's check swaps it anew: act on the page once the last swap settled,
+            # never on an element about to be replaced (a flaky click on a slow machine).
+            self.wait_for_htmx(page)
             if name in RADIOS:
                 if value:
                     page.locator(f'input[name="{name}"][value="{value}"]').check()
@@ -212,6 +213,15 @@ class Portal:
 
     def submit_request(self, page):
         page.locator("form.request-form button[type=submit]").click()
+
+    def send_request(self, page, javascript=True):
+        """Send the filled form: once htmx has settled, or (no JavaScript) as a plain post."""
+        if javascript:
+            self.wait_for_htmx(page)
+            self.submit_request(page)
+        else:
+            with page.expect_navigation():
+                self.submit_request(page)
 
     def tracking_code(self, page) -> str:
         code = page.locator("#tracking-code")

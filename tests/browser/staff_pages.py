@@ -1,6 +1,7 @@
 """What a staff member does in the browser, shared by the staff browser tests."""
 
-PASSWORD = "a long test passphrase 7431"
+from portal_testing import STAFF_PASSWORD as PASSWORD
+
 CHANGED = (
     "This request was changed by someone else while you were looking at it. "
     "Reload the page and decide again."
@@ -13,6 +14,14 @@ def submit_password(page, email, password=PASSWORD):
     form.locator('input[name="password"]').fill(password)
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
+
+
+def signed_in(portal, email, javascript=True):
+    """A new page where `email` signed in with the password alone."""
+    page = portal.new_page(java_script_enabled=javascript)
+    page.goto(portal.url("/staff/sign-in"))
+    submit_password(page, email)
+    return page
 
 
 def act(page, action):

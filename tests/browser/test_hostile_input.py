@@ -8,11 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from portal import intake, review
-from portal.db import db
 from portal.models import Organization
 
-from portal_testing import create_staff_account, make_app
-from staff_pages import PASSWORD, submit_password
+from portal_testing import PASSWORD_ALONE, create_staff_account
+from staff_pages import signed_in
 
 SCRIPT = "<script>window.__pwned=1</script>"
 IMG = '"><img src=x onerror="window.__pwned=1">'
@@ -189,34 +188,20 @@ def test_hostile_input_is_inert(portal):
     _assert_inert(page, dialogs, bad_requests, csp_reports, "after sending a message")
 
 
-@pytest.fixture
-def live_app(tmp_path_factory):
-    """Staff sign in with a password alone here: two-step sign-in has its own tests."""
-    app = make_app(tmp_path_factory.mktemp("live"), TOTP_REQUIRED_ROLES="")
-    yield app
-    if not db.is_closed():
-        db.close()
-
-
-def _signed_in(portal, email):
-    page = portal.new_page()
-    page.goto(portal.url("/staff/sign-in"))
-    submit_password(page, email)
-    return page
-
-
+# Staff sign in with a password alone here: two-step sign-in has its own tests.
+@pytest.mark.app_config(**PASSWORD_ALONE)
 def test_hostile_text_on_the_offer_pages_is_inert(portal, live_app):
     """The requester's words reach an organization, the organization's words reach staff:
     both ways they stay text."""
     body = "\n".join(ALL)
     with live_app.app_context():
-        reviewer = create_staff_account("reviewer@network.test", "reviewer", PASSWORD)
+        reviewer = create_staff_account("reviewer@network.test", "reviewer")
         orgs = [
             Organization.create(key=key, name=name, services="monitoring", countries="CO")
             for key, name in (("one", SVG + " One"), ("two", ARABIC_RLO))
         ]
         for org in orgs:
-            create_staff_account(f"member@{org.key}.test", "org_member", PASSWORD, org)
+            create_staff_account(f"member@{org.key}.test", "org_member", organization=org)
         fields = {
             "service": "monitoring",
             "requester_kind": "individual",
@@ -245,7 +230,7 @@ def test_hostile_text_on_the_offer_pages_is_inert(portal, live_app):
         reference = request.reference
 
     # The organization that declines: the summary and the need, then a hostile reason.
-    two = _signed_in(portal, "member@two.test")
+    two = signed_in(portal, "member@two.test")
     watched = _watched(portal, two)
     two.locator("a.reference").click()
     expect(two.locator("main")).to_contain_text(TEXTAREA_BREAK)
@@ -256,7 +241,7 @@ def test_hostile_text_on_the_offer_pages_is_inert(portal, live_app):
     _assert_inert(two, *watched, "after declining")
 
     # The organization that accepts reads everything the requester wrote, as text.
-    one = _signed_in(portal, "member@one.test")
+    one = signed_in(portal, "member@one.test")
     watched = _watched(portal, one)
     one.locator("a.reference").click()
     with one.expect_navigation():
@@ -271,7 +256,7 @@ def test_hostile_text_on_the_offer_pages_is_inert(portal, live_app):
     _assert_inert(one, *watched, "on the accepted offer page with an update")
 
     # Network staff read the reason and the update as text.
-    staff = _signed_in(portal, "reviewer@network.test")
+    staff = signed_in(portal, "reviewer@network.test")
     watched = _watched(portal, staff)
     staff.goto(portal.url(f"/review/{reference}"))
     for where in ("#offers", "#progress"):

@@ -9,11 +9,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from portal.db import db
-from portal.models import Organization, Request
+from portal.models import Request
 
-from portal_testing import create_staff_account, make_app
-from staff_pages import PASSWORD, submit_password
+from portal_testing import PASSWORD_ALONE, add_organization, create_staff_account
+from staff_pages import signed_in
 
 SUMMARY = "Community leaders threatened since March; accompaniment to land hearings asked."
 DECLINE_REASON = "Our two teams are in Putumayo until June: no one free for Cauca."
@@ -23,46 +22,31 @@ ANDES = "member@andes.test"
 PACIFICO = "member@pacifico.test"
 
 
-@pytest.fixture
-def live_app(tmp_path_factory):
-    """This story is about offers: staff sign in with a password alone here
-    (two-step sign-in has its own browser tests)."""
-    app = make_app(tmp_path_factory.mktemp("live"), TOTP_REQUIRED_ROLES="")
-    yield app
-    if not db.is_closed():
-        db.close()
+# This story is about offers: staff sign in with a password alone here
+# (two-step sign-in has its own browser tests).
+pytestmark = pytest.mark.app_config(**PASSWORD_ALONE)
 
 
 def organizations_and_staff(app):
     with app.app_context():
-        andes = Organization.create(
-            key="andes",
+        andes = add_organization(
+            "andes",
             name="Acompañamiento Andino",
-            services="accompaniment",
-            countries="CO",
             regions="latin_america_caribbean",
             languages="es,en",
             capacity=4,
         )
-        pacifico = Organization.create(
-            key="pacifico",
+        pacifico = add_organization(
+            "pacifico",
             name="Brigadas del Pacífico",
             services="accompaniment,monitoring",
             countries="CO,EC",
             regions="latin_america_caribbean",
-            languages="es",
             capacity=2,
         )
-        create_staff_account(REVIEWER, "reviewer", PASSWORD)
-        create_staff_account(ANDES, "org_member", PASSWORD, organization=andes)
-        create_staff_account(PACIFICO, "org_member", PASSWORD, organization=pacifico)
-
-
-def sign_in(portal, email, javascript):
-    page = portal.new_page(java_script_enabled=javascript)
-    page.goto(portal.url("/staff/sign-in"))
-    submit_password(page, email)
-    return page
+        create_staff_account(REVIEWER, "reviewer")
+        create_staff_account(ANDES, "org_member", organization=andes)
+        create_staff_account(PACIFICO, "org_member", organization=pacifico)
 
 
 def click_and_wait(page, button):
@@ -80,18 +64,13 @@ def test_one_organization_declines_the_other_accepts_and_the_requester_sees_it(
     requester = portal.new_page(java_script_enabled=javascript)
     requester.goto(portal.url("/request"))
     portal.fill_request_form(requester, portal.valid_values(country="CO"))
-    if javascript:
-        portal.wait_for_htmx(requester)
-        portal.submit_request(requester)
-    else:
-        with requester.expect_navigation():
-            portal.submit_request(requester)
+    portal.send_request(requester, javascript)
     code = portal.tracking_code(requester)
     with live_app.app_context():
         reference = Request.get().reference
 
     # The reviewer reviews, approves and offers it to both organizations.
-    reviewer = sign_in(portal, REVIEWER, javascript)
+    reviewer = signed_in(portal, REVIEWER, javascript)
     expect(reviewer).to_have_url(portal.url("/review/"))
     reviewer.goto(portal.url(f"/review/{reference}"))
     for action in ("start_review", "approve"):
@@ -112,7 +91,7 @@ def test_one_organization_declines_the_other_accepts_and_the_requester_sees_it(
     expect(reviewer.locator("#offers li")).to_have_count(2)
 
     # Brigadas del Pacífico reads only what it needs to decide, and declines.
-    pacifico = sign_in(portal, PACIFICO, javascript)
+    pacifico = signed_in(portal, PACIFICO, javascript)
     expect(pacifico).to_have_url(portal.url("/org/"))
     pacifico.locator(f"#waiting-heading ~ div a:text('{reference}')").click()
     expect(pacifico.locator("main")).to_contain_text(SUMMARY)
@@ -132,7 +111,7 @@ def test_one_organization_declines_the_other_accepts_and_the_requester_sees_it(
     expect(pacifico.locator("main")).not_to_contain_text(reference)
 
     # Acompañamiento Andino accepts: now it reads who asked and how to reach them.
-    andes = sign_in(portal, ANDES, javascript)
+    andes = signed_in(portal, ANDES, javascript)
     andes.locator(f"a:text('{reference}')").click()
     expect(andes.locator("#contact-heading")).to_have_count(0)
     click_and_wait(andes, andes.locator('form[action$="/accept"] button[type=submit]'))

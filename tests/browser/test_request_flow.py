@@ -226,12 +226,7 @@ def test_switching_language_keeps_what_was_typed(portal, javascript):
     expect(page.locator('input[name="service"][value="accompaniment"]')).to_be_checked()
 
     # Sent from there, it is stored once, and the confirmation is in Spanish.
-    if javascript:
-        portal.wait_for_htmx(page)
-        portal.submit_request(page)
-    else:
-        with page.expect_navigation():
-            portal.submit_request(page)
+    portal.send_request(page, javascript)
     assert portal.tracking_code(page)
     expect(page.locator("html")).to_have_attribute("lang", "es")
 
@@ -241,12 +236,7 @@ def test_switching_language_on_the_tracking_page_keeps_the_message(portal, javas
     page = portal.new_page(java_script_enabled=javascript)
     page.goto(portal.url("/request", "en"))
     portal.fill_request_form(page, portal.valid_values())
-    if javascript:
-        portal.wait_for_htmx(page)
-        portal.submit_request(page)
-    else:
-        with page.expect_navigation():
-            portal.submit_request(page)
+    portal.send_request(page, javascript)
     code = portal.tracking_code(page)
     portal.open_tracking(page, code)
     message = "La audiencia se aplazó al martes; ¿pueden venir?"

@@ -84,12 +84,7 @@ def submit_colombian_emergency(portal, javascript=True) -> str:
     page = portal.new_page(java_script_enabled=javascript)
     page.goto(portal.url("/request"))
     portal.fill_request_form(page, portal.valid_values(urgency="emergency", country="CO"))
-    if javascript:
-        portal.wait_for_htmx(page)
-        portal.submit_request(page)
-    else:
-        with page.expect_navigation():
-            portal.submit_request(page)
+    portal.send_request(page, javascript)
     code = portal.tracking_code(page)
     page.context.close()
     return code

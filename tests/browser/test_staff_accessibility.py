@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 from portal import accounts, intake, review, vocabulary
 from portal.models import User
 
-from portal_testing import TRANSLATIONS
+from portal_testing import TRANSLATIONS, add_organization
 from staff_pages import CHANGED, PASSWORD, act, submit_password
 
 LANGUAGES = ("en", "fr", "es")
@@ -289,14 +289,7 @@ def test_offer_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
 
     reviewer_email, member_email = "reviewer@network.test", "member@andes.test"
     with live_app.app_context():
-        andes = Organization.create(
-            key="andes",
-            name="Acompañamiento Andino",
-            services="accompaniment",
-            countries="CO",
-            languages="es",
-            capacity=3,
-        )
+        andes = add_organization("andes", name="Acompañamiento Andino")
         Organization.create(key="other", name="Otra", services="accompaniment", capacity=1)
         reviewer = accounts.create_user(reviewer_email, "reviewer", PASSWORD)
         accounts.create_user(member_email, "org_member", PASSWORD, organization=andes)
@@ -358,18 +351,16 @@ def test_offer_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_organization_admin_pages_are_accessible_and_fit_small_screens(portal, live_app, lang):
-    from portal.models import Organization
 
     with live_app.app_context():
         accounts.create_user(ADMIN, "admin", PASSWORD)
-        Organization.create(
-            key="andes",
+        add_organization(
+            "andes",
             name="Acompañamiento Andino",
             services="accompaniment,monitoring",
             regions="latin_america_caribbean",
             countries="CO,PE",
             languages="es,qu",
-            capacity=3,
         )
     page = signed_in_first_time(portal, ADMIN, lang)
     check = Checks(page, lang)

@@ -1,0 +1,1 @@
+"""Administrators: staff accounts, the audit trail, and the organizations they add and edit."""

@@ -1,0 +1,10 @@
+"""Fixtures the organization members' tests share."""
+
+import pytest
+
+from portal_testing.inbox import Case
+
+
+@pytest.fixture
+def case(app):
+    return Case(app)

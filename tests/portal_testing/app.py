@@ -1,0 +1,86 @@
+"""A portal on a fresh database, and the real servers (PostgreSQL, Redis) on 127.0.0.1."""
+
+import base64
+import os
+from pathlib import Path
+
+import pytest
+
+from portal import create_app
+from portal.db import migrate
+
+TEST_DATA_KEYS = "t1:" + base64.urlsafe_b64encode(b"k" * 32).decode()
+
+# A value for pytest.mark.app_config: leave this setting as the portal ships it.
+AS_SHIPPED = object()
+
+# Staff sign in with a password alone (two-step sign-in has its own tests, in tests/auth/).
+PASSWORD_ALONE = {"TOTP_REQUIRED_ROLES": ""}
+# Room for the many sign-ins, requests and code checks of a long story.
+ROOM_FOR_MANY = {
+    "SIGN_IN_RATE_LIMIT": "1000 per minute",
+    "SIGN_IN_ACCOUNT_RATE_LIMIT": "1000 per hour",
+    "SUBMIT_RATE_LIMIT": "1000 per hour",
+    "TRACK_RATE_LIMIT": "1000 per minute",
+}
+
+
+def portal_settings(tmp_path, **overrides):
+    """The settings of a test portal keeping its files in `tmp_path`, with `overrides`.
+
+    An override of AS_SHIPPED leaves that setting to the portal's own default.
+    """
+    settings = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+        "SECRET_KEY": "test-secret-key",
+        "DATA_KEYS": TEST_DATA_KEYS,
+        "TRACKING_KEY": "test-tracking-key",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    settings.update(overrides)
+    return {name: value for name, value in settings.items() if value is not AS_SHIPPED}
+
+
+def unmigrated_app(tmp_path, **overrides):
+    """A portal on a database file nothing has been done to yet."""
+    return create_app(portal_settings(tmp_path, **overrides))
+
+
+def make_app(tmp_path, **overrides):
+    """A portal on a fresh database built by the migrations."""
+    app = unmigrated_app(tmp_path, **overrides)
+    with app.app_context():
+        migrate()
+    return app
+
+
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+
+
+def pg_url(name):
+    return f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+
+def unavailable(reason):
+    if os.environ.get("PORTAL_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (PORTAL_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def admin_connection():
+    psycopg2 = pytest.importorskip("psycopg2")
+    try:
+        connection = psycopg2.connect(dbname="postgres", connect_timeout=3, **PG)
+    except psycopg2.OperationalError as exc:
+        unavailable(f"PostgreSQL is not reachable on 127.0.0.1:5432: {exc}".strip())
+    connection.autocommit = True
+    return connection
+
+
+def database_bytes(tmp_path):
+    """The database as someone who copied its files would have it."""
+    files = sorted(Path(tmp_path).glob("portal.sqlite3*"))
+    assert files, "no database file was written"
+    return b"".join(path.read_bytes() for path in files)

@@ -1,0 +1,132 @@
+"""What the organization members' tests (tests/inbox/) share: a request offered to two
+organizations, with everyone in the story signed in."""
+
+from portal import intake, offers, vocabulary, workflow
+from portal.models import Offer, ProgressUpdate, Request
+
+from .organizations import add_organization
+from .requesters import Requester
+from .staff import StaffClient, create_staff_account
+
+SUMMARY = "A community leader threatened; accompaniment to court hearings is asked."
+
+# What only the accepting organization may read: the requester's own words.
+NAME = "Marisol Quintero Ruiz"
+REQUESTER_ORG = "Colectivo Raíz del Norte"
+CONTACT = "+57 300 555 0199"
+SITUATION = "Two men followed Marisol home from the Toribío crossing on 3 March."
+ASKED_FOR = "Someone beside her at the hearings in Popayán on 12 May."
+SECRETS = (NAME, REQUESTER_ORG, CONTACT, SITUATION, ASKED_FOR)
+REQUESTER = {
+    "requester_kind": "organization",
+    "name": NAME,
+    "organization": REQUESTER_ORG,
+    "place": "Santander de Quilichao",
+    "situation": SITUATION,
+    "asked_for": ASKED_FOR,
+    "people_count": "4",
+    "languages": ["es", "en"],
+    "contact_channel": "signal",
+    "contact_detail": CONTACT,
+    "contact_safe": "yes",
+}
+ORGANIZATIONS = {"brigadas": "Brigadas del Macizo", "tejido": "Tejido Solidario Andino"}
+
+TAKEN = "Another organization accepted this request a moment before you."
+CLOSED_NOTICE = "Another organization accepted this request. Nothing more is needed"
+CHANGED = "This request was changed by someone else while you were looking at it."
+NOT_ENGAGED = "Your organization is no longer working on this request: nothing was changed."
+NO_REASON = "Please say why your organization cannot take it."
+NO_UPDATE = "Please write the update before sending."
+NO_ORGANIZATION = "Your account is not linked to an organization yet."
+
+
+def offer_url(uid, action=""):
+    return f"/org/offers/{uid}" + (f"/{action}" if action else "")
+
+
+def every_post(uid, version="1"):
+    """Each button of an offer page, with what its form sends."""
+    return [
+        (offer_url(uid, "accept"), {}),
+        (offer_url(uid, "decline"), {"decline-reason": "Not this time."}),
+        (offer_url(uid, "start"), {"version": version}),
+        (offer_url(uid, "complete"), {"version": version}),
+        (offer_url(uid, "update"), {"update-body": "We met the requester today."}),
+    ]
+
+
+class Case:
+    """A request sent through the form, approved and offered to two organizations.
+
+    Each organization has a member signed in; a reviewer is signed in too, and
+    the requester follows the request with the tracking code.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.requester = Requester(app.test_client())
+        self.code = self.requester.submit_and_get_code(**REQUESTER)
+        with app.app_context():
+            reviewer = create_staff_account("reviewer@network.test", "reviewer")
+            request = intake.open_with_code(self.code)
+            workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)
+            workflow.transition(request, vocabulary.APPROVED, "staff", user=reviewer)
+            self.orgs = {
+                key: add_organization(key, name=name) for key, name in ORGANIZATIONS.items()
+            }
+            made = offers.offer(
+                request,
+                list(self.orgs.values()),
+                reviewer,
+                expected_version=request.version,
+                summary=SUMMARY,
+            )
+            self.uid = {o.organization.key: o.uid for o in made}
+            self.reference = request.reference
+            users = {
+                key: create_staff_account(f"member@{key}.test", "org_member", organization=org)
+                for key, org in self.orgs.items()
+            }
+        self.members = {key: StaffClient(app, user) for key, user in users.items()}
+        self.reviewer = StaffClient(app, reviewer)
+
+    def request(self):
+        with self.app.app_context():
+            return Request.get(Request.reference == self.reference)
+
+    def offer(self, key):
+        with self.app.app_context():
+            return Offer.get(Offer.uid == self.uid[key])
+
+    def snapshot(self):
+        """Everything an answer could change, to show that nothing did."""
+        with self.app.app_context():
+            request = Request.get(Request.reference == self.reference)
+            return {
+                "request": (request.state, request.version, request.timeline().count()),
+                "offers": sorted(
+                    (o.organization.key, o.state, o.reason, o.decided_at) for o in request.offers
+                ),
+                "updates": ProgressUpdate.select().count(),
+            }
+
+    def accept(self, key):
+        response = self.members[key].post(offer_url(self.uid[key], "accept"))
+        assert response.status_code == 303
+        return response
+
+    def move(self, key, action):
+        response = self.members[key].post(
+            offer_url(self.uid[key], action), {"version": str(self.request().version)}
+        )
+        assert response.status_code == 303
+        return response
+
+    def tracking_page(self):
+        assert self.requester.open(self.code).status_code == 303
+        return self.requester.tracking_page()
+
+
+def shows_no_secret(page):
+    return [secret for secret in SECRETS if secret in page]

@@ -1,0 +1,92 @@
+"""The requester's session cookie: its attributes, what it holds, and when it stops working."""
+
+import datetime
+import json
+
+from portal.db import db
+from portal.models import ServerSession
+
+from portal_testing import (
+    Requester,
+    csrf_token,
+    session_contents,
+    set_cookie_headers,
+    tracking_sessions,
+)
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax(client):
+    response = client.get("/request")
+
+    attributes = set_cookie_headers(response)["session"]
+    assert "httponly" in attributes
+    assert "samesite=lax" in attributes
+    assert "path=/" in attributes
+
+
+def test_the_session_cookie_carries_no_personal_data(app, client):
+    requester = Requester(client)
+    personal = {
+        "name": "Marisol Quintero",
+        "place": "Vereda El Porvenir",
+        "situation": "Men on motorbikes watch the school every morning.",
+        "asked_for": "Someone beside us at the hearing on the 14th.",
+        "contact_channel": "signal",
+        "contact_detail": "@marisol.q",
+    }
+
+    client.get("/request")
+    assert set(session_contents(app, client)) == {"csrf_token"}
+
+    code = requester.submit_and_get_code(**personal)
+    assert set(session_contents(app, client)) == {"csrf_token"}
+
+    requester.open(code)
+    page = client.get("/track").get_data(as_text=True)
+    assert "Marisol Quintero" in page
+    contents = session_contents(app, client)
+    assert set(contents) == {"csrf_token", "tsid"}
+
+    token = csrf_token(client, "/track")
+    client.post("/track/message", data={"body": "They came again today.", "csrf_token": token})
+    client.get("/track")
+    contents = session_contents(app, client)
+    assert set(contents) == {"csrf_token", "tsid"}
+
+    serialized = json.dumps(contents, ensure_ascii=False)
+    for secret in [code, code.replace("-", ""), *personal.values(), "They came again today."]:
+        assert secret not in serialized
+    assert contents["tsid"] not in (code, code.replace("-", ""))
+
+
+def test_a_copied_session_cookie_opens_nothing_after_leaving(app, client):
+    requester = Requester(client)
+    requester.open(requester.submit_and_get_code(name="Copied Cookie Person"))
+    copied = client.get_cookie("session").value
+
+    token = csrf_token(client, "/track")
+    assert client.post("/track/leave", data={"csrf_token": token}).status_code == 303
+
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    page = thief.get("/track").get_data(as_text=True)
+    assert "Copied Cookie Person" not in page
+    assert 'name="code"' in page
+    assert tracking_sessions(app) == 0
+
+
+def test_an_idle_tracking_session_ends_on_the_server(app, client):
+    requester = Requester(client)
+    requester.open(requester.submit_and_get_code(name="Idle Person"))
+    assert "Idle Person" in client.get("/track").get_data(as_text=True)
+
+    with app.app_context(), db.connection_context():
+        an_hour_ago = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(
+            hours=1
+        )
+        ServerSession.update(last_seen_at=an_hour_ago).execute()
+
+    page = client.get("/track").get_data(as_text=True)
+    assert "Idle Person" not in page
+    assert 'name="code"' in page
+    assert tracking_sessions(app) == 0
