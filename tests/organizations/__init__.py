@@ -1,4 +1,5 @@
-"""The organization directory as CSV, and the commands that import, export and demo it.
+"""Organizations: the CSV import and export, the commands, and the administrators' pages.
 
-Helpers shared by these modules are in portal_testing/organization_csv.py.
+Helpers shared by these modules are in portal_testing/organization_csv.py (files) and
+portal_testing/admin.py (the administrators' form).
 """

@@ -10,7 +10,7 @@ Fixtures live in the conftest.py files; plain functions and classes live here:
 - staff: staff accounts and StaffClient, a staff member signed in with their own browser
 - organizations: organizations as an import stores them
 - hostile: what an attacker types
-- auth, inbox, admin: what the tests of one folder (tests/auth/, ...) share
+- auth, offers, review, admin: what the tests of one folder (tests/auth/, ...) share
 """
 
 from .app import (

@@ -12,7 +12,7 @@ from portal_testing import (
     shown_password,
     sign_in,
 )
-from portal_testing.inbox import (
+from portal_testing.offers import (
     NO_ORGANIZATION,
     ORGANIZATIONS,
 )

@@ -15,7 +15,7 @@ from portal_testing import (
     page_text,
     request_fields,
 )
-from portal_testing.inbox import (
+from portal_testing.offers import (
     NO_REASON,
     ORGANIZATIONS,
     SUMMARY,

@@ -16,7 +16,7 @@ from portal_testing import (
     page_text,
     request_fields,
 )
-from portal_testing.inbox import (
+from portal_testing.offers import (
     CHANGED,
     NO_UPDATE,
     NOT_ENGAGED,

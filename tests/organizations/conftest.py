@@ -1,4 +1,4 @@
-"""Fixtures the administrators' tests share."""
+"""Fixtures the organization tests share."""
 
 import pytest
 

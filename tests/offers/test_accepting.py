@@ -14,7 +14,7 @@ from portal_testing import (
     create_staff_account,
     page_text,
 )
-from portal_testing.inbox import (
+from portal_testing.offers import (
     CONTACT,
     NAME,
     ORGANIZATIONS,

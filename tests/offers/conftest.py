@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal_testing.inbox import Case
+from portal_testing.offers import Case
 
 
 @pytest.fixture

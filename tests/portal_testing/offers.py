@@ -1,4 +1,4 @@
-"""What the organization members' tests (tests/inbox/) share: a request offered to two
+"""What the organization members' tests (tests/offers/) share: a request offered to two
 organizations, with everyone in the story signed in."""
 
 from portal import intake, offers, vocabulary, workflow

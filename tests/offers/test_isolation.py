@@ -13,7 +13,7 @@ from portal_testing import (
     csrf_token,
     page_text,
 )
-from portal_testing.inbox import (
+from portal_testing.offers import (
     CLOSED_NOTICE,
     NO_ORGANIZATION,
     SUMMARY,

@@ -1,1 +1,0 @@
-"""Administrators: staff accounts, the audit trail, and the organizations they add and edit."""

@@ -1,0 +1,1 @@
+"""Administrators read the audit trail."""
