@@ -1,10 +1,7 @@
 """Accepting an offer: one organization gets the request, even when two press at once."""
 
-import threading
-
 import pytest
 
-from portal.db import db
 from portal.models import Offer, Request
 
 from portal_testing import (
@@ -24,6 +21,7 @@ from portal_testing.offers import (
     offer_url,
     shows_no_secret,
 )
+from portal_testing.races import at_the_same_moment
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY)
 
@@ -87,24 +85,16 @@ def test_the_requester_sees_the_organization_that_accepted_and_not_the_other(cas
 def test_two_members_pressing_accept_at_the_same_moment_exactly_one_gets_it(backend_app):
     app = backend_app
     case = Case(app)  # each thread's requests then open their own connection
-    barrier = threading.Barrier(2)
-    responses = {}
 
     def press_accept(key):
-        member = case.members[key]
-        barrier.wait()
-        try:
-            responses[key] = member.post(offer_url(case.uid[key], "accept"))
-        finally:
-            if not db.is_closed():
-                db.close()
+        def move(ready):
+            ready()
+            return case.members[key].post(offer_url(case.uid[key], "accept"))
 
-    threads = [threading.Thread(target=press_accept, args=(key,)) for key in case.members]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
+        return move
+
+    keys = list(case.members)
+    responses = dict(zip(keys, at_the_same_moment(app, *map(press_accept, keys)), strict=True))
 
     assert sorted(r.status_code for r in responses.values()) == [303, 409]
     loser = next(r for r in responses.values() if r.status_code == 409)

@@ -1,11 +1,8 @@
 """Offering an approved request to organizations, and their answers (domain rules)."""
 
-import threading
-
 import pytest
 
 from portal import intake, offers, vocabulary, workflow
-from portal.db import db
 from portal.models import Offer, Request, TimelineEvent
 
 from portal_testing import (
@@ -17,6 +14,7 @@ from portal_testing import (
     csrf_token,
     request_fields,
 )
+from portal_testing.races import at_the_same_moment
 
 SUMMARY = "Threats against a community leader; accompaniment to hearings asked."
 
@@ -115,35 +113,25 @@ def test_a_stale_copy_of_an_offer_cannot_accept_after_another(world):
 
 
 def test_two_organizations_accepting_at_the_same_moment_exactly_one_wins(backend_app, world):
-    app = backend_app
     first_offer, second_offer = _offer_both(world)
-    db.close()  # each thread opens its own connection
-    start = threading.Barrier(2)
-    outcomes = {}
 
-    def try_accept(offer_id, key):
-        with app.app_context():
+    def accept(offer_id, key):
+        def move(ready):
             the_offer = Offer.get_by_id(offer_id)
-            member = world["members"][key]
-            start.wait()
+            ready()
             try:
-                offers.accept(the_offer, member)
-                outcomes[key] = "won"
+                offers.accept(the_offer, world["members"][key])
             except offers.AlreadyTaken:
-                outcomes[key] = "taken"
-            finally:
-                db.close()
+                return "taken"
+            return "won"
 
-    threads = [
-        threading.Thread(target=try_accept, args=(first_offer.id, "first")),
-        threading.Thread(target=try_accept, args=(second_offer.id, "second")),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+        return move
 
-    assert sorted(outcomes.values()) == ["taken", "won"]
+    outcomes = at_the_same_moment(
+        backend_app, accept(first_offer.id, "first"), accept(second_offer.id, "second")
+    )
+
+    assert sorted(outcomes) == ["taken", "won"]
     states = sorted(o.state for o in Offer.select())
     assert states == ["accepted", "closed"]
     assert TimelineEvent.select().where(TimelineEvent.to_state == "accepted").count() == 1
@@ -355,68 +343,46 @@ def test_the_inbox_puts_emergencies_first_then_the_offer_waiting_longest(world):
 
 
 def test_the_last_two_organizations_declining_at_the_same_moment_send_it_back(backend_app, world):
-    """Each decline must see the other: the request may not stay offered to nobody."""
-    app = backend_app
     first_offer, second_offer = _offer_both(world)
-    db.close()  # each thread opens its own connection
-    start = threading.Barrier(2)
-    failures = []
 
     def decline(offer_id, key):
-        with app.app_context():
+        def move(ready):
             the_offer = Offer.get_by_id(offer_id)
-            start.wait()
-            try:
-                offers.decline(the_offer, world["members"][key], f"{key} has no one free.")
-            except Exception as exc:  # noqa: BLE001 - reported below
-                failures.append(repr(exc))
-            finally:
-                db.close()
+            ready()
+            offers.decline(the_offer, world["members"][key], f"{key} has no one free.")
 
-    threads = [
-        threading.Thread(target=decline, args=(first_offer.id, "first")),
-        threading.Thread(target=decline, args=(second_offer.id, "second")),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+        return move
 
-    assert failures == []
+    failures = at_the_same_moment(
+        backend_app, decline(first_offer.id, "first"), decline(second_offer.id, "second")
+    )
+
+    assert failures == [None, None]
     assert sorted(o.state for o in Offer.select()) == ["declined", "declined"]
     assert Request.get_by_id(world["request"].id).state == "approved"
 
 
 def test_one_accepting_while_the_other_declines_ends_accepted(backend_app, world):
-    app = backend_app
     first_offer, second_offer = _offer_both(world)
-    db.close()
-    start = threading.Barrier(2)
-    outcomes = {}
 
-    def answer(offer_id, key, move):
-        with app.app_context():
+    def answer(offer_id, key, answer_with):
+        def move(ready):
             the_offer = Offer.get_by_id(offer_id)
-            start.wait()
+            ready()
             try:
-                move(the_offer, world["members"][key])
-                outcomes[key] = "done"
+                answer_with(the_offer, world["members"][key])
             except offers.OfferRefused:
-                outcomes[key] = "refused"
-            finally:
-                db.close()
+                return "refused"
+            return "done"
 
-    threads = [
-        threading.Thread(target=answer, args=(first_offer.id, "first", offers.accept)),
-        threading.Thread(
-            target=answer,
-            args=(second_offer.id, "second", lambda o, u: offers.decline(o, u, "No.")),
-        ),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+        return move
+
+    first, second = at_the_same_moment(
+        backend_app,
+        answer(first_offer.id, "first", offers.accept),
+        answer(second_offer.id, "second", lambda o, u: offers.decline(o, u, "No.")),
+    )
+    outcomes = {"first": first, "second": second}
 
     assert outcomes["first"] == "done"
     second_state = Offer.get_by_id(second_offer.id).state
