@@ -177,6 +177,13 @@ ROLE_LABELS = {
     ORG_MEMBER: _l("Organization member"),
 }
 ROLES = tuple(ROLE_LABELS)
+# The same names inside a sentence ("signed in as … (reviewer)"), cased as each language
+# writes a common noun there.
+ROLE_IN_SENTENCE = {
+    ADMIN: _l("administrator"),
+    REVIEWER: _l("reviewer"),
+    ORG_MEMBER: _l("organization member"),
+}
 
 # --- the audit trail: every action it records, and what the audit page calls it -------------
 
@@ -222,5 +229,6 @@ def template_labels() -> dict:
         "actor_labels": ACTOR_LABELS,
         "offer_labels": OFFER_LABELS,
         "role_labels": ROLE_LABELS,
+        "role_in_sentence": ROLE_IN_SENTENCE,
         "action_labels": AUDIT_ACTIONS,
     }

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import ValidationError
 
-from ..accounts import MAX_PASSWORD, password_problem
+from ..accounts import MAX_PASSWORD, MIN_PASSWORD, password_problem
 from ..forms import BaseForm, plain_text, required, strip
 
 
@@ -42,7 +42,10 @@ class PasswordForm(BaseForm):
     )
     new = PasswordField(
         _l("New password"),
-        description=_l("At least 12 characters. A few unrelated words make a strong password."),
+        description=_l(
+            "At least %(min)d characters. A few unrelated words make a strong password.",
+            min=MIN_PASSWORD,
+        ),
         validators=[required(_l("Please choose a new password.")), plain_text(MAX_PASSWORD)],
     )
     repeat = PasswordField(

@@ -2,6 +2,7 @@
 
 import re
 
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField, TextAreaField
@@ -150,11 +151,22 @@ class OrganizationForm(BaseForm):
                 )
             )
         if len(field.data or []) > organizations.MAX_LANGUAGES:
-            raise ValidationError(_l("Please give at most 100 languages."))
+            # Formatted now, in the page's language: 100, 10,000 / 10 000 / 10.000.
+            raise ValidationError(
+                _(
+                    "Please give at most %(max)s languages.",
+                    max=format_number(organizations.MAX_LANGUAGES),
+                )
+            )
 
     def validate_capacity(self, field):
         if field.data is not None and not 0 <= field.data <= organizations.MAX_CAPACITY:
-            raise ValidationError(_l("Please enter a whole number from 0 to 10,000."))
+            raise ValidationError(
+                _(
+                    "Please enter a whole number from 0 to %(max)s.",
+                    max=format_number(organizations.MAX_CAPACITY),
+                )
+            )
 
     def values(self) -> dict:
         """What organizations.save() takes."""
