@@ -1,4 +1,6 @@
-"""The states of a request and the one function that moves them.
+"""The moves between a request's states, who may make each, and the one function that makes them.
+
+The states themselves, and what each is called, are vocabulary (`portal.vocabulary`).
 
 Every change of state goes through `transition()`: it checks that the actor
 may make that move from the request's current state, writes the new state and
