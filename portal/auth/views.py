@@ -98,13 +98,15 @@ def _pending_or_restart():
     return user
 
 
+def _second_factor_limit(deduct_when):
+    """Five codes a minute for one pending sign-in, whichever client sends them."""
+    return limiter.limit(
+        "5 per minute", key_func=_pending_key, methods=["POST"], deduct_when=deduct_when
+    )
+
+
 @bp.route("/code", methods=["GET", "POST"])
-@limiter.limit(
-    "5 per minute",
-    key_func=_pending_key,
-    methods=["POST"],
-    deduct_when=lambda r: r.status_code != 303,
-)
+@_second_factor_limit(deduct_when=lambda r: r.status_code != 303)
 def code():
     user = _pending_or_restart()
     if user is None:
@@ -121,13 +123,8 @@ def code():
 
 
 @bp.route("/enrol", methods=["GET", "POST"])
-@limiter.limit(
-    "5 per minute",
-    key_func=_pending_key,
-    methods=["POST"],
-    # Only a confirmed code (201) or a redirect is free: every wrong code counts.
-    deduct_when=lambda r: r.status_code not in (201, 303),
-)
+# Only a confirmed code (201) or a redirect is free: every wrong code counts.
+@_second_factor_limit(deduct_when=lambda r: r.status_code not in (201, 303))
 def enrol():
     user = _pending_or_restart()
     if user is None:

@@ -242,14 +242,19 @@ def staff_timeline(request: Request):
     )
 
 
+def _written(model, request: Request):
+    """What was written about a request (messages, notes), oldest first, with its account."""
+    return (
+        model.select(model, User)
+        .join(User, JOIN.LEFT_OUTER)
+        .where(model.request == request)
+        .order_by(model.created_at, model.id)
+    )
+
+
 def staff_messages(request: Request):
     """The thread with the requester, with the staff account that wrote each message."""
-    return (
-        Message.select(Message, User)
-        .join(User, JOIN.LEFT_OUTER)
-        .where(Message.request == request)
-        .order_by(Message.created_at, Message.id)
-    )
+    return _written(Message, request)
 
 
 MATCH_STATES = frozenset({IN_REVIEW, APPROVED})
@@ -286,9 +291,4 @@ def offer_to(request: Request, keys: list[str], user: User, *, expected_version:
 
 def notes(request: Request):
     """The request's internal notes, oldest first."""
-    return (
-        InternalNote.select(InternalNote, User)
-        .join(User, JOIN.LEFT_OUTER)
-        .where(InternalNote.request == request)
-        .order_by(InternalNote.created_at, InternalNote.id)
-    )
+    return _written(InternalNote, request)
