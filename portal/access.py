@@ -14,7 +14,6 @@ from . import sessions
 from .htmx import navigate
 from .vocabulary import ADMIN, ORG_MEMBER, REVIEWER, ROLES
 
-STAFF_ROLES = ROLES
 # Who works the review queue and decides on requests.
 REVIEWERS = (ADMIN, REVIEWER)
 # Who manages accounts, organizations, and reads the audit trail.
@@ -85,7 +84,7 @@ def staff_required(*roles: str):
     Anonymous visitors are sent to sign in (and brought back); a signed-in
     account of another role gets 403.
     """
-    allowed = roles or STAFF_ROLES
+    allowed = roles or ROLES
 
     def decorate(view):
         @functools.wraps(view)

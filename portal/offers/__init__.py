@@ -146,11 +146,16 @@ def offer_for(organization: Organization, uid: str) -> Offer | None:
     return Offer.get_or_none((Offer.uid == uid) & (Offer.organization == organization))
 
 
+def in_hand(request: Request) -> bool:
+    """True while some organization works on the request (accepted or under way)."""
+    return request.state in ENGAGED_STATES
+
+
 def may_see_contact(organization: Organization, request: Request) -> bool:
     """Only the organization that accepted a request learns who asked and how to reach them,
     and only while it works on it: not before, and not once it has ended."""
     return (
-        request.state in ENGAGED_STATES
+        in_hand(request)
         and Offer.select()
         .where(
             (Offer.request == request)
@@ -238,17 +243,12 @@ def decline(the_offer: Offer, user: User, reason: str) -> None:
 
 def working_on(the_offer: Offer, request: Request) -> bool:
     """True while the offer's organization has the request in hand (accepted or under way)."""
-    return the_offer.state == OFFER_ACCEPTED and request.state in ENGAGED_STATES
+    return the_offer.state == OFFER_ACCEPTED and in_hand(request)
 
 
 def is_taken(request: Request) -> bool:
     """True once an organization has taken the request (accepted, under way or completed)."""
     return request.state in TAKEN_STATES
-
-
-def in_hand(request: Request) -> bool:
-    """True while some organization works on the request (accepted or under way)."""
-    return request.state in ENGAGED_STATES
 
 
 @dataclass(frozen=True)
