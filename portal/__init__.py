@@ -5,13 +5,14 @@ import tomllib
 from pathlib import Path
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_timedelta, get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, db, i18n, regions, review, sealing, security, vocabulary
+from . import access, db, deadlines, i18n, jobs, regions, review, sealing, security, vocabulary
 from . import config as settings
 from .extensions import babel, csrf, htmx, limiter
 from .i18n import LANGUAGES, country_name, remember_locale, select_locale, text_direction
+from .models import utcnow
 from .navigation import language_url
 from .sessions import staff_user
 
@@ -48,6 +49,8 @@ def create_app(config: dict | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
     security.init_app(app)
+    deadlines.init_app(app)
+    jobs.init_app(app)
     app.after_request(remember_locale)
     app.jinja_env.globals.update(
         text_direction=text_direction,
@@ -55,6 +58,8 @@ def create_app(config: dict | None = None) -> Flask:
         get_locale=get_locale,
         format_date=format_date,
         format_datetime=format_datetime,
+        format_timedelta=format_timedelta,
+        now=utcnow,
         country_name=country_name,
         language_url=language_url,
         current_staff_user=staff_user,
@@ -64,6 +69,8 @@ def create_app(config: dict | None = None) -> Flask:
         language_name=i18n.language_name,
         countries_by_region=i18n.countries_by_region,
         age_in_days=review.age_in_days,
+        expectation=deadlines.expectation,
+        deadline_of=deadlines.deadline_of,
         region_labels=regions.REGIONS,
         # Every label table, for every template: one set, see portal/vocabulary.py.
         **vocabulary.template_labels(),
@@ -74,6 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .directory.views import bp as directory_bp
     from .intake.views import bp as intake_bp
+    from .notices.views import bp as notices_bp
     from .offers.views import bp as offers_bp
     from .organizations.views import bp as organizations_bp
     from .pages.views import bp as pages_bp
@@ -89,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
         accounts_bp,
         organizations_bp,
         audit_bp,
+        notices_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -1,4 +1,7 @@
-"""Command-line tasks: flask --app portal db|translate|demo|purge|reseal|import-orgs|export-orgs."""
+"""Command-line tasks: flask --app portal db|translate|demo|worker|sweep|purge|reseal|….
+
+Each one is listed by `flask --app portal --help`.
+"""
 
 import datetime
 from pathlib import Path
@@ -199,14 +202,35 @@ def create_user(email, role, generate, organization_key):
 @with_appcontext
 def purge():
     """Delete closed requests older than PORTAL_RETENTION_DAYS, and idle sessions."""
-    from flask import current_app
-
-    from . import retention, sessions
+    from . import jobs
 
     with db.connection_context():
-        deleted = retention.purge_closed(current_app.config["RETENTION_DAYS"])
-        ended = sessions.purge_expired()
+        deleted, ended = jobs.purge()
     click.echo(f"deleted {deleted} closed requests, ended {ended} idle sessions")
+
+
+@click.command("sweep")
+@with_appcontext
+def sweep():
+    """Do now what the worker does every few minutes: deadlines, offer expiry, due notices."""
+    from . import jobs
+
+    with db.connection_context():
+        done = jobs.sweep()
+    click.echo(", ".join(f"{what} {count}" for what, count in done.items()))
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Jobs run at the same time.")
+@with_appcontext
+def worker(workers):
+    """Run background jobs and the periodic tasks (notices, deadlines, digest, purge)."""
+    import logging
+
+    from . import jobs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    jobs.run_worker(workers)
 
 
 @click.command("reseal")
@@ -276,6 +300,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(translate_cli)
     app.cli.add_command(demo)
     app.cli.add_command(purge)
+    app.cli.add_command(sweep)
+    app.cli.add_command(worker)
     app.cli.add_command(create_user)
     app.cli.add_command(reseal)
     app.cli.add_command(import_orgs)

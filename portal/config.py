@@ -27,6 +27,26 @@ DEFAULTS = {
     "TRACK_RATE_LIMIT": "10 per minute; 60 per hour",
     # Generous: people on Tor share exit addresses.
     "SUBMIT_RATE_LIMIT": "20 per hour",
+    # Background jobs (Huey): empty keeps the queue in a SQLite file in the instance
+    # folder; redis://host:6379/0 shares it between hosts. (memory:// runs each job at
+    # once, in the process that asks for it: for unit tests only.)
+    "QUEUE_URL": "",
+    # Email: smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465.
+    # Empty writes each message to instance/outbox/ instead of sending it.
+    "SMTP_URL": "",
+    "SMTP_CA_FILE": "",  # certificates to trust for the SMTP server; empty: the system's
+    "MAIL_FROM": "portal@localhost",
+    # The address people reach the portal at: the links in notices point there.
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+    # Response-time targets per urgency: first look, then a decision (h = hours, d = days).
+    "TARGETS": "emergency=24h/72h, urgent=3d/7d, planned=7d/21d",
+    # How long an organization has to answer an offer, per urgency.
+    "OFFER_EXPIRY": "emergency=12h, urgent=2d, planned=3d",
+    "DIGEST_HOUR": 17,  # UTC hour of the daily digest
+    "SWEEP_MINUTES": 5,  # how often deadlines, expiries and unsent notices are checked
+    "PURGE_HOUR": 3,  # UTC hour of the daily purge
+    # A notice that cannot be sent is tried again, less and less often, for this long.
+    "NOTICE_GIVE_UP_HOURS": 48,
 }
 
 _BOOL = {

@@ -19,9 +19,13 @@ SPOKEN_LANGUAGES = (
 
 
 def select_locale() -> str:
-    """?lang= first (an unknown one means English), then the cookie, then the browser."""
+    """The signed-in account's language; else ?lang= (an unknown one means English),
+    then the cookie, then the browser."""
     if not has_request_context():  # command-line tasks speak English
         return DEFAULT_LOCALE
+    account = _account_locale()
+    if account:
+        return account
     if "lang" in request.args:
         chosen = request.args.get("lang", "")
         g.lang_chosen = chosen if chosen in LANGUAGES else DEFAULT_LOCALE
@@ -30,6 +34,17 @@ def select_locale() -> str:
     if cookie in LANGUAGES:
         return cookie
     return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LOCALE
+
+
+def _account_locale() -> str | None:
+    # Only when a staff session cookie came with the request: public pages and
+    # static files never look an account up.
+    from .sessions import has_staff_cookie, staff_user
+
+    if not has_staff_cookie():
+        return None
+    user = staff_user()
+    return user.locale if user is not None and user.locale in LANGUAGES else None
 
 
 def remember_locale(response):

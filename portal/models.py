@@ -101,6 +101,8 @@ class User(BaseModel):
     totp_last_step = IntegerField(null=True)
     # Organization members belong to one organization.
     organization = ForeignKeyField(Organization, null=True, backref="members", on_delete="SET NULL")
+    # The language of the account's pages and notices; None follows the browser.
+    locale = CharField(max_length=10, null=True)
 
     totp_secret = Sealed()
 
@@ -152,6 +154,13 @@ class Request(BaseModel):
     asked_for_sealed = BlobField()
     other_languages_sealed = BlobField(null=True)
     contact_detail_sealed = BlobField(null=True)
+    # Where the requester asked to be told that there is news (never what the news is);
+    # emptied when the request closes.
+    notify_email_sealed = BlobField(null=True)
+    # The deadline (see portal.deadlines) for which the request was reported
+    # overdue, and to whom: 1 reviewers, 2 administrators as well.
+    overdue_for = CharField(max_length=20, null=True)
+    overdue_level = IntegerField(default=0)
 
     name = Sealed()
     organization = Sealed()
@@ -160,6 +169,7 @@ class Request(BaseModel):
     asked_for = Sealed()
     other_languages = Sealed()
     contact_detail = Sealed()
+    notify_email = Sealed()
 
     @property
     def language_codes(self) -> list[str]:
@@ -243,6 +253,10 @@ class Offer(BaseModel):
     # own words may name people, so organizations read this instead.
     summary_sealed = BlobField(null=True)
     summary = Sealed()
+    # Past this moment an unanswered offer lapses (see offers.expire_due); None never does.
+    expires_at = DateTimeField(null=True, index=True)
+    # When the organization's members were told that it is about to lapse.
+    warned_at = DateTimeField(null=True)
 
 
 class ProgressUpdate(BaseModel):
@@ -279,6 +293,52 @@ class AuditEvent(BaseModel):
     detail = CharField(max_length=200, default="")
 
 
+class NoticeChoice(BaseModel):
+    """How soon an account hears of one kind of notice, when it differs from the default."""
+
+    user = ForeignKeyField(User, backref="notice_choices", on_delete="CASCADE")
+    kind = CharField(max_length=30)
+    timing = CharField(max_length=10)  # vocabulary.NOTICE_TIMINGS
+
+    class Meta:
+        indexes = ((("user", "kind"), True),)
+
+
+class Notice(BaseModel):
+    """A notice owed to someone, kept until it is sent so that nothing is lost while mail is down.
+
+    Written in the same transaction as what it tells of, so a change that is
+    rolled back owes nobody anything. A requester's notice carries its own
+    sealed copy of the address (the request's is emptied when it closes) and is
+    deleted once sent.
+    """
+
+    uid = CharField(max_length=32, unique=True, default=new_uid)
+    kind = CharField(max_length=30)
+    user = ForeignKeyField(User, null=True, backref="notices", on_delete="CASCADE")
+    request = ForeignKeyField(Request, null=True, backref="+", on_delete="CASCADE")
+    address_sealed = BlobField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    due_at = DateTimeField(index=True)  # at once, or the next digest; pushed back on failure
+    attempts = IntegerField(default=0)
+    last_error = CharField(max_length=200, default="")
+    sent_at = DateTimeField(null=True, index=True)
+    failed_at = DateTimeField(null=True)  # gave up: shown to administrators
+
+    address = Sealed()
+
+
+class RequestSeen(BaseModel):
+    """When a reviewer last opened a request: what arrived since is marked new for them."""
+
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="+")
+    request = ForeignKeyField(Request, on_delete="CASCADE", backref="+")
+    seen_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("user", "request"), True),)
+
+
 class ServerSession(BaseModel):
     """The server's record of a signed-in session, so that it can be ended.
 
@@ -306,5 +366,8 @@ MODELS = [
     ProgressUpdate,
     InternalNote,
     AuditEvent,
+    NoticeChoice,
+    Notice,
+    RequestSeen,
     ServerSession,
 ]

@@ -60,6 +60,11 @@ def start_staff(user: User, kind: str = STAFF) -> None:
     session[_COOKIE_KEY[kind]] = sid
 
 
+def has_staff_cookie() -> bool:
+    """Whether this browser's session claims a staff session (not yet checked on the server)."""
+    return isinstance(session.get(_COOKIE_KEY[STAFF]), str)
+
+
 def _alive_record(kind: str):
     sid = session.get(_COOKIE_KEY[kind])
     if not isinstance(sid, str):

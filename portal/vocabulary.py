@@ -35,6 +35,7 @@ URGENCY_LABELS = {
     "planned": _l("Not urgent: can be planned"),
 }
 URGENCIES = tuple(URGENCY_LABELS)
+EMERGENCY = URGENCIES[0]
 
 REQUESTER_KIND_LABELS = {
     "individual": _l("A person (for myself or for someone else)"),
@@ -160,12 +161,15 @@ ACTOR_LABELS = {
 # --- offers: a request proposed to one organization --------------------------------------------
 
 OFFER_OPEN, OFFER_ACCEPTED, OFFER_DECLINED, OFFER_CLOSED = "open", "accepted", "declined", "closed"
+OFFER_EXPIRED = "expired"
 OFFER_LABELS = {
     OFFER_OPEN: _l("Waiting for an answer"),
     OFFER_ACCEPTED: _l("Accepted"),
     OFFER_DECLINED: _l("Declined"),
     # Another organization accepted, or the request stopped being offered.
     OFFER_CLOSED: _l("Closed without an answer"),
+    # Nobody answered in time: the request went back to be matched again.
+    OFFER_EXPIRED: _l("Expired without an answer"),
 }
 
 # --- accounts (see portal.access for what each role may open) --------------------------------
@@ -211,6 +215,59 @@ AUDIT_ACTIONS = {
     "audit.viewed": _l("Audit trail opened"),
     "organization.created": _l("Organization added"),
     "organization.updated": _l("Organization changed"),
+    "offer.expired": _l("Offers expired without an answer"),
+    "request.overdue": _l("Request overdue: reviewers notified"),
+    "request.escalated": _l("Request still overdue: administrators notified"),
+    "notice.failed": _l("Notification could not be sent"),
+    "notice.retried": _l("Notification sent again"),
+    "job.failed": _l("Background job failed"),
+    "account.settings_changed": _l("Language or notification settings changed"),
+}
+
+# --- notifications: what someone may be told, and how soon -----------------------------------
+
+# Every kind of notice, with what the settings page calls it. The notice itself
+# never says which kind it is (see portal.notices).
+NOTICE_KINDS = {
+    "new_emergency": _l("A new emergency request"),
+    "new_request": _l("A new request that is not an emergency"),
+    "requester_answer": _l("A requester wrote (an answer or new information)"),
+    "offers_ended": _l("Every organization declined an offer, or nobody answered in time"),
+    "progress": _l("An organization reported progress or completed its work"),
+    "overdue": _l("A request is past its response time"),
+    "escalated": _l("A request is still past its response time after reviewers were told"),
+    "job_failed": _l("A notification or a background job keeps failing"),
+    "new_offer": _l("A new offer for your organization"),
+    "offer_expiring": _l("An offer to your organization is about to expire"),
+}
+# Which kinds each role may hear of.
+REVIEWER_NOTICES = (
+    "new_emergency",
+    "new_request",
+    "requester_answer",
+    "offers_ended",
+    "progress",
+    "overdue",
+)
+NOTICES_BY_ROLE = {
+    ADMIN: (*REVIEWER_NOTICES, "escalated", "job_failed"),
+    REVIEWER: REVIEWER_NOTICES,
+    ORG_MEMBER: ("new_offer", "offer_expiring"),
+}
+# The one kind a requester hears of (when they asked to): there is news on their request.
+REQUESTER_NEWS = "requester_news"
+IMMEDIATELY, IN_DIGEST, NEVER = "now", "digest", "never"
+NOTICE_TIMING_LABELS = {
+    IMMEDIATELY: _l("Immediately"),
+    IN_DIGEST: _l("In the daily digest"),
+    NEVER: _l("Never"),
+}
+NOTICE_TIMINGS = tuple(NOTICE_TIMING_LABELS)
+# What someone hears until they choose: whatever has a clock running (emergencies,
+# offers, deadlines, failures) at once; the rest once a day.
+DEFAULT_TIMING = {
+    kind: IN_DIGEST if kind in ("new_request", "requester_answer", "progress") else IMMEDIATELY
+    for kind in NOTICE_KINDS
 }
 
 
@@ -231,4 +288,6 @@ def template_labels() -> dict:
         "role_labels": ROLE_LABELS,
         "role_in_sentence": ROLE_IN_SENTENCE,
         "action_labels": AUDIT_ACTIONS,
+        "notice_kinds": NOTICE_KINDS,
+        "notice_timing_labels": NOTICE_TIMING_LABELS,
     }

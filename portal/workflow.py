@@ -10,12 +10,14 @@ meanwhile by someone else.
 
 from collections.abc import Callable
 
+from . import notices
 from .db import db
 from .models import Request, TimelineEvent, utcnow
 from .vocabulary import (
     ACCEPTED,
     ACTIVE,
     APPROVED,
+    CLOSED_STATES,
     COMPLETED,
     IN_REVIEW,
     NEEDS_INFO,
@@ -91,9 +93,13 @@ def transition(
     if (to_state == REJECTED) != (reason in REJECTION_REASONS):
         raise TransitionRefused("a rejection, and only a rejection, needs a known reason")
     now = utcnow()
+    changes = {"state": to_state, "version": Request.version + 1, "updated_at": now}
+    if to_state in CLOSED_STATES:
+        # Nothing more will be said about a closed request: its notice address goes.
+        changes["notify_email_sealed"] = None
     with db.atomic():
         changed = (
-            Request.update(state=to_state, version=Request.version + 1, updated_at=now)
+            Request.update(**changes)
             .where(
                 (Request.id == request.id)
                 & (Request.state == from_state)
@@ -115,5 +121,10 @@ def transition(
             to_state=to_state,
             reason=reason,
         )
+        if actor != REQUESTER:
+            # The requester's own moves are no news to them.
+            notices.to_requester(request)
     request.state, request.version, request.updated_at = to_state, request.version + 1, now
+    if to_state in CLOSED_STATES:
+        request.notify_email_sealed = None
     return event

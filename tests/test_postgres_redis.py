@@ -112,6 +112,11 @@ def test_the_foreign_keys_cascade_on_postgresql(pg_app, raw):
         ("progress_update", "request_id"): "c",
         ("progress_update", "organization_id"): "c",
         ("progress_update", "user_id"): "n",
+        ("notice_choice", "user_id"): "c",
+        ("notice", "user_id"): "c",
+        ("notice", "request_id"): "c",
+        ("request_seen", "user_id"): "c",
+        ("request_seen", "request_id"): "c",
     }
 
 
@@ -154,6 +159,9 @@ def test_a_requester_goes_the_whole_way_on_postgresql(pg_app):
         "ProgressUpdate": 0,
         "InternalNote": 0,
         "AuditEvent": 0,
+        "NoticeChoice": 0,
+        "Notice": 0,
+        "RequestSeen": 0,
         "ServerSession": 0,
     }
 

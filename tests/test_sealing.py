@@ -220,7 +220,8 @@ def test_reseal_covers_every_sealed_field_of_every_table(tmp_path):
     with old_app.app_context():
         reviewer = accounts.create_user("rev@example.org", "reviewer", "a long passphrase 7431")
         accounts.start_enrolment(reviewer)
-        request = intake.submit(request_fields(), "en").request
+        # With an address for notices: the notice owed keeps its own sealed copy.
+        request = intake.submit(request_fields(notify_email="r@example.net"), "en").request
         review.add_note(request, reviewer, "Internal: call the Cauca desk.")
         review.send_message(request, reviewer, "Is the hearing public?")
         workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)

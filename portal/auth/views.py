@@ -1,5 +1,5 @@
 """The staff's own pages under /staff: sign-in in two steps (password, then a code),
-enrolment, sign-out, password change, and the start page."""
+enrolment, sign-out, password change, settings, and the start page."""
 
 from flask import (
     Blueprint,
@@ -12,13 +12,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import refresh
 
-from .. import accounts, audit, sessions
+from .. import accounts, audit, notices, sessions
 from ..access import home_for, is_safe_next, staff_required
 from ..extensions import limiter
 from ..keys import keyed_hash
 from ..models import User
-from .forms import CodeForm, EnrolForm, PasswordForm, SignInForm
+from .forms import CodeForm, EnrolForm, PasswordForm, SignInForm, settings_form
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 
@@ -188,3 +189,18 @@ def password():
             flash(_("Your password was changed. Other sessions were signed out."), "success")
             return redirect(home_for(user), 303)
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@staff_required()
+def settings():
+    """The account's language, and how soon it hears of each kind of notice."""
+    user = sessions.staff_user()
+    form = settings_form(user, notices.timings(user))
+    if request.method == "POST" and form.validate():
+        notices.save_settings(user, form.language.data or None, form.chosen_timings())
+        # This answer is drawn in the language just chosen.
+        refresh()
+        flash(_("Your settings were saved."), "success")
+        return redirect(url_for(".settings"), 303)
+    return render_template("auth/settings.html", form=form, user=user)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
-from .. import keys, tracking, vocabulary, workflow
+from .. import keys, notices, tracking, vocabulary, workflow
 from ..db import db
 from ..models import Message, Request, TimelineEvent, utcnow
 from ..references import next_reference
@@ -29,6 +29,7 @@ REQUESTER_FIELDS = (
     "contact_channel",
     "contact_detail",
     "contact_safe",
+    "notify_email",
 )
 
 
@@ -82,6 +83,8 @@ def submit(fields: dict, locale: str, submission_token: str | None = None) -> Su
                 actor=vocabulary.REQUESTER,
                 to_state=vocabulary.SUBMITTED,
             )
+            emergency = request.urgency == vocabulary.EMERGENCY
+            notices.to_reviewers("new_emergency" if emergency else "new_request")
     except IntegrityError as exc:
         # Two copies of one form arriving at once: the unique submission hash
         # lets exactly one through.
@@ -110,6 +113,7 @@ def add_information(request: Request, text: str) -> Message:
         message.save(force_insert=True)
         if request.state == vocabulary.NEEDS_INFO:
             workflow.transition(request, vocabulary.IN_REVIEW, vocabulary.REQUESTER)
+        notices.to_reviewers("requester_answer")
     return message
 
 

@@ -1,10 +1,12 @@
 import datetime
+import re
 
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
+    EmailField,
     HiddenField,
     RadioField,
     SelectField,
@@ -41,6 +43,15 @@ from ..vocabulary import (
 SHORT_TEXT = 200
 MAX_PEOPLE = 100_000
 LONG_TEXT = 20_000
+
+
+def email_address(form, field):
+    """One address, name@domain, with nothing that a mail header could misread."""
+    if field.data and not _EMAIL.fullmatch(field.data):
+        raise ValidationError(_l("Please enter one email address, such as name@example.org."))
+
+
+_EMAIL = re.compile(r"[^@\s<>,;\"()\[\]\\]+@[^@\s<>,;\"()\[\]\\]+\.[^@\s<>,;\"()\[\]\\.]+")
 
 
 def earliest_start() -> datetime.date:
@@ -141,6 +152,16 @@ class RequestForm(BaseForm):
         choices=choices([("yes", _l("Yes")), ("no", _l("No, only if I write first"))]),
         validate_choice=False,
         validators=[Optional(), one_of(("yes", "no"))],
+    )
+    notify_email = EmailField(
+        _l("Email address for a notice when there is news (optional)"),
+        description=_l(
+            "The email will only say that there is news on your request, never what it is: "
+            "you read it here with your code. Anyone who can read this mailbox will learn "
+            "that you asked for support. Leave it empty if that could put you at risk."
+        ),
+        filters=[strip],
+        validators=[Optional(), plain_text(254), email_address],
     )
     consent = BooleanField(
         _l(

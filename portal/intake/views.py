@@ -51,7 +51,9 @@ def submit():
     except intake.AlreadySubmitted:
         return render("intake/already.html", "intake/_already.html")
     current_app.logger.info("request submitted")
-    return render("intake/submitted.html", "intake/_submitted.html", code=result.code)
+    return render(
+        "intake/submitted.html", "intake/_submitted.html", code=result.code, req=result.request
+    )
 
 
 @bp.post("/request/language")

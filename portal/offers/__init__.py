@@ -13,11 +13,12 @@ Pages never compare state strings: they read `standing()` and the
 functions below.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from peewee import fn
 
-from .. import audit, vocabulary, workflow
+from .. import audit, deadlines, notices, vocabulary, workflow
 from ..db import db
 from ..models import Offer, Organization, ProgressUpdate, Request, User, utcnow
 from ..vocabulary import (
@@ -28,6 +29,7 @@ from ..vocabulary import (
     OFFER_ACCEPTED,
     OFFER_CLOSED,
     OFFER_DECLINED,
+    OFFER_EXPIRED,
     OFFER_OPEN,
     OFFERED,
 )
@@ -104,13 +106,22 @@ def offer(
     if request.version != expected_version:
         raise workflow.ConcurrentChange(request.reference)
     with db.atomic():
-        workflow.transition(request, OFFERED, vocabulary.STAFF, user=user)
+        event = workflow.transition(request, OFFERED, vocabulary.STAFF, user=user)
+        expires_at = event.created_at + deadlines.offer_lifetime(request.urgency)
         made = []
         for org in chosen:
-            the_offer = Offer(request=request, organization=org, state=OFFER_OPEN, offered_by=user)
+            the_offer = Offer(
+                request=request,
+                organization=org,
+                state=OFFER_OPEN,
+                offered_by=user,
+                created_at=event.created_at,
+                expires_at=expires_at,
+            )
             the_offer.summary = summary  # sealed to this offer's uid
             the_offer.save(force_insert=True)
             made.append(the_offer)
+            notices.to_members("new_offer", org)
         audit.record(
             "request.offered",
             user=user,
@@ -207,6 +218,11 @@ def accept(the_offer: Offer, user: User) -> None:
     the_offer.state, the_offer.decided_at, the_offer.decided_by = OFFER_ACCEPTED, now, user
 
 
+def _lock(request_id: int) -> None:
+    """Hold the request's row until the transaction ends (SQLite transactions already queue)."""
+    Request.update(updated_at=Request.updated_at).where(Request.id == request_id).execute()
+
+
 def decline(the_offer: Offer, user: User, reason: str) -> None:
     """Say no, with a reason; when nobody is left, the request goes back to be matched again."""
     if not reason.strip():
@@ -214,10 +230,8 @@ def decline(the_offer: Offer, user: User, reason: str) -> None:
     with db.atomic():
         # Answers to one request queue up behind this row lock: two last declines
         # at the same moment must not each see the other still open and leave the
-        # request offered to nobody. (SQLite transactions already queue.)
-        Request.update(updated_at=Request.updated_at).where(
-            Request.id == the_offer.request_id
-        ).execute()
+        # request offered to nobody.
+        _lock(the_offer.request_id)
         request = Request.get_by_id(the_offer.request_id)
         the_offer.reason = reason  # sealed to this offer's uid
         changed = (
@@ -238,7 +252,95 @@ def decline(the_offer: Offer, user: User, reason: str) -> None:
         )
         if not still_open and request.state == OFFERED:
             workflow.transition(request, APPROVED, vocabulary.SYSTEM)
+            notices.to_reviewers("offers_ended")
     the_offer.state = OFFER_DECLINED
+
+
+def expire_due(now: datetime.datetime | None = None) -> int:
+    """Let offers that nobody answered in time lapse; how many requests went back to be matched.
+
+    The request returns to `approved` (and to the top of the queue) exactly as
+    when every organization declines. An acceptance at the same moment and the
+    expiry both move the request out of `offered` only if nobody moved it
+    first: one of them wins, never both.
+    """
+    now = now or utcnow()
+    lapsed = (
+        Request.select()
+        .join(Offer)
+        .where(
+            (Request.state == OFFERED)
+            & (Offer.state == OFFER_OPEN)
+            & Offer.expires_at.is_null(False)
+            & (Offer.expires_at <= now)
+        )
+        .distinct()
+    )
+    expired = 0
+    for request in list(lapsed):
+        try:
+            with db.atomic():
+                # The request's row first, as an acceptance takes it: two transactions
+                # that lock the same rows in opposite orders would deadlock.
+                _lock(request.id)
+                request = Request.get_by_id(request.id)
+                if request.state != OFFERED:
+                    continue
+                (
+                    Offer.update(state=OFFER_EXPIRED, decided_at=now)
+                    .where(
+                        (Offer.request == request)
+                        & (Offer.state == OFFER_OPEN)
+                        & (Offer.expires_at <= now)
+                    )
+                    .execute()
+                )
+                still_open = (
+                    Offer.select()
+                    .where((Offer.request == request) & (Offer.state == OFFER_OPEN))
+                    .exists()
+                )
+                if still_open:  # a later offer for the same request still runs
+                    continue
+                workflow.transition(request, APPROVED, vocabulary.SYSTEM)
+                audit.record("offer.expired", reference=request.reference)
+                notices.to_reviewers("offers_ended")
+        except (workflow.ConcurrentChange, workflow.TransitionRefused):
+            continue  # accepted (or taken back) meanwhile: that move stands
+        expired += 1
+    return expired
+
+
+def warn_expiring(now: datetime.datetime | None = None) -> int:
+    """Remind an organization's members once when its offer has a quarter of its time left."""
+    now = now or utcnow()
+    candidates = Offer.select().where(
+        (Offer.state == OFFER_OPEN)
+        & Offer.warned_at.is_null()
+        & Offer.expires_at.is_null(False)
+        & (Offer.expires_at > now)
+    )
+    warned = 0
+    for the_offer in list(candidates):
+        if time_left(the_offer, now) > (the_offer.expires_at - the_offer.created_at) / 4:
+            continue
+        with db.atomic():
+            changed = (
+                Offer.update(warned_at=now)
+                .where((Offer.id == the_offer.id) & Offer.warned_at.is_null())
+                .execute()
+            )
+            if changed:
+                notices.to_members("offer_expiring", the_offer.organization)
+                warned += changed
+    return warned
+
+
+def time_left(the_offer: Offer, now: datetime.datetime | None = None):
+    """How long the organization still has to answer; None when the offer never lapses."""
+    if the_offer.expires_at is None:
+        return None
+    return the_offer.expires_at - (now or utcnow())
 
 
 def working_on(the_offer: Offer, request: Request) -> bool:
@@ -259,6 +361,7 @@ class Standing:
     declined: bool  # the organization said no
     taken_by_another: bool  # closed because another organization took the request
     withdrawn: bool  # closed because the request stopped being offered
+    expired: bool  # nobody answered in time
     accepted: bool  # the organization took it, whether or not the work has ended
     working: bool  # ... and works on it now: contact details, updates, the next move
     next_move: str | None  # "start" or "complete" while working; the view of that name
@@ -273,6 +376,7 @@ def standing(the_offer: Offer, request: Request) -> Standing:
         declined=the_offer.state == OFFER_DECLINED,
         taken_by_another=closed and is_taken(request),
         withdrawn=closed and not is_taken(request),
+        expired=the_offer.state == OFFER_EXPIRED,
         accepted=the_offer.state == OFFER_ACCEPTED,
         working=working,
         next_move=NEXT_MOVES.get(request.state) if working else None,
@@ -315,6 +419,8 @@ def _move(the_offer: Offer, user: User, to_state: str, expected_version: int | N
             reference=request.reference,
             detail=f"organization={the_offer.organization.key} to={to_state}",
         )
+        if to_state == COMPLETED:
+            notices.to_reviewers("progress")
 
 
 def opened(the_offer: Offer, user: User) -> None:
@@ -332,6 +438,7 @@ def post_update(the_offer: Offer, user: User, body: str) -> ProgressUpdate:
         update.body = body  # sealed to this update's uid
         update.save(force_insert=True)
         audit.record("offer.progress", user=user, reference=request.reference)
+        notices.to_reviewers("progress")
     return update
 
 

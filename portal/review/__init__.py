@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, Case, fn
 
-from .. import audit, matching, offers, workflow
+from .. import audit, deadlines, matching, notices, offers, workflow
 from ..db import Page, db, page_of
 from ..models import (
     InternalNote,
     Message,
     Offer,
     Organization,
+    ProgressUpdate,
     Request,
+    RequestSeen,
     TimelineEvent,
     User,
     utcnow,
@@ -26,12 +28,15 @@ from ..vocabulary import (
     APPROVED,
     CLOSED_STATES,
     COMPLETED,
+    EMERGENCY,
     IN_REVIEW,
     NEEDS_INFO,
     OFFER_DECLINED,
+    OFFER_EXPIRED,
     OFFERED,
     REJECTED,
     REJECTION_REASONS,
+    REQUESTER,
     STAFF,
     URGENCIES,
 )
@@ -110,8 +115,9 @@ class QueueFilters:
     page: int = 1
 
 
-def queue(filters: QueueFilters):
-    """Requests matching the filters: emergencies first, then urgent, then oldest."""
+def queue(filters: QueueFilters, now: datetime.datetime | None = None):
+    """Requests matching the filters: overdue emergencies first, then requests to match
+    again, then by urgency, then the oldest."""
     query = Request.select()
     for name in ("state", "urgency", "region", "country", "service"):
         value = getattr(filters, name)
@@ -125,10 +131,14 @@ def queue(filters: QueueFilters):
     urgency_rank = Case(Request.urgency, list(zip(URGENCIES, itertools.count())), 3)
     # Closed requests sink below open ones whatever their urgency.
     closed_rank = Case(None, ((Request.state.in_(CLOSED_STATES), 1),), 0)
-    # An approved request that every organization declined needs a new match first.
-    declined = Offer.select(Offer.request).where(Offer.state == OFFER_DECLINED)
-    rematch_rank = Case(None, (((Request.state == APPROVED) & Request.id.in_(declined), 0),), 1)
-    return query.order_by(closed_rank, rematch_rank, urgency_rank, Request.created_at, Request.id)
+    late_rank = Case(None, (((Request.urgency == EMERGENCY) & deadlines.overdue(now), 0),), 1)
+    # An approved request that every organization declined, or that nobody answered
+    # in time, needs a new match first.
+    unanswered = Offer.select(Offer.request).where(Offer.state.in_((OFFER_DECLINED, OFFER_EXPIRED)))
+    rematch_rank = Case(None, (((Request.state == APPROVED) & Request.id.in_(unanswered), 0),), 1)
+    return query.order_by(
+        closed_rank, late_rank, rematch_rank, urgency_rank, Request.created_at, Request.id
+    )
 
 
 def queue_page(filters: QueueFilters) -> Page:
@@ -153,11 +163,82 @@ def find(reference: str) -> Request | None:
 
 
 def open_for_staff(reference: str, user: User) -> Request | None:
-    """The request with this reference, its opening recorded; None if there is none."""
+    """The request with this reference, its opening recorded; None if there is none.
+
+    What arrived before this moment is no longer new to this reviewer.
+    """
     request = find(reference)
     if request is not None:
-        audit.record("request.viewed", user=user, reference=request.reference)
+        with db.atomic():
+            audit.record("request.viewed", user=user, reference=request.reference)
+            seen(request, user)
     return request
+
+
+def seen(request: Request, user: User, now: datetime.datetime | None = None) -> None:
+    now = now or utcnow()
+    (
+        RequestSeen.insert(user=user, request=request, seen_at=now)
+        .on_conflict(
+            conflict_target=[RequestSeen.user, RequestSeen.request],
+            update={RequestSeen.seen_at: now},
+        )
+        .execute()
+    )
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What the queue shows of a request's life: when something last happened, what is new."""
+
+    last_at: datetime.datetime
+    new_answer: bool  # the requester wrote since this reviewer last opened it
+    deadline: deadlines.Deadline | None
+
+
+def activity(requests: list[Request], user: User) -> dict[int, Activity]:
+    """For each request on a queue page (by id): its last activity, and what is new to `user`."""
+    ids = [request.id for request in requests]
+    if not ids:
+        return {}
+
+    def latest(model, *condition):
+        rows = (
+            model.select(model.request, fn.MAX(model.created_at))
+            .where(model.request.in_(ids), *condition)
+            .group_by(model.request)
+            .tuples()
+        )
+        return {request_id: _as_datetime(when) for request_id, when in rows}
+
+    events = latest(TimelineEvent)
+    messages = latest(Message)
+    from_requester = latest(Message, Message.author == REQUESTER)
+    updates = latest(ProgressUpdate)
+    seen_at = dict(
+        RequestSeen.select(RequestSeen.request, RequestSeen.seen_at)
+        .where(RequestSeen.request.in_(ids) & (RequestSeen.user == user))
+        .tuples()
+    )
+    result = {}
+    for request in requests:
+        times = [request.created_at, request.updated_at]
+        times += [found[request.id] for found in (events, messages, updates) if request.id in found]
+        answer = from_requester.get(request.id)
+        last_seen = seen_at.get(request.id)
+        result[request.id] = Activity(
+            last_at=max(times),
+            new_answer=answer is not None and (last_seen is None or answer > last_seen),
+            deadline=deadlines.deadline_of(request),
+        )
+    return result
+
+
+def _as_datetime(value):
+    # SQLite hands an aggregate back as text; PostgreSQL as a datetime.
+    if isinstance(value, str):
+        return datetime.datetime.fromisoformat(value)
+    return value
 
 
 def act(
@@ -217,6 +298,7 @@ def send_message(request: Request, user: User, body: str) -> Message:
     with db.atomic():
         message = _write_message(request, user, body)
         audit.record("request.message", user=user, reference=request.reference)
+        notices.to_requester(request)
     return message
 
 

@@ -48,6 +48,7 @@ def queue():
         "review/_results.html",
         form=form,
         page=page,
+        activity=review.activity(page.items, staff_user()),
         filter_args=form.valid_values(),
         counts=review.state_counts(),
     )

@@ -38,6 +38,8 @@ def portal_settings(tmp_path, **overrides):
         "DATA_KEYS": TEST_DATA_KEYS,
         "TRACKING_KEY": "test-tracking-key",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Jobs run at once, in the test's own thread (tests/jobs/ runs a real worker).
+        "QUEUE_URL": "memory://",
     }
     settings.update(overrides)
     return {name: value for name, value in settings.items() if value is not AS_SHIPPED}

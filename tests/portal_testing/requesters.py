@@ -35,6 +35,7 @@ def valid_request_data(**overrides):
         "other_languages": "",
         "contact_channel": "",
         "contact_detail": "",
+        "notify_email": "",
         "consent": "y",
     }
     data.update(overrides)
