@@ -468,3 +468,39 @@ def test_a_closed_request_has_plain_language_links_on_its_tracking_page(app, req
 
     assert "/track/language" not in page
     assert 'href="/track?lang=fr"' in page
+
+
+def test_a_requester_can_stop_the_emails_and_the_address_goes_with_what_was_owed(
+    app, client, requester
+):
+    from portal.models import Notice
+
+    code = requester.submit_and_get_code(notify_email="someone@example.net")
+    with app.app_context(), db.connection_context():
+        request = Request.get()
+        workflow.transition(request, vocabulary.IN_REVIEW, vocabulary.STAFF)
+        assert Notice.select().where(Notice.request == request).count() == 1
+    requester.open(code)
+    assert "Stop the emails" in text(client.get("/track"))
+
+    token = csrf_token(client, "/track")
+    assert client.post("/track/stop-notices", data={"csrf_token": token}).status_code == 303
+
+    page = text(client.get("/track"))
+    assert "No more emails will be sent about this request." in page
+    assert "Stop the emails" not in page
+    with app.app_context(), db.connection_context():
+        assert Request.get().notify_email_sealed is None
+        assert Notice.select().count() == 0
+
+
+def test_stopping_the_emails_needs_the_tracking_session(app, client, requester):
+    requester.submit_and_get_code(notify_email="someone@example.net")
+    client.post("/track/leave", data={"csrf_token": csrf_token(client, "/track")})
+
+    token = csrf_token(client, "/track")
+    response = client.post("/track/stop-notices", data={"csrf_token": token})
+
+    assert response.status_code == 303
+    with app.app_context(), db.connection_context():
+        assert Request.get().notify_email_sealed is not None

@@ -117,6 +117,14 @@ def add_information(request: Request, text: str) -> Message:
     return message
 
 
+def stop_notices(request: Request) -> None:
+    """Forget the requester's notice address, and every notice still owed to it."""
+    with db.atomic():
+        Request.update(notify_email_sealed=None).where(Request.id == request.id).execute()
+        notices.forget_requester(request)
+    request.notify_email_sealed = None
+
+
 def can_write(request: Request) -> bool:
     return request.state in vocabulary.OPEN_STATES
 

@@ -191,6 +191,18 @@ def withdraw():
     return render_template("intake/withdraw.html", form=form, req=tracked)
 
 
+@bp.post("/track/stop-notices")
+def stop_notices():
+    """No more emails: the mailbox may have stopped being safe."""
+    tracked = sessions.tracked_request()
+    if tracked is None:
+        flash(_("Your tracking session has ended. Enter your code again."), "error")
+        return redirect(url_for(".track"), 303)
+    intake.stop_notices(tracked)
+    flash(_("No more emails will be sent about this request. The address was deleted."), "success")
+    return redirect(url_for(".track"), 303)
+
+
 @bp.post("/track/leave")
 def leave():
     sessions.end(sessions.TRACKING)

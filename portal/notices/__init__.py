@@ -137,6 +137,11 @@ def to_requester(request: Request) -> bool:
     return True
 
 
+def forget_requester(request: Request) -> int:
+    """Delete every notice still owed to the requester (they asked for no more emails)."""
+    return Notice.delete().where(Notice.request == request).execute()
+
+
 def _wake() -> None:
     """Ask for a delivery once this web request is over (and its transaction committed)."""
     if has_request_context():

@@ -111,6 +111,7 @@ class QueueFilters:
     country: str = ""
     service: str = ""
     older_than_days: int | None = None
+    overdue_only: bool = False
     reference: str = ""
     page: int = 1
 
@@ -128,6 +129,8 @@ def queue(filters: QueueFilters, now: datetime.datetime | None = None):
         query = query.where(Request.created_at < cutoff)
     if filters.reference:
         query = query.where(Request.reference.contains(filters.reference.strip().upper()))
+    if filters.overdue_only:
+        query = query.where(deadlines.overdue(now))
     urgency_rank = Case(Request.urgency, list(zip(URGENCIES, itertools.count())), 3)
     # Closed requests sink below open ones whatever their urgency.
     closed_rank = Case(None, ((Request.state.in_(CLOSED_STATES), 1),), 0)
@@ -155,6 +158,11 @@ def state_counts() -> dict[str, int]:
     """How many requests are in each state (states without any are absent)."""
     rows = Request.select(Request.state, fn.COUNT(Request.id).alias("n")).group_by(Request.state)
     return {row.state: row.n for row in rows}
+
+
+def overdue_count(now: datetime.datetime | None = None) -> int:
+    """How many requests are past their response time."""
+    return Request.select().where(deadlines.overdue(now)).count()
 
 
 def find(reference: str) -> Request | None:

@@ -77,6 +77,12 @@ class QueueForm(BaseForm):
         filters=[strip],
         validators=[Optional(), plain_text(REFERENCE_SEARCH)],
     )
+    late = SelectField(
+        _l("Response time"),
+        choices=choices([("", _l("Any")), ("overdue", _l("Overdue only"))]),
+        validate_choice=False,
+        validators=[one_of(("overdue",), _NOT_UNDERSTOOD)],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,7 +107,13 @@ class QueueForm(BaseForm):
     def filters(self, page: int) -> review.QueueFilters:
         values = self.valid_values()
         age = values.pop("age", None)
-        return review.QueueFilters(**values, older_than_days=int(age) if age else None, page=page)
+        overdue_only = values.pop("late", None) == "overdue"
+        return review.QueueFilters(
+            **values,
+            older_than_days=int(age) if age else None,
+            overdue_only=overdue_only,
+            page=page,
+        )
 
 
 class ActionForm(VersionedForm):

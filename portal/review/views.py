@@ -51,6 +51,7 @@ def queue():
         activity=review.activity(page.items, staff_user()),
         filter_args=form.valid_values(),
         counts=review.state_counts(),
+        overdue_count=review.overdue_count(),
     )
 
 

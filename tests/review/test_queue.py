@@ -222,3 +222,22 @@ def test_a_refused_filter_is_said_and_the_others_still_apply(app, reviewer):
     assert listed(page) == [emergency]
     assert "This filter was not understood and is ignored." in page
     assert "Some filters were not understood and are ignored." in page
+
+
+def test_overdue_only_lists_the_requests_past_their_response_time(app, reviewer):
+    late = new_request(app, days_old=2, urgency="emergency")  # first look within 24 hours
+    new_request(app, urgency="emergency")  # still within its time
+    new_request(app, days_old=30, state="needs_info")  # the requester's turn: never late
+
+    assert listed(reviewer.page("/review/?late=overdue")) == [late]
+    page = page_text(reviewer.get("/review/"))
+    assert "1 request is past its response time." in page
+    assert 'href="/review/?late=overdue"' in page
+
+
+def test_an_unknown_response_time_filter_is_ignored_and_said(app, reviewer):
+    listed_everything = listed(reviewer.page("/review/"))
+    page = reviewer.get("/review/?late=%3Cscript%3E")
+    assert page.status_code == 200
+    assert "Some filters were not understood and are ignored." in page_text(page)
+    assert listed(reviewer.page("/review/?late=%3Cscript%3E")) == listed_everything
