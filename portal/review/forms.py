@@ -79,7 +79,7 @@ class QueueForm(BaseForm):
     )
     late = SelectField(
         _l("Response time"),
-        choices=choices([("", _l("Any")), ("overdue", _l("Overdue only"))]),
+        choices=choices([("", _l("Any response time")), ("overdue", _l("Overdue only"))]),
         validate_choice=False,
         validators=[one_of(("overdue",), _NOT_UNDERSTOOD)],
     )
