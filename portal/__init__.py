@@ -32,7 +32,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.config.update(settings.DEFAULTS)
     # instance/config.toml (same names, without the PORTAL_ prefix), then the environment.
-    app.config.from_file("config.toml", load=tomllib.load, silent=True, text=False)
+    app.config.from_file(
+        os.path.join(app.instance_path, "config.toml"), load=tomllib.load, silent=True, text=False
+    )
     app.config.update(settings.from_environment())
     if config:
         app.config.update(config)
@@ -67,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
         may_administer=access.may_administer,
         answers_offers=access.answers_offers,
         language_name=i18n.language_name,
+        exact_duration=i18n.exact_duration,
         countries_by_region=i18n.countries_by_region,
         age_in_days=review.age_in_days,
         expectation=deadlines.expectation,

@@ -31,6 +31,7 @@ DEFAULTS = {
     # folder; redis://host:6379/0 shares it between hosts. (memory:// runs each job at
     # once, in the process that asks for it: for unit tests only.)
     "QUEUE_URL": "",
+    "QUEUE_NAME": "portal",  # several portals may share one Redis under different names
     # Email: smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465.
     # Empty writes each message to instance/outbox/ instead of sending it.
     "SMTP_URL": "",

@@ -81,10 +81,15 @@ _EXTENSION = "portal.deadlines"
 
 def init_app(app) -> None:
     """Read the targets once, so that a mistyped setting stops the portal at start."""
-    app.extensions[_EXTENSION] = (
-        parse_targets(app.config["TARGETS"]),
-        parse_expiry(app.config["OFFER_EXPIRY"]),
-    )
+    try:
+        targets = parse_targets(app.config["TARGETS"])
+    except BadSetting as exc:
+        raise BadSetting(f"PORTAL_TARGETS: {exc}") from None
+    try:
+        lifetimes = parse_expiry(app.config["OFFER_EXPIRY"])
+    except BadSetting as exc:
+        raise BadSetting(f"PORTAL_OFFER_EXPIRY: {exc}") from None
+    app.extensions[_EXTENSION] = (targets, lifetimes)
 
 
 def targets() -> dict[str, Target]:

@@ -3,7 +3,7 @@
 import unicodedata
 
 from flask import current_app, g, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import format_timedelta, get_locale
 
 from .regions import COUNTRY_REGION
 
@@ -108,3 +108,18 @@ def collation_key(name: str) -> str:
     # enough for Latin scripts without a full collation library.
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+# The largest unit a duration is a whole number of, for stating a promise exactly.
+_EXACT_UNITS = (("week", 7 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))
+
+
+def exact_duration(span) -> str:
+    """A duration as a promise: "36 hours", never rounded up to "2 days"; "24 hours" rather
+    than "1 day", and "7 days" rather than "1 week"."""
+    seconds = int(span.total_seconds())
+    exact = [(name, size) for name, size in _EXACT_UNITS if seconds % size == 0]
+    unit = next((name for name, size in exact if seconds // size >= 2), None)
+    if unit is None:
+        unit = exact[0][0] if exact else "second"
+    return format_timedelta(span, granularity=unit, threshold=float("inf"))

@@ -49,7 +49,7 @@ def purge(now=None) -> tuple[int, int]:
 
 def _queue(app: Flask):
     url = app.config["QUEUE_URL"]
-    name = app.config.get("QUEUE_NAME") or "portal"
+    name = app.config["QUEUE_NAME"]
     if url == IMMEDIATE:
         return MemoryHuey(name, immediate=True, results=False)
     if url.startswith(("redis://", "rediss://", "unix://")):
@@ -81,6 +81,9 @@ class Jobs:
         minutes = config["SWEEP_MINUTES"]
         if not 1 <= minutes <= 30 or 60 % minutes:
             raise ValueError("PORTAL_SWEEP_MINUTES must divide an hour (1, 2, 5, 10, 15, 30)")
+        for name in ("DIGEST_HOUR", "PURGE_HOUR"):
+            if not 0 <= config[name] <= 23:
+                raise ValueError(f"PORTAL_{name} must be an hour from 0 to 23 (UTC)")
         self.huey = huey = _queue(app)
         self.deliver = huey.task(retries=5, retry_delay=30, retry_backoff=2, name="deliver")(
             _in_app(app, notices.deliver)
