@@ -21,8 +21,8 @@ from portal_testing import (
     csrf_token,
     guess_code,
     make_app,
+    redis_connection,
     row_counts,
-    unavailable,
     valid_request_data,
 )
 
@@ -333,13 +333,7 @@ def test_healthz_reports_a_lost_database_as_503_not_an_error_page(pg_app, pg_nam
 
 @pytest.fixture
 def redis_db():
-    redis = pytest.importorskip("redis")
-    connection = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_timeout=3)
-    try:
-        connection.ping()
-    except redis.exceptions.RedisError as exc:
-        connection.close()
-        unavailable(f"Redis is not reachable on 127.0.0.1:6379: {exc}")
+    connection = redis_connection(REDIS_DB)
     connection.flushdb()
     yield connection
     connection.flushdb()

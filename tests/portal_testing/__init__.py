@@ -24,6 +24,7 @@ from .app import (
     make_app,
     pg_url,
     portal_settings,
+    redis_connection,
     unavailable,
     unmigrated_app,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "members_organization",
     "page_text",
     "pg_url",
+    "redis_connection",
     "portal_settings",
     "request_fields",
     "row_counts",

@@ -71,6 +71,18 @@ def unavailable(reason):
     pytest.skip(reason)
 
 
+def redis_connection(number):
+    """A client of Redis database `number` on 127.0.0.1, or a skip (a failure when required)."""
+    redis = pytest.importorskip("redis")
+    connection = redis.Redis(host="127.0.0.1", port=6379, db=number, socket_timeout=3)
+    try:
+        connection.ping()
+    except redis.exceptions.RedisError as exc:
+        connection.close()
+        unavailable(f"Redis is not reachable on 127.0.0.1:6379: {exc}")
+    return connection
+
+
 def admin_connection():
     psycopg2 = pytest.importorskip("psycopg2")
     try:
