@@ -106,7 +106,7 @@ def _failed(signal, task, exc=None) -> None:
         return
     # The class of the error only: its text could quote data.
     audit.record("job.failed", detail=f"job={task.name} error={type(exc).__name__}")
-    notices.to_administrators("job_failed")
+    notices.tell_administrators_of_failure()
 
 
 def init_app(app: Flask) -> None:

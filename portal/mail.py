@@ -56,21 +56,23 @@ def notice(to: str, locale: str, link: str, audience: str) -> EmailMessage:
     message["Subject"] = subject
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
-    message["Content-Language"] = locale
     message.set_content("\n".join(lines) + "\n")
+    # After set_content, which replaces every Content-* header.
+    message["Content-Language"] = locale
     return message
 
 
 def send(message: EmailMessage) -> None:
     """Hand the message to the SMTP server, or write it to the outbox when none is set."""
     url = current_app.config["SMTP_URL"]
-    if not url:
-        _write_to_outbox(message)
-        return
     try:
+        if not url:
+            _write_to_outbox(message)
+            return
         with _connect(url) as smtp:
+            _start(smtp, url)
             smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as exc:
+    except (OSError, UnicodeError, smtplib.SMTPException) as exc:
         # The exception's class says enough for the administrators' page;
         # its text may quote the server, and with it an address.
         raise MailError(type(exc).__name__) from exc
@@ -78,19 +80,28 @@ def send(message: EmailMessage) -> None:
 
 def _connect(url: str) -> smtplib.SMTP:
     parts = urlsplit(url)
-    context = ssl.create_default_context(cafile=current_app.config.get("SMTP_CA_FILE") or None)
     host = parts.hostname or "localhost"
     if parts.scheme == "smtps":
-        smtp = smtplib.SMTP_SSL(host, parts.port or 465, timeout=TIMEOUT_SECONDS, context=context)
-    elif parts.scheme == "smtp":
-        smtp = smtplib.SMTP(host, parts.port or 587, timeout=TIMEOUT_SECONDS)
+        return smtplib.SMTP_SSL(
+            host, parts.port or 465, timeout=TIMEOUT_SECONDS, context=_tls_context()
+        )
+    if parts.scheme == "smtp":
+        return smtplib.SMTP(host, parts.port or 587, timeout=TIMEOUT_SECONDS)
+    raise MailError(f"PORTAL_SMTP_URL must start with smtp:// or smtps://, not {parts.scheme}")
+
+
+def _start(smtp: smtplib.SMTP, url: str) -> None:
+    """Inside the connection's `with`, so that a refusal here still closes it."""
+    parts = urlsplit(url)
+    if parts.scheme == "smtp":
         # Never in clear: a server that does not offer STARTTLS fails here.
-        smtp.starttls(context=context)
-    else:
-        raise MailError(f"PORTAL_SMTP_URL must start with smtp:// or smtps://, not {parts.scheme}")
+        smtp.starttls(context=_tls_context())
     if parts.username:
         smtp.login(unquote(parts.username), unquote(parts.password or ""))
-    return smtp
+
+
+def _tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=current_app.config.get("SMTP_CA_FILE") or None)
 
 
 def outbox() -> Path:

@@ -51,7 +51,12 @@ def email_address(form, field):
         raise ValidationError(_l("Please enter one email address, such as name@example.org."))
 
 
-_EMAIL = re.compile(r"[^@\s<>,;\"()\[\]\\]+@[^@\s<>,;\"()\[\]\\]+\.[^@\s<>,;\"()\[\]\\.]+")
+# Plainer than the RFC allows, on purpose: no quoting, groups, encoded words or
+# comments that a mail header would read as something else than what was typed.
+_EMAIL = re.compile(
+    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
 
 
 def earliest_start() -> datetime.date:

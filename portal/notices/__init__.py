@@ -124,8 +124,12 @@ def to_requester(request: Request) -> bool:
     address = request.notify_email
     if not address:
         return False
+    # One is enough while it waits; one that was given up does not silence the next.
     waiting = Notice.select().where(
-        (Notice.request == request) & (Notice.kind == REQUESTER_NEWS) & Notice.sent_at.is_null()
+        (Notice.request == request)
+        & (Notice.kind == REQUESTER_NEWS)
+        & Notice.sent_at.is_null()
+        & Notice.failed_at.is_null()
     )
     if waiting.exists():
         return False
@@ -233,13 +237,21 @@ def _not_sent(group: list[Notice], now: datetime.datetime, error: str) -> None:
                 )
                 # Administrators hear of it, unless what failed was telling them.
                 if notice.kind != "job_failed":
-                    to_administrators("job_failed")
+                    tell_administrators_of_failure()
 
 
 def purge_sent(now: datetime.datetime | None = None, days: int = 30) -> int:
     """Forget notices sent long ago: even without contents, they say when someone was busy."""
     cutoff = (now or utcnow()) - datetime.timedelta(days=days)
     return Notice.delete().where(Notice.sent_at < cutoff).execute()
+
+
+def tell_administrators_of_failure() -> int:
+    """Tell administrators that something keeps failing, unless they are already owed that."""
+    owed = Notice.select().where(
+        (Notice.kind == "job_failed") & Notice.sent_at.is_null() & Notice.failed_at.is_null()
+    )
+    return 0 if owed.exists() else to_administrators("job_failed")
 
 
 def link(endpoint: str) -> str:
