@@ -268,7 +268,7 @@ def link(endpoint: str) -> str:
 
 @dataclass
 class Backlog:
-    waiting: int  # due and not sent yet (failing or not)
+    waiting: int  # not sent yet and still being tried: due now, later, or in a digest
     failing: list  # tried at least once and not sent: still being tried, or given up
     job_failures: list  # the latest background jobs that failed for good
 
@@ -289,7 +289,7 @@ def backlog(limit: int = 50) -> Backlog:
         .order_by(AuditEvent.created_at.desc())
         .limit(limit)
     )
-    waiting = Notice.select().where(unsent & (Notice.due_at <= utcnow())).count()
+    waiting = Notice.select().where(unsent & Notice.failed_at.is_null()).count()
     return Backlog(waiting, list(failing), list(jobs))
 
 
