@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 
 from .. import accounts, audit, notices, sessions
-from ..access import home_for, is_safe_next, staff_required
+from ..access import home_for, is_safe_next, may_administer, staff_required
 from ..extensions import limiter
 from ..keys import keyed_hash
 from ..models import User
@@ -49,7 +49,9 @@ def _complete_sign_in(user: User):
 @bp.get("/")
 @staff_required()
 def home():
-    return render_template("auth/home.html", user=sessions.staff_user())
+    user = sessions.staff_user()
+    given_up = notices.given_up_count() if may_administer(user) else 0
+    return render_template("auth/home.html", user=user, given_up=given_up)
 
 
 @bp.get("/sign-in")

@@ -293,6 +293,11 @@ def backlog(limit: int = 50) -> Backlog:
     return Backlog(waiting, list(failing), list(jobs))
 
 
+def given_up_count() -> int:
+    """How many notices were given up on and wait for an administrator."""
+    return Notice.select().where(Notice.sent_at.is_null() & Notice.failed_at.is_null(False)).count()
+
+
 def retry(uid: str, user: User) -> bool:
     """Try a notice that was given up on again, now; False when there is no such notice."""
     now = utcnow()

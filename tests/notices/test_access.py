@@ -119,3 +119,20 @@ def test_an_unknown_or_hostile_notice_is_not_tried_and_nothing_breaks(app, admin
             page = admin.text(PAGE)
             assert "This notification is not waiting to be sent again." in page, uid
     assert still_given_up(app)
+
+
+def test_administrators_start_page_says_when_notifications_were_given_up(
+    app, admin, reviewer, given_up
+):
+    warning = admin.text("/staff/")
+
+    assert "could not be sent: see what failed." in warning
+    assert f'href="{PAGE}"' in warning
+    assert "could not be sent" not in reviewer.text("/staff/")
+
+
+def test_nothing_is_said_on_the_start_page_while_every_notification_goes(app, admin):
+    with app.app_context():
+        notices.to_administrators("job_failed")  # owed, not given up
+
+    assert "could not be sent" not in admin.text("/staff/")
