@@ -8,7 +8,19 @@ from flask import Flask
 from flask_babel import format_date, format_datetime, format_timedelta, get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, db, deadlines, i18n, jobs, regions, review, sealing, security, vocabulary
+from . import (
+    access,
+    db,
+    deadlines,
+    i18n,
+    jobs,
+    navigation,
+    regions,
+    review,
+    sealing,
+    security,
+    vocabulary,
+)
 from . import config as settings
 from .extensions import babel, csrf, htmx, limiter
 from .i18n import LANGUAGES, country_name, remember_locale, select_locale, text_direction
@@ -75,6 +87,8 @@ def create_app(config: dict | None = None) -> Flask:
         expectation=deadlines.expectation,
         deadline_of=deadlines.deadline_of,
         region_labels=regions.REGIONS,
+        site_name=app.config["SITE_NAME"],
+        is_public_page=navigation.is_public_page,
         # Every label table, for every template: one set, see portal/vocabulary.py.
         **vocabulary.template_labels(),
     )

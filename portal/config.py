@@ -27,6 +27,10 @@ DEFAULTS = {
     "TRACK_RATE_LIMIT": "10 per minute; 60 per hour",
     # Generous: people on Tor share exit addresses.
     "SUBMIT_RATE_LIMIT": "20 per hour",
+    # The name in every public page's title (tabs, history, bookmarks): keep it neutral.
+    "SITE_NAME": "Portal",
+    # Where "Leave quickly" goes: an ordinary site, common where the people asking live.
+    "EXIT_URL": "https://www.wikipedia.org/",
     # Background jobs (Huey): empty keeps the queue in a SQLite file in the instance
     # folder; redis://host:6379/0 shares it between hosts. (memory:// runs each job at
     # once, in the process that asks for it: for unit tests only.)

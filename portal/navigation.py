@@ -20,3 +20,13 @@ def current_page_url(**params) -> str | None:
 def language_url(code: str) -> str:
     """The same page in another language, or the home page in it."""
     return current_page_url(lang=code) or url_for("pages.home", lang=code)
+
+
+# The areas anyone may open: a person asking for support is there, so every page of
+# them offers "Leave quickly" and says nothing in its title.
+PUBLIC_AREAS = frozenset({"pages", "intake", "directory"})
+
+
+def is_public_page() -> bool:
+    """A page of the public areas, or an error page outside the staff areas."""
+    return request.blueprint in PUBLIC_AREAS or request.blueprint is None

@@ -126,6 +126,12 @@ def end(kind: str) -> None:
         ServerSession.delete().where(ServerSession.id_hash == _digest(sid)).execute()
 
 
+def end_all() -> None:
+    """End every session this browser holds (tracking, staff, pending), on the server too."""
+    for kind in _COOKIE_KEY:
+        end(kind)
+
+
 def purge_expired() -> int:
     """Delete sessions idle or old past their limits; returns how many."""
     config, now = current_app.config, utcnow()

@@ -221,6 +221,23 @@ class RequestForm(BaseForm):
         return data
 
 
+# The fields checked while the person fills the form, each sent alone (the end date with
+# the start date it is compared to). Nothing that identifies people is among them: names,
+# places, the situation, contacts and other free text leave the browser only with Send.
+CHECKED_WHILE_TYPING = frozenset(
+    {
+        "service",
+        "urgency",
+        "start_date",
+        "end_date",
+        "people_count",
+        "requester_kind",
+        "country",
+        "contact_channel",
+    }
+)
+
+
 class TrackForm(BaseForm):
     code = StringField(
         _l("Tracking code"),

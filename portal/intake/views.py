@@ -19,15 +19,12 @@ from .. import intake, sessions, workflow
 from ..extensions import limiter
 from ..htmx import navigate, render, wants_partial
 from ..vocabulary import REJECTED, REJECTION_REASONS, STAFF
-from .forms import InformationForm, RequestForm, TrackForm, WithdrawForm
+from .forms import CHECKED_WHILE_TYPING, InformationForm, RequestForm, TrackForm, WithdrawForm
 
 bp = Blueprint("intake", __name__)
 
 
 # Fields whose htmx validation may be asked for one by one.
-_NOT_VALIDATED_ALONE = {"csrf_token", "submission_token"}
-
-
 def _invalid_status() -> int:
     # A no-JS post gets the page back with 200; an htmx swap says 422.
     return 422 if wants_partial() else 200
@@ -67,11 +64,11 @@ def switch_language():
 
 @bp.post("/request/validate")
 def validate_field():
-    """Check the whole form, answer with just the field the person has left."""
+    """Check the field the person has left, sent alone, and answer with just that field."""
     name = request.headers.get("HX-Trigger-Name", "")
-    form = RequestForm()
-    if name in _NOT_VALIDATED_ALONE or name not in form:
+    if name not in CHECKED_WHILE_TYPING:
         abort(400)
+    form = RequestForm()
     form.validate()
     field = form[name]
     status = 422 if field.errors else 200

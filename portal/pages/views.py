@@ -1,5 +1,8 @@
-from flask import Blueprint, jsonify, render_template
+"""Pages without data: home, staying safe, leaving quickly, and the health check."""
 
+from flask import Blueprint, current_app, jsonify, redirect, render_template, session
+
+from .. import sessions
 from ..db import db
 
 bp = Blueprint("pages", __name__)
@@ -8,6 +11,26 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 def home():
     return render_template("pages/home.html")
+
+
+@bp.get("/safety")
+def safety():
+    return render_template("pages/safety.html")
+
+
+@bp.get("/leave")
+def leave():
+    """Leave quickly: end whatever this browser holds here and go to an ordinary site.
+
+    A link (GET), so that it works without JavaScript and from any page; all it
+    can do to someone tricked into following it is sign them out.
+    """
+    sessions.end_all()
+    session.clear()
+    response = redirect(current_app.config["EXIT_URL"], 303)
+    # The browser forgets this site's cookies, storage and cached pages.
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
 
 
 @bp.get("/healthz")

@@ -38,6 +38,27 @@
     true
   );
 
+  // Leave quickly: go to the portal's exit route in place of this page, so that Back
+  // does not come back here; pressing Escape three times does the same.
+  function leave() {
+    var link = document.querySelector("[data-leave]");
+    if (link) window.location.replace(link.href);
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-leave]");
+    if (!link) return;
+    event.preventDefault();
+    leave();
+  });
+  var escapes = [];
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !document.querySelector("[data-leave]")) return;
+    var now = Date.now();
+    escapes = escapes.filter(function (at) { return now - at < 2000; });
+    escapes.push(now);
+    if (escapes.length >= 3) leave();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpCopyButtons(document);
   });
