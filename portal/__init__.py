@@ -82,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
         answers_offers=access.answers_offers,
         language_name=i18n.language_name,
         exact_duration=i18n.exact_duration,
+        common_languages=i18n.COMMON_LANGUAGES,
         countries_by_region=i18n.countries_by_region,
         age_in_days=review.age_in_days,
         expectation=deadlines.expectation,

@@ -68,6 +68,8 @@ def translate_update():
         "-d",
         str(TRANSLATIONS),
         "--no-fuzzy-matching",
+        # A message no longer in the code leaves the catalogues with it.
+        "--ignore-obsolete",
     )
 
 

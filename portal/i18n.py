@@ -96,10 +96,15 @@ def language_name(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+# Listed first on the form; the others wait behind "More languages".
+COMMON_LANGUAGES = ("ar", "en", "es", "fr", "pt", "ru")
+
+
 def spoken_languages() -> list[tuple[str, str]]:
+    """The common languages by name, then the others by name."""
     return sorted(
         ((code, language_name(code)) for code in SPOKEN_LANGUAGES),
-        key=lambda item: collation_key(item[1]),
+        key=lambda item: (item[0] not in COMMON_LANGUAGES, collation_key(item[1])),
     )
 
 

@@ -37,6 +37,7 @@ def sweep(now=None) -> dict[str, int]:
         "expired": offers.expire_due(now),
         "warned": offers.warn_expiring(now),
         "sent": notices.deliver(now),
+        "codes_erased": sessions.forget_expired_codes(now),
     }
 
 

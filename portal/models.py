@@ -253,6 +253,13 @@ class Offer(BaseModel):
     # own words may name people, so organizations read this instead.
     summary_sealed = BlobField(null=True)
     summary = Sealed()
+    # Written by the organization when it accepts: how and roughly when it will make
+    # contact. The requester reads it on the tracking page.
+    contact_plan_sealed = BlobField(null=True)
+    contact_plan = Sealed()
+    # Drawn when the organization accepts (portal.phrases): said at the first contact.
+    phrase_sealed = BlobField(null=True)
+    phrase = Sealed()
     # Past this moment an unanswered offer lapses (see offers.expire_due); None never does.
     expires_at = DateTimeField(null=True, index=True)
     # When the organization's members were told that it is about to lapse.
@@ -339,6 +346,20 @@ class RequestSeen(BaseModel):
         indexes = ((("user", "request"), True),)
 
 
+class PendingCode(BaseModel):
+    """A new request's tracking code, held for the browser that sent it until the person
+    says they kept it (at most sessions.CODE_HELD_MINUTES), so that a refresh, Back or a
+    second tab does not lose it. Only the SHA-256 of the browser's random id is stored."""
+
+    uid = CharField(max_length=32, unique=True, default=new_uid)
+    id_hash = CharField(max_length=64, unique=True)
+    request = ForeignKeyField(Request, on_delete="CASCADE", backref="+")
+    created_at = DateTimeField(default=utcnow)
+    code_sealed = BlobField()
+
+    code = Sealed()
+
+
 class ServerSession(BaseModel):
     """The server's record of a signed-in session, so that it can be ended.
 
@@ -369,5 +390,6 @@ MODELS = [
     NoticeChoice,
     Notice,
     RequestSeen,
+    PendingCode,
     ServerSession,
 ]

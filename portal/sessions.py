@@ -14,7 +14,7 @@ import secrets
 
 from flask import current_app, g, session
 
-from .models import Request, ServerSession, User, utcnow
+from .models import PendingCode, Request, ServerSession, User, utcnow
 
 TRACKING = "tracking"
 STAFF = "staff"
@@ -22,6 +22,9 @@ STAFF = "staff"
 STAFF_PENDING = "staff_pending"
 PENDING_MINUTES = 5
 _COOKIE_KEY = {TRACKING: "tsid", STAFF: "ssid", STAFF_PENDING: "psid"}
+# A new request's code stays visible to its browser this long, unless confirmed sooner.
+CODE_HELD_MINUTES = 30
+_CODE_KEY = "csid"
 
 
 def _digest(sid: str) -> str:
@@ -127,14 +130,56 @@ def end(kind: str) -> None:
 
 
 def end_all() -> None:
-    """End every session this browser holds (tracking, staff, pending), on the server too."""
+    """End every session this browser holds (tracking, staff, pending), on the server too,
+    and forget a code held for it."""
     for kind in _COOKIE_KEY:
         end(kind)
+    forget_code()
+
+
+def hold_code(request: Request, code: str) -> None:
+    """Keep the new request's code, sealed, for this browser until it is confirmed."""
+    forget_code()
+    sid = secrets.token_urlsafe(32)
+    pending = PendingCode(id_hash=_digest(sid), request=request)
+    pending.code = code  # sealed to this row's uid
+    pending.save(force_insert=True)
+    session[_CODE_KEY] = sid
+
+
+def held_code():
+    """The code held for this browser (a PendingCode: .code, .request) while it is held;
+    None after confirmation or expiry."""
+    sid = session.get(_CODE_KEY)
+    if not isinstance(sid, str):
+        return None
+    pending = PendingCode.get_or_none(PendingCode.id_hash == _digest(sid))
+    if pending is None:
+        session.pop(_CODE_KEY, None)
+        return None
+    if utcnow() - pending.created_at > datetime.timedelta(minutes=CODE_HELD_MINUTES):
+        forget_code()
+        return None
+    return pending
+
+
+def forget_code() -> None:
+    """Erase the code held for this browser, on the server and in the cookie."""
+    sid = session.pop(_CODE_KEY, None)
+    if isinstance(sid, str):
+        PendingCode.delete().where(PendingCode.id_hash == _digest(sid)).execute()
+
+
+def forget_expired_codes(now: datetime.datetime | None = None) -> int:
+    """Erase codes held longer than CODE_HELD_MINUTES (the worker does it every few minutes)."""
+    held_since = (now or utcnow()) - datetime.timedelta(minutes=CODE_HELD_MINUTES)
+    return PendingCode.delete().where(PendingCode.created_at < held_since).execute()
 
 
 def purge_expired() -> int:
-    """Delete sessions idle or old past their limits; returns how many."""
+    """Delete sessions idle or old past their limits, and codes held too long; how many."""
     config, now = current_app.config, utcnow()
+    forget_expired_codes(now)
     idle_tracking = now - datetime.timedelta(minutes=config["TRACKING_IDLE_MINUTES"])
     idle_staff = now - datetime.timedelta(minutes=config["STAFF_IDLE_MINUTES"])
     too_old = now - datetime.timedelta(hours=config["STAFF_ABSOLUTE_HOURS"])

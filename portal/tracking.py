@@ -6,6 +6,7 @@ keyed hash is stored, so a copy of the database does not let anyone open a
 request; the code never goes into a URL, a log line or an email.
 """
 
+import hmac
 import secrets
 
 from . import keys
@@ -26,10 +27,21 @@ def normalise(typed: str) -> str | None:
 
     People retype codes from paper: case, spaces and dashes do not matter.
     """
-    cleaned = "".join(ch for ch in typed.upper() if ch not in " -\t\r\n")
+    cleaned = _cleaned(typed)
     if len(cleaned) != LENGTH or any(ch not in ALPHABET for ch in cleaned):
         return None
     return cleaned
+
+
+def _cleaned(typed: str) -> str:
+    return "".join(ch for ch in typed.upper() if ch not in " -\t\r\n")
+
+
+def confirms(code: str, typed: str) -> bool:
+    """Whether `typed` is the code's last group, or the whole code, as people retype them."""
+    cleaned, canonical = _cleaned(typed or ""), _cleaned(code)
+    expected = canonical[-GROUP:] if len(cleaned) == GROUP else canonical
+    return hmac.compare_digest(cleaned.encode(), expected.encode())
 
 
 def code_hash(code: str, key: bytes | None = None) -> str:

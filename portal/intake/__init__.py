@@ -94,6 +94,12 @@ def submit(fields: dict, locale: str, submission_token: str | None = None) -> Su
     return Submitted(request, code)
 
 
+def sent_with(request: Request, submission_token: str | None) -> bool:
+    """Whether `request` was sent by the form that carried this one-time token."""
+    digest = submission_hash(submission_token)
+    return bool(digest) and keys.same(request.submission_hash or "", digest)
+
+
 def open_with_code(typed: str) -> Request | None:
     """The request a typed tracking code opens, or None (for every kind of wrong code)."""
     if tracking.normalise(typed or "") is None:

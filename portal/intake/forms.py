@@ -182,6 +182,14 @@ class RequestForm(BaseForm):
         self.country.choices = choices([("", _l("Choose a country")), *i18n.countries()])
         self.languages.choices = choices(i18n.spoken_languages())
 
+    def validate(self, extra_validators=None):
+        if not self.contact_channel.data:
+            # "Only through the tracking code": the channel's fields are hidden and
+            # ignored, so nothing left in them can be wrong.
+            self.contact_detail.data = ""
+            self.contact_safe.data = None
+        return super().validate(extra_validators)
+
     def validate_start_date(self, field):
         if field.data and field.data < earliest_start():
             raise ValidationError(_l("The start date cannot be in the past."))
@@ -206,18 +214,16 @@ class RequestForm(BaseForm):
     def validate_contact_detail(self, field):
         if self.contact_channel.data and not field.data:
             raise ValidationError(_l("Please give the number, username or address to use."))
-        if field.data and not self.contact_channel.data:
-            raise ValidationError(_l("Please choose the channel above, or leave this empty."))
-
-    def validate_contact_safe(self, field):
-        if field.data and not self.contact_detail.data:
-            raise ValidationError(_l("Only needed when you give a way to reach you."))
 
     def request_fields(self) -> dict:
         """The cleaned values, keyed by the names intake.submit() binds."""
         data = {name: self[name].data for name in intake.REQUESTER_FIELDS}
         safe = data["contact_safe"]
         data["contact_safe"] = {"yes": True, "no": False}.get(safe)
+        if not data["contact_channel"]:
+            # "Only through the tracking code": the fields about a channel do not apply
+            # (the page hides them); whatever was left in them is not kept.
+            data["contact_detail"] = data["contact_safe"] = None
         return data
 
 
@@ -241,6 +247,7 @@ CHECKED_WHILE_TYPING = frozenset(
 class TrackForm(BaseForm):
     code = StringField(
         _l("Tracking code"),
+        description=_l("Capital or small letters, spaces and dashes do not matter."),
         filters=[strip],
         validators=[required(_l("Please enter your tracking code.")), plain_text(100)],
     )
@@ -248,6 +255,17 @@ class TrackForm(BaseForm):
     pending_message = TextAreaField(
         _l("Your message, not sent yet"),
         validators=[Optional(), plain_text(LONG_TEXT)],
+    )
+
+
+class KeptForm(BaseForm):
+    kept = StringField(
+        _l("To show that you kept it, type the last four characters of your code"),
+        description=_l(
+            "Or the whole code. Capital or small letters, spaces and dashes do not matter."
+        ),
+        filters=[strip],
+        validators=[required(_l("Please type the end of your code.")), plain_text(100)],
     )
 
 

@@ -15,11 +15,18 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .. import intake, sessions, workflow
+from .. import intake, offers, sessions, tracking, workflow
 from ..extensions import limiter
 from ..htmx import navigate, render, wants_partial
 from ..vocabulary import REJECTED, REJECTION_REASONS, STAFF
-from .forms import CHECKED_WHILE_TYPING, InformationForm, RequestForm, TrackForm, WithdrawForm
+from .forms import (
+    CHECKED_WHILE_TYPING,
+    InformationForm,
+    KeptForm,
+    RequestForm,
+    TrackForm,
+    WithdrawForm,
+)
 
 bp = Blueprint("intake", __name__)
 
@@ -34,7 +41,9 @@ def _invalid_status() -> int:
 def new():
     form = RequestForm()
     form.submission_token.data = secrets.token_urlsafe(24)
-    return render("intake/new.html", "intake/_new.html", form=form)
+    # A code not yet confirmed would be replaced by the next request's: say so first.
+    unconfirmed = sessions.held_code() is not None
+    return render("intake/new.html", "intake/_new.html", form=form, unconfirmed=unconfirmed)
 
 
 @bp.post("/request")
@@ -46,11 +55,54 @@ def submit():
     try:
         result = intake.submit(form.request_fields(), str(get_locale()), form.submission_token.data)
     except intake.AlreadySubmitted:
+        held = sessions.held_code()
+        if held is not None and intake.sent_with(held.request, form.submission_token.data):
+            return navigate(url_for(".code_page"))  # sent twice from this browser: it is here
         return render("intake/already.html", "intake/_already.html")
     current_app.logger.info("request submitted")
+    # The code is shown by a page of its own (Post/Redirect/Get): a refresh, Back or a
+    # second tab shows it again until the person says they kept it.
+    sessions.hold_code(result.request, result.code)
+    return navigate(url_for(".code_page"))
+
+
+def _code_page(held, form=None, status=200):
+    if held is None:
+        return render("intake/code_gone.html", "intake/_code_gone.html", status)
     return render(
-        "intake/submitted.html", "intake/_submitted.html", code=result.code, req=result.request
+        "intake/submitted.html",
+        "intake/_submitted.html",
+        status,
+        code=held.code,
+        req=held.request,
+        form=form or KeptForm(formdata=None),
+        held_for=sessions.CODE_HELD_MINUTES,
     )
+
+
+@bp.get("/request/code")
+def code_page():
+    """The new request's code, for the browser that sent it, until it is confirmed kept."""
+    return _code_page(sessions.held_code())
+
+
+@bp.post("/request/code")
+def confirm_code():
+    """The person shows they kept the code; it is then erased from the server."""
+    held = sessions.held_code()
+    form = KeptForm()
+    if held is None:
+        return _code_page(None)
+    if not form.validate():
+        return _code_page(held, form, _invalid_status())
+    if not tracking.confirms(held.code, form.kept.data):
+        form.kept.errors = [
+            _("This is not the end of your code. Look at the code above and type it again.")
+        ]
+        return _code_page(held, form, _invalid_status())
+    sessions.forget_code()
+    flash(_("Thank you. Keep the code safe: you need it to follow your request."), "success")
+    return redirect(url_for(".track"), 303)
 
 
 @bp.post("/request/language")
@@ -103,6 +155,7 @@ def _status_page(tracked, message_form=None, status=200):
         messages=messages,
         reply_waiting=bool(messages) and messages[-1].author == STAFF,
         can_write=intake.can_write(tracked),
+        taken=offers.taken_by(tracked),
         message_form=message_form or InformationForm(formdata=None),
     ), status
 
@@ -203,5 +256,6 @@ def stop_notices():
 @bp.post("/track/leave")
 def leave():
     sessions.end(sessions.TRACKING)
+    sessions.forget_code()
     flash(_("You have left the tracking page. Your code is needed to come back."), "success")
     return redirect(url_for("pages.home"), 303)

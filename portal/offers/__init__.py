@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from peewee import fn
 
-from .. import audit, deadlines, notices, vocabulary, workflow
+from .. import audit, deadlines, notices, phrases, vocabulary, workflow
 from ..db import db
 from ..models import Offer, Organization, ProgressUpdate, Request, User, utcnow
 from ..vocabulary import (
@@ -189,12 +189,19 @@ def engagements() -> dict[int, int]:
     return dict(rows)
 
 
-def accept(the_offer: Offer, user: User) -> None:
-    """Take the request for the offer's organization; AlreadyTaken if another was first."""
+def accept(the_offer: Offer, user: User, contact_plan: str = "") -> None:
+    """Take the request for the offer's organization; AlreadyTaken if another was first.
+
+    `contact_plan` says how and roughly when the organization will make contact; a
+    verification phrase is drawn for that first contact (see portal.phrases).
+    """
     request = Request.get_by_id(the_offer.request_id)
     if the_offer.state != OFFER_OPEN or request.state != OFFERED:
         raise AlreadyTaken(request.reference)
     now = utcnow()
+    # Sealed to this offer's uid; stored only if the acceptance goes through.
+    the_offer.contact_plan = contact_plan.strip() or None
+    the_offer.phrase = phrases.draw(request.locale)
     try:
         with db.atomic():
             workflow.transition(
@@ -205,7 +212,13 @@ def accept(the_offer: Offer, user: User) -> None:
                 organization=the_offer.organization,
             )
             taken = (
-                Offer.update(state=OFFER_ACCEPTED, decided_at=now, decided_by=user)
+                Offer.update(
+                    state=OFFER_ACCEPTED,
+                    decided_at=now,
+                    decided_by=user,
+                    contact_plan_sealed=the_offer.contact_plan_sealed,
+                    phrase_sealed=the_offer.phrase_sealed,
+                )
                 .where((Offer.id == the_offer.id) & (Offer.state == OFFER_OPEN))
                 .execute()
             )
@@ -341,6 +354,18 @@ def time_left(the_offer: Offer, now: datetime.datetime | None = None):
     if the_offer.expires_at is None:
         return None
     return the_offer.expires_at - (now or utcnow())
+
+
+def taken_by(request: Request) -> Offer | None:
+    """The accepted offer (with its organization) while an organization works on the request."""
+    if not in_hand(request):
+        return None
+    return (
+        Offer.select(Offer, Organization)
+        .join(Organization)
+        .where((Offer.request == request) & (Offer.state == OFFER_ACCEPTED))
+        .first()
+    )
 
 
 def working_on(the_offer: Offer, request: Request) -> bool:

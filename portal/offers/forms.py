@@ -7,8 +7,23 @@ REASON = 4_000
 UPDATE = 20_000
 
 
+CONTACT_PLAN = 2_000
+
+
 class AcceptForm(BaseForm):
-    """Accepting has nothing to fill in: the CSRF token is the whole form."""
+    contact_plan = TextAreaField(
+        _l("How and roughly when will you make contact?"),
+        description=_l(
+            "The requester reads this on their tracking page, with the name of your "
+            "organization. For example: by phone within two days, from the number of our "
+            "local office."
+        ),
+        filters=[strip],
+        validators=[
+            required(_l("Please say how and roughly when you will make contact.")),
+            plain_text(CONTACT_PLAN),
+        ],
+    )
 
 
 class DeclineForm(BaseForm):

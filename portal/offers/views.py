@@ -43,7 +43,9 @@ def _own_offer(uid: str):
     return found_or_404(offers.offer_for(organization, uid) if organization is not None else None)
 
 
-def _offer_page(the_offer, status=200, *, decline_form=None, update_form=None, problem=None):
+def _offer_page(
+    the_offer, status=200, *, accept_form=None, decline_form=None, update_form=None, problem=None
+):
     request = the_offer.request
     organization = the_offer.organization
     page = render_template(
@@ -53,6 +55,7 @@ def _offer_page(the_offer, status=200, *, decline_form=None, update_form=None, p
         standing=offers.standing(the_offer, request),
         show_contact=offers.may_see_contact(organization, request),
         updates=list(offers.progress_updates(request)),
+        accept_form=accept_form or AcceptForm(formdata=None, prefix="accept"),
         decline_form=decline_form or DeclineForm(formdata=None, prefix="decline"),
         update_form=update_form or UpdateForm(formdata=None, prefix="update"),
         problem=problem,
@@ -86,10 +89,11 @@ def offer_page(uid):
 @staff_required(*MEMBERS)
 def accept(uid):
     the_offer = _own_offer(uid)
-    if not AcceptForm().validate():
-        abort(400)
+    form = AcceptForm(prefix="accept")
+    if not form.validate():
+        return _offer_page(the_offer, accept_form=form)
     try:
-        offers.accept(the_offer, staff_user())
+        offers.accept(the_offer, staff_user(), form.contact_plan.data)
     except offers.AlreadyTaken:
         now = _own_offer(uid)
         if offers.standing(now, now.request).accepted:  # a colleague pressed the button first
