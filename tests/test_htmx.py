@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from portal_testing import Requester, assert_no_inline_code, csrf_token, tags, valid_request_data
+from portal_testing import (
+    CODE_PAGE,
+    Requester,
+    assert_no_inline_code,
+    code_on,
+    csrf_token,
+    tags,
+    valid_request_data,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 JS = ROOT / "portal" / "static" / "js"
@@ -106,10 +114,16 @@ def _pages(client):
     token = csrf_token(client)
     pages["form with errors"] = client.post("/request", data={"csrf_token": token})
     pages["form with errors partial"] = htmx_post(client, "/request", {"csrf_token": token})
-    pages["confirmation"] = requester.submit()
-    code = re.search(
-        r'id="tracking-code"[^>]*>([^<]+)<', pages["confirmation"].get_data(as_text=True)
-    ).group(1)
+    pages["code page"] = requester.submit_and_follow()
+    code = code_on(pages["code page"])
+    pages["code page partial"] = client.get(CODE_PAGE, headers=HTMX)
+    pages["code page with errors"] = requester.keep_code("nope")
+    pages["code page with errors partial"] = htmx_post(
+        client, CODE_PAGE, {"kept": "nope", "csrf_token": token}
+    )
+    requester.keep_code(code)
+    pages["code no longer shown"] = client.get(CODE_PAGE)
+    pages["code no longer shown partial"] = client.get(CODE_PAGE, headers=HTMX)
     pages["wrong code"] = requester.open("not a code")
     requester.open(code)
     pages["status"] = client.get("/track")
@@ -224,7 +238,9 @@ def test_an_htmx_post_with_errors_gets_the_form_partial_with_the_values_kept(cli
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_an_htmx_post_that_is_valid_gets_the_confirmation_partial(client):
+def test_an_htmx_post_that_is_valid_sends_the_browser_to_the_code_page(client):
+    """htmx would follow a 303 itself and swap the whole code page into the form: a full
+    navigation (HX-Redirect) leaves a page one can refresh, with the code off the URL."""
     page_with_form = client.get("/request").get_data(as_text=True)
     token = form_token(page_with_form)
     submission = first(page_with_form, "input", name="submission_token")["value"]
@@ -232,6 +248,21 @@ def test_an_htmx_post_that_is_valid_gets_the_confirmation_partial(client):
     answer = htmx_post(
         client, "/request", valid_request_data(csrf_token=token, submission_token=submission)
     )
+
+    assert answer.status_code == 204
+    assert answer.get_data() == b""
+    assert answer.headers["HX-Redirect"] == CODE_PAGE
+    assert "Location" not in answer.headers
+    assert answer.headers["Cache-Control"] == "no-store"
+    page = client.get(CODE_PAGE).get_data(as_text=True)
+    assert page.lstrip().startswith("<!doctype html>")
+    assert re.search(r'id="tracking-code"[^>]*>[0-9A-Z]{4}(-[0-9A-Z]{4}){4}<', page)
+
+
+def test_an_htmx_get_of_the_code_page_gets_its_partial(client):
+    Requester(client).submit()
+
+    answer = client.get(CODE_PAGE, headers=HTMX)
 
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200
@@ -241,11 +272,12 @@ def test_an_htmx_post_that_is_valid_gets_the_confirmation_partial(client):
     assert answer.headers["Cache-Control"] == "no-store"
 
 
-def test_a_plain_post_gets_the_full_page(client):
+def test_a_plain_post_is_sent_on_to_the_full_code_page(client):
     response = Requester(client).submit()
 
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 303
+    assert response.headers["Location"] == CODE_PAGE
+    page = client.get(CODE_PAGE).get_data(as_text=True)
     assert page.lstrip().startswith("<!doctype html>")
     assert "</html>" in page
     assert 'id="tracking-code"' in page
@@ -264,9 +296,12 @@ def test_a_boosted_post_gets_the_full_page(client):
         **{"HX-Boosted": "true"},
     )
 
-    assert valid.status_code == 200
-    assert valid.get_data(as_text=True).lstrip().startswith("<!doctype html>")
-    assert 'id="tracking-code"' in valid.get_data(as_text=True)
+    assert valid.status_code == 303
+    assert valid.headers["Location"] == CODE_PAGE
+    # The browser follows the 303 inside the boosted request, its headers with it.
+    followed = client.get(CODE_PAGE, headers={**HTMX, "HX-Boosted": "true"})
+    assert followed.get_data(as_text=True).lstrip().startswith("<!doctype html>")
+    assert 'id="tracking-code"' in followed.get_data(as_text=True)
     assert invalid.status_code == 200
     assert invalid.get_data(as_text=True).lstrip().startswith("<!doctype html>")
     assert 'id="error-summary"' in invalid.get_data(as_text=True)
@@ -337,7 +372,7 @@ def test_opening_the_tracking_page_with_htmx_does_not_nest_a_whole_page_in_main(
 # --- errors in htmx requests ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/request", "/request/validate", "/track"])
+@pytest.mark.parametrize("path", ["/request", "/request/validate", "/request/code", "/track"])
 def test_an_htmx_post_without_csrf_token_gets_the_error_partial_in_main(client, path):
     client.get("/request")
 

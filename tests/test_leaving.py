@@ -13,7 +13,15 @@ from portal_testing import PASSWORD_ALONE, csrf_token, valid_request_data
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE)
 
-PUBLIC_PAGES = ["/", "/request", "/track", "/organizations", "/safety", "/no-such-page"]
+PUBLIC_PAGES = [
+    "/",
+    "/request",
+    "/request/code",
+    "/track",
+    "/organizations",
+    "/safety",
+    "/no-such-page",
+]
 STAFF_PAGES = ["/staff/", "/review/", "/admin/accounts"]
 LEAVE = '<a class="leave-quickly" href="/leave"'
 IDENTIFYING = [
@@ -107,7 +115,7 @@ def test_the_safety_page_says_what_leaving_cannot_erase(client, lang):
 
 def test_the_form_and_the_code_page_link_to_the_safety_page(client, requester):
     assert 'href="/safety"' in client.get("/request").get_data(as_text=True)
-    assert 'href="/safety"' in requester.submit().get_data(as_text=True)
+    assert 'href="/safety"' in requester.submit_and_follow().get_data(as_text=True)
 
 
 def test_the_form_checks_only_non_identifying_fields_while_typing_each_alone(client):
@@ -122,7 +130,7 @@ def test_the_form_checks_only_non_identifying_fields_while_typing_each_alone(cli
     for name, sent in checked.items():
         assert set(sent) <= CHECKED_WHILE_TYPING
         assert name in sent
-    assert "Nothing you type leaves this device until you press Send." in page
+    assert "Nothing you type leaves this device until you press Send" in page
 
 
 @pytest.mark.parametrize("field", IDENTIFYING + ["languages", "consent", "contact_safe"])

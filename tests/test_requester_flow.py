@@ -15,7 +15,7 @@ from portal import tracking, vocabulary, workflow
 from portal.db import db
 from portal.models import Message, Request, ServerSession, utcnow
 
-from portal_testing import PageForms, Requester, csrf_token, shown, valid_request_data
+from portal_testing import CODE_PAGE, PageForms, Requester, csrf_token, shown, valid_request_data
 
 CODE = re.compile(r'id="tracking-code"[^>]*>([^<]+)<')
 GENERIC_REFUSAL = "This code does not open a request. Check it and try again."
@@ -89,12 +89,19 @@ def test_a_defender_asks_follows_writes_and_withdraws_without_javascript(app, cl
     assert shown(lang, "Ask for accompaniment or a visit") in page
 
     requester = Requester(client)
-    confirmation = requester.submit(name="Comunidad La Esperanza")
-    assert confirmation.status_code == 200
-    page = text(confirmation)
+    assert goes_to(requester.submit(name="Comunidad La Esperanza"), CODE_PAGE)
+    code_page = client.get(CODE_PAGE)
+    assert code_page.status_code == 200
+    page = text(code_page)
     assert f'<html lang="{lang}"' in page
     assert shown(lang, "Your request has been received") in page
-    code = code_on(confirmation)
+    code = code_on(code_page)
+
+    assert goes_to(requester.keep_code(code[-4:]), "/track")
+    page = text(client.get("/track"))
+    assert shown(lang, "Thank you. Keep the code safe: you need it to follow your request.") in page
+    assert is_code_entry(page)
+    assert shown(lang, "The code is no longer shown here") in text(client.get(CODE_PAGE))
 
     assert goes_to(requester.open(code.lower().replace("-", " ")), "/track")
     page = text(client.get("/track"))
@@ -122,7 +129,7 @@ def test_a_defender_asks_follows_writes_and_withdraws_without_javascript(app, cl
 
 
 def test_the_code_is_shown_once_on_a_page_no_cache_may_keep(requester):
-    response = requester.submit()
+    response = requester.submit_and_follow()
     assert response.status_code == 200
     assert "no-store" in response.headers["Cache-Control"]
     code = code_on(response)
@@ -139,12 +146,18 @@ def test_sending_the_same_form_twice_keeps_one_request(app, client):
     data = valid_request_data(
         csrf_token=blank["csrf_token"][0], submission_token=blank["submission_token"][0]
     )
-    first = client.post("/request", data=data)
-    code = code_on(first)
+    assert goes_to(client.post("/request", data=data), CODE_PAGE)
+    code = code_on(client.get(CODE_PAGE))
 
-    second = client.post("/request", data=data)
-    assert second.status_code == 200
-    page = text(second)
+    # Sent again while its code is still shown to this browser: the same code, shown again.
+    assert goes_to(client.post("/request", data=data), CODE_PAGE)
+    assert code_on(client.get(CODE_PAGE)) == code
+    assert count(app, Request) == 1
+
+    assert goes_to(Requester(client).keep_code(code), "/track")
+    third = client.post("/request", data=data)
+    assert third.status_code == 200
+    page = text(third)
     assert "This request was already received" in page
     assert 'id="tracking-code"' not in page
     assert code not in page
@@ -163,7 +176,8 @@ def test_a_form_corrected_after_an_error_is_still_received(app, client):
     assert resent == [tokens["submission_token"]]
 
     accepted = client.post("/request", data=valid_request_data(**tokens))
-    code_on(accepted)
+    assert goes_to(accepted, CODE_PAGE)
+    code_on(client.get(CODE_PAGE))
     assert count(app, Request) == 1
 
 

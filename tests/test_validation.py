@@ -14,7 +14,7 @@ from portal import tracking
 from portal.db import db
 from portal.models import Request
 
-from portal_testing import PageForms, shown, valid_request_data
+from portal_testing import PageForms, Requester, database_bytes, shown, valid_request_data
 
 
 def as_posted(data):
@@ -27,14 +27,15 @@ def as_posted(data):
 
 
 def send(client, **overrides):
-    """Open the form, fill it in (None leaves a field out, like an unticked box), send it."""
+    """Open the form, fill it in (None leaves a field out, like an unticked box), send it;
+    the page it leads to (the code page once received) and the data sent."""
     blank = PageForms(client.get("/request").get_data(as_text=True)).values
     data = valid_request_data(**overrides)
     data = {name: value for name, value in data.items() if value is not None}
     data.setdefault("csrf_token", blank["csrf_token"][0])
     data.setdefault("submission_token", blank["submission_token"][0])
     response = client.post("/request", data=data)
-    return response, data
+    return Requester(client).follow(response), data
 
 
 def refused(response):
@@ -225,12 +226,18 @@ def test_a_value_that_is_not_one_of_the_options_is_refused(app, client, field, v
     assert stored_requests(app) == []
 
 
-def test_a_contact_detail_without_a_channel_is_refused(client):
-    page = refused(send(client, contact_channel="", contact_detail="+57 300 000 0000")[0])
-    assert page.errors == {
-        "contact_detail": ["Please choose the channel above, or leave this empty."]
-    }
-    assert page.values["contact_detail"] == ["+57 300 000 0000"]
+def test_a_contact_detail_without_a_channel_is_ignored_and_not_stored(app, client, tmp_path):
+    """ "Only through the tracking code": the page hides the channel's fields; whatever was
+    left in them is not an error, and is not kept."""
+    accepted(send(client, contact_channel="", contact_detail="+57 300 000 0000")[0])
+
+    (stored,) = stored_requests(app)
+    assert stored.contact_channel is None
+    assert stored.contact_detail_sealed is None
+    assert stored.contact_safe is None
+    raw = database_bytes(tmp_path)
+    for form in ("+57 300 000 0000", "573000000000", "300 000 0000"):
+        assert form.encode() not in raw
 
 
 def test_a_channel_without_a_contact_detail_is_refused(client):
@@ -241,9 +248,13 @@ def test_a_channel_without_a_contact_detail_is_refused(client):
     assert page.values["contact_channel"] == ["signal"]
 
 
-def test_saying_it_is_safe_to_contact_without_a_contact_is_refused(client):
-    page = refused(send(client, contact_safe="yes")[0])
-    assert page.errors == {"contact_safe": ["Only needed when you give a way to reach you."]}
+@pytest.mark.parametrize("safe", ["yes", "no"])
+def test_saying_whether_it_is_safe_to_contact_without_a_channel_is_ignored(app, client, safe):
+    accepted(send(client, contact_channel="", contact_detail="@someone", contact_safe=safe)[0])
+
+    (stored,) = stored_requests(app)
+    assert stored.contact_safe is None
+    assert stored.contact_detail_sealed is None
 
 
 def test_a_channel_with_its_detail_is_accepted_and_stored_sealed(app, client):
@@ -359,3 +370,42 @@ def test_a_language_ticked_twice_in_a_hand_made_post_is_kept_once(app, client):
     accepted(response)
     [stored] = stored_requests(app)
     assert stored.language_codes == ["es", "fr"]
+
+
+def languages_offered(page):
+    """The language checkboxes, as (listed first, behind "More languages") value lists."""
+    fieldset = page[page.index('id="field-languages"') :]
+    fieldset = fieldset[: fieldset.index("</fieldset>")]
+    first, _, more = fieldset.partition('<details class="more-choices"')
+    values = re.compile(r'name="languages" type="checkbox" value="([^"]+)"')
+    return values.findall(first), values.findall(more), more[: more.index(">")]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_common_languages_come_first_and_the_others_wait_behind_more_languages(client, lang):
+    page = client.get(f"/request?lang={lang}").get_data(as_text=True)
+
+    first, more, details = languages_offered(page)
+
+    assert set(first) == {"ar", "en", "es", "fr", "pt", "ru"}
+    assert more and not set(more) & set(first)
+    assert "open" not in details
+    assert f"<summary>{shown(lang, 'More languages')}</summary>" in page
+
+
+def test_a_language_ticked_behind_more_languages_is_in_sight_when_the_form_comes_back(client):
+    response, _ = send(client, languages=["es", "qu"], name="")
+
+    assert refused(response).values["languages"] == ["es", "qu"]
+    _, more, details = languages_offered(response.get_data(as_text=True))
+    assert "qu" in more
+    assert "open" in details
+
+
+def test_the_error_summary_comes_right_after_the_heading_before_the_intro_and_the_form(client):
+    page = send(client, name="")[0].get_data(as_text=True)
+
+    heading = page.index('id="page-heading"')
+    summary = page.index('id="error-summary"')
+    assert heading < summary < page.index("Tell us what is happening")
+    assert summary < page.index('<form method="post" action="/request"')

@@ -92,7 +92,7 @@ def tracking_page(person, code):
 def test_the_code_page_says_when_an_emergency_will_be_read(
     app, lang, first_look, decision, lifetime
 ):
-    response = requester_speaking(app, lang).submit(urgency="emergency")
+    response = requester_speaking(app, lang).submit_and_follow(urgency="emergency")
 
     assert response.status_code == 200
     page = response.get_data(as_text=True)

@@ -10,6 +10,7 @@ from portal.models import AuditEvent, Notice, Request, TimelineEvent
 
 from .story import ORGANIZATIONS, T0, at, moment, queue_rows
 from portal_testing import PASSWORD_ALONE, ROOM_FOR_MANY, StaffClient
+from portal_testing.offers import CONTACT_PLAN
 from portal_testing.review import new_request
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY)
@@ -72,7 +73,7 @@ def test_the_member_reads_that_the_offer_expired_and_cannot_accept_it(app, offer
     with at(hours=13):
         member = StaffClient(app, offered.member("brigadas"))
         page = member.text(f"/org/offers/{offered.uid['brigadas']}")
-        answer = member.post(f"/org/offers/{offered.uid['brigadas']}/accept")
+        answer = member.post(f"/org/offers/{offered.uid['brigadas']}/accept", CONTACT_PLAN)
         inbox = member.text("/org/")
 
     assert EXPIRED in page

@@ -44,7 +44,13 @@ def test_a_notice_written_in_a_rolled_back_transaction_is_never_sent(app, review
 
         assert Notice.select().count() == 0
         assert notices.deliver() == 0
-        assert jobs.sweep() == {"overdue": 0, "expired": 0, "warned": 0, "sent": 0}
+        assert jobs.sweep() == {
+            "overdue": 0,
+            "expired": 0,
+            "warned": 0,
+            "sent": 0,
+            "codes_erased": 0,
+        }
     assert outbox(app) == []
 
 

@@ -15,7 +15,7 @@ from babel import Locale
 from flask_babel import force_locale
 
 from portal import jobs, notices
-from portal.models import Notice, Request, User
+from portal.models import Notice, Offer, Request, User
 from portal.vocabulary import (
     NOTICE_KINDS,
     SERVICE_LABELS,
@@ -32,7 +32,7 @@ from portal_testing import (
     create_staff_account,
     speak_french,
 )
-from portal_testing.offers import offer_url
+from portal_testing.offers import CONTACT_PLAN, offer_url
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY, **THROUGH_SMTP)
 
@@ -83,6 +83,10 @@ def forbidden_words(app):
     words += [("zq", False, "any marker"), ("vuhk", False, "any marker")]
     for key, name in ORGANIZATIONS.items():
         words += [(key, False, "organization key"), (name, False, "organization name")]
+    with app.app_context():
+        for offer in Offer.select().where(Offer.phrase_sealed.is_null(False)):
+            words.append((offer.phrase, False, "verification phrase"))
+        words.append((CONTACT_PLAN["accept-contact_plan"], False, "contact plan"))
     for lang in ("en", "fr", "es"):
         words.append((Locale(lang).territories["CO"], False, f"country name ({lang})"))
         for labels in (SERVICE_LABELS, URGENCY_LABELS):
@@ -149,7 +153,7 @@ def test_no_email_says_anything_of_a_request_an_organization_or_a_place(app, rel
     sweep(app)
     taker = StaffClient(app, members[TAKER])
     uid = offer_uid(app, TAKER)
-    assert taker.post(offer_url(uid, "accept")).status_code == 303
+    assert taker.post(offer_url(uid, "accept"), CONTACT_PLAN).status_code == 303
     for move in ("start", "complete"):
         if move == "complete":
             update = taker.post(offer_url(uid, "update"), {"update-body": WRITTEN["update"]})

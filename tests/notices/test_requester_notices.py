@@ -30,7 +30,7 @@ from portal_testing import (
     speak_french,
     translated,
 )
-from portal_testing.offers import offer_url
+from portal_testing.offers import CONTACT_PLAN, offer_url
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY)
 
@@ -136,7 +136,7 @@ def test_an_address_is_refused_or_mailed_exactly_as_typed(app, reviewer):
     misread = {}
     for typed, why in MISREAD.items():
         person = Requester(app.test_client())
-        page = person.submit(notify_email=typed).get_data(as_text=True)
+        page = person.submit_and_follow(notify_email=typed).get_data(as_text=True)
         if 'id="tracking-code"' not in page:
             continue  # refused by the form: nothing can go astray
         with app.app_context():
@@ -263,7 +263,7 @@ def test_organizations_and_staff_never_see_the_address(app, reviewer):
         uid = Request.get().offers.get().uid
 
     pages = [reviewer.text(f"/review/{person.reference}"), member.text(offer_url(uid))]
-    assert member.post(offer_url(uid, "accept")).status_code == 303
+    assert member.post(offer_url(uid, "accept"), CONTACT_PLAN).status_code == 303
     after = member.text(offer_url(uid))
     assert "+57 300 555 0101" in after  # the contact the organization may now read
     pages += [after, member.text("/org/"), reviewer.text("/review/")]

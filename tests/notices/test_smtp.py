@@ -73,7 +73,7 @@ def account(app, email):
 
 def emergency(app):
     """A requester sends an emergency through the form; its reference."""
-    response = Requester(app.test_client()).submit(urgency="emergency")
+    response = Requester(app.test_client()).submit_and_follow(urgency="emergency")
     assert response.status_code == 200
     assert 'id="tracking-code"' in response.get_data(as_text=True)
     with app.app_context():

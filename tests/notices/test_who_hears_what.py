@@ -53,7 +53,7 @@ def sent_to(app) -> list[str]:
 def test_a_new_emergency_tells_reviewers_and_administrators_at_once_and_members_nothing(app):
     staff(app, inactive_reviewer=True)
 
-    response = Requester(app.test_client()).submit(urgency="emergency")
+    response = Requester(app.test_client()).submit_and_follow(urgency="emergency")
 
     assert response.status_code == 200
     assert told(app, "new_emergency") == {REVIEWER, ADMIN}

@@ -13,6 +13,7 @@ from portal_testing import (
 )
 from portal_testing.offers import (
     CONTACT,
+    CONTACT_PLAN,
     NAME,
     ORGANIZATIONS,
     SECRETS,
@@ -46,7 +47,7 @@ def test_the_member_who_accepts_sees_who_asked_and_how_to_reach_them(case):
 def test_the_other_organization_pressing_accept_afterwards_is_told_it_was_taken(case):
     case.accept("brigadas")
     before = case.snapshot()
-    late = case.members["tejido"].post(offer_url(case.uid["tejido"], "accept"))
+    late = case.members["tejido"].post(offer_url(case.uid["tejido"], "accept"), CONTACT_PLAN)
     assert late.status_code == 409
     page = page_text(late)
     assert TAKEN in page
@@ -62,7 +63,7 @@ def test_a_colleague_pressing_accept_after_their_own_organization_is_told_so(cas
     colleague = StaffClient(app, colleague)
     case.accept("brigadas")
     before = case.snapshot()
-    response = colleague.post(offer_url(case.uid["brigadas"], "accept"))
+    response = colleague.post(offer_url(case.uid["brigadas"], "accept"), CONTACT_PLAN)
     assert response.status_code == 303
     page = colleague.text(response.headers["Location"])
     assert "Your organization had already accepted this request." in page
@@ -89,7 +90,7 @@ def test_two_members_pressing_accept_at_the_same_moment_exactly_one_gets_it(back
     def press_accept(key):
         def move(ready):
             ready()
-            return case.members[key].post(offer_url(case.uid[key], "accept"))
+            return case.members[key].post(offer_url(case.uid[key], "accept"), CONTACT_PLAN)
 
         return move
 

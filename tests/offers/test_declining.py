@@ -16,6 +16,7 @@ from portal_testing import (
     request_fields,
 )
 from portal_testing.offers import (
+    CONTACT_PLAN,
     NO_REASON,
     ORGANIZATIONS,
     SUMMARY,
@@ -95,7 +96,7 @@ def test_a_declined_offer_leaves_the_inbox_and_shows_only_a_notice(case):
     again = member.post(offer_url(uid, "decline"), {"decline-reason": "Again."})
     assert again.status_code == 409
     assert "This offer is no longer open: nothing was changed." in page_text(again)
-    late = member.post(offer_url(uid, "accept"))
+    late = member.post(offer_url(uid, "accept"), CONTACT_PLAN)
     assert late.status_code == 409
     assert case.snapshot() == before
 

@@ -18,6 +18,7 @@ from portal_testing import (
 )
 from portal_testing.offers import (
     CHANGED,
+    CONTACT_PLAN,
     NO_UPDATE,
     NOT_ENGAGED,
     SUMMARY,
@@ -171,7 +172,9 @@ def test_a_request_that_ended_while_offered_leaves_the_organizations_inbox(case,
 def test_accepting_a_withdrawn_request_does_not_claim_another_organization_took_it(case):
     _end_while_offered(case, "withdrawn")
     before = case.snapshot()
-    response = case.members["brigadas"].post(offer_url(case.uid["brigadas"], "accept"))
+    response = case.members["brigadas"].post(
+        offer_url(case.uid["brigadas"], "accept"), CONTACT_PLAN
+    )
     assert response.status_code == 409
     assert case.snapshot() == before
     assert TAKEN not in page_text(response)

@@ -48,9 +48,11 @@ from .pages import (
     urls_in,
 )
 from .requesters import (
+    CODE_PAGE,
     WRONG_CODE,
     Requester,
     approved_request,
+    code_on,
     guess_code,
     request_fields,
     row_counts,
@@ -72,6 +74,7 @@ from .staff import (
 
 __all__ = [
     "AS_SHIPPED",
+    "CODE_PAGE",
     "HOSTILE",
     "PASSWORD_ALONE",
     "PG",
@@ -89,6 +92,7 @@ __all__ = [
     "assert_no_inline_code",
     "assert_shows",
     "catalogue",
+    "code_on",
     "create_staff_account",
     "csrf_token",
     "database_bytes",

@@ -41,6 +41,10 @@ NO_UPDATE = "Please write the update before sending."
 NO_ORGANIZATION = "Your account is not linked to an organization yet."
 
 
+# What a member writes when accepting: how and roughly when the organization makes contact.
+CONTACT_PLAN = {"accept-contact_plan": "By phone within two days, from a number ending 4471."}
+
+
 def offer_url(uid, action=""):
     return f"/org/offers/{uid}" + (f"/{action}" if action else "")
 
@@ -48,7 +52,7 @@ def offer_url(uid, action=""):
 def every_post(uid, version="1"):
     """Each button of an offer page, with what its form sends."""
     return [
-        (offer_url(uid, "accept"), {}),
+        (offer_url(uid, "accept"), CONTACT_PLAN),
         (offer_url(uid, "decline"), {"decline-reason": "Not this time."}),
         (offer_url(uid, "start"), {"version": version}),
         (offer_url(uid, "complete"), {"version": version}),
@@ -112,7 +116,7 @@ class Case:
             }
 
     def accept(self, key):
-        response = self.members[key].post(offer_url(self.uid[key], "accept"))
+        response = self.members[key].post(offer_url(self.uid[key], "accept"), CONTACT_PLAN)
         assert response.status_code == 303
         return response
 

@@ -13,6 +13,15 @@ from .pages import csrf_token
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 _SUBMISSION = re.compile(r'name="submission_token" type="hidden" value="([^"]*)"')
 WRONG_CODE = "2222-3333-4444-5555-6666"
+# Where a new request's code is shown, to the browser that sent it, until it is kept.
+CODE_PAGE = "/request/code"
+_CODE = re.compile(r'id="tracking-code"[^>]*>([^<]+)<')
+
+
+def code_on(response):
+    """The tracking code a page shows (id="tracking-code"), or None."""
+    match = _CODE.search(response.get_data(as_text=True))
+    return match.group(1).strip() if match else None
 
 
 def valid_request_data(**overrides):
@@ -73,12 +82,39 @@ class Requester:
         data.setdefault("submission_token", _SUBMISSION.search(html_page).group(1))
         return self.client.post("/request", data=data)
 
+    def submit_and_follow(self, **overrides):
+        """Send the form and see the page it leads to, as a browser would (see `follow`)."""
+        return self.follow(self.submit(**overrides))
+
+    def follow(self, response):
+        """The page this browser shows after sending the form with `response` as the answer.
+
+        Received: the 303 goes to /request/code (never a URL with the code in it) and this
+        is the code page. Refused: the form again with its errors, as the POST answered it.
+        """
+        if response.status_code != 303:
+            return response
+        assert response.headers["Location"] == CODE_PAGE, response.headers["Location"]
+        return self.client.get(CODE_PAGE)
+
+    def keep_code(self, typed):
+        """Say the code was kept by typing `typed` (its end, or all of it) on the code page.
+
+        Sent with this browser's CSRF token, as a code page opened earlier would send it:
+        the page may no longer show the form by now.
+        """
+        data = {"kept": typed, "csrf_token": csrf_token(self.client, "/request")}
+        return self.client.post(CODE_PAGE, data=data)
+
     def submit_and_get_code(self, **overrides):
-        response = self.submit(**overrides)
-        assert response.status_code == 200
-        match = re.search(r'id="tracking-code"[^>]*>([^<]+)<', response.get_data(as_text=True))
-        assert match, "no tracking code on the confirmation page"
-        return match.group(1).strip()
+        """Send the form, read the code on the page it leads to, and confirm it was kept."""
+        page = self.submit_and_follow(**overrides)
+        assert page.status_code == 200, page.status_code
+        code = code_on(page)
+        assert code, "no tracking code on the code page"
+        kept = self.keep_code(code)
+        assert kept.status_code == 303, "the code was not confirmed"
+        return code
 
     def open(self, code):
         token = csrf_token(self.client, "/track")

@@ -22,6 +22,7 @@ BACK_TO_FORM = "Back to the form"
 POST_ROUTES = {
     "/request": (valid_request_data(), True),
     "/request/validate": ({"people_count": "12"}, False),
+    "/request/code": ({"kept": "to be filled"}, True),
     "/track": ({"code": "to be filled"}, True),
     "/track/message": ({"body": "A message that must not be kept."}, False),
     "/track/withdraw": ({"confirm": "y"}, True),
@@ -32,6 +33,8 @@ POST_ROUTES = {
 def _post_without_token(client, path, code):
     data, _ = POST_ROUTES[path]
     data = {**data, "code": code} if "code" in data else dict(data)
+    if "kept" in data:
+        data["kept"] = code[-4:]
     headers = {"HX-Trigger-Name": "people_count"} if path == "/request/validate" else {}
     return client.post(path, data=data, headers=headers)
 

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from portal_testing import (
+    CODE_PAGE,
     Requester,
     csrf_token,
     send_too_much,
@@ -50,8 +51,12 @@ def _status(client):
     return client.get("/track")
 
 
-def _confirmation(client):
+def _sent(client):
     return Requester(client).submit()
+
+
+def _code_page(client):
+    return Requester(client).submit_and_follow()
 
 
 def _fragment(client):
@@ -88,7 +93,8 @@ RESPONSES = {
     "request form": (_form, 200),
     "track form": (_track, 200),
     "tracking page": (_status, 200),
-    "confirmation": (_confirmation, 200),
+    "request sent": (_sent, 303),
+    "code page": (_code_page, 200),
     "htmx fragment": (_fragment, 422),
     "404": (_not_found, 404),
     "405": (_method_not_allowed, 405),
@@ -162,8 +168,10 @@ def test_over_https_a_post_needs_a_same_origin_referer(app):
 
     assert without_referer.status_code == 400
     assert from_elsewhere.status_code == 400
-    assert from_the_form.status_code == 200
-    assert 'id="tracking-code"' in from_the_form.get_data(as_text=True)
+    assert from_the_form.status_code == 303
+    assert from_the_form.headers["Location"] == CODE_PAGE
+    code_page = client.get(CODE_PAGE, base_url="https://localhost")
+    assert 'id="tracking-code"' in code_page.get_data(as_text=True)
 
 
 @pytest.mark.app_config(HTTPS=True, ONION=True)

@@ -8,6 +8,7 @@ from portal.models import ServerSession
 
 from portal_testing import (
     Requester,
+    code_on,
     csrf_token,
     session_contents,
     set_cookie_headers,
@@ -38,7 +39,11 @@ def test_the_session_cookie_carries_no_personal_data(app, client):
     client.get("/request")
     assert set(session_contents(app, client)) == {"csrf_token"}
 
-    code = requester.submit_and_get_code(**personal)
+    code = code_on(requester.submit_and_follow(**personal))
+    while_shown = session_contents(app, client)
+    assert set(while_shown) == {"csrf_token", "csid"}  # a random id for the code held
+    assert requester.keep_code(code).status_code == 303
+    client.get("/track")  # the thanks for keeping it is shown there
     assert set(session_contents(app, client)) == {"csrf_token"}
 
     requester.open(code)
@@ -53,10 +58,11 @@ def test_the_session_cookie_carries_no_personal_data(app, client):
     contents = session_contents(app, client)
     assert set(contents) == {"csrf_token", "tsid"}
 
-    serialized = json.dumps(contents, ensure_ascii=False)
+    serialized = json.dumps([while_shown, contents], ensure_ascii=False)
     for secret in [code, code.replace("-", ""), *personal.values(), "They came again today."]:
         assert secret not in serialized
     assert contents["tsid"] not in (code, code.replace("-", ""))
+    assert while_shown["csid"] not in (code, code.replace("-", ""))
 
 
 def test_a_copied_session_cookie_opens_nothing_after_leaving(app, client):
