@@ -266,6 +266,27 @@ class Offer(BaseModel):
     warned_at = DateTimeField(null=True)
 
 
+class OrganizationMessage(BaseModel):
+    """A message between the requester and the organization that took the request on.
+
+    A table of its own, apart from the requester's thread with network staff
+    (`Message`): the organization never reads that one, and no query can mix them.
+    """
+
+    uid = CharField(max_length=32, unique=True, default=new_uid)
+    request = ForeignKeyField(Request, backref="+", on_delete="CASCADE")
+    organization = ForeignKeyField(Organization, backref="+", on_delete="CASCADE")
+    author = CharField(max_length=20)  # requester | organization
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    created_at = DateTimeField(default=utcnow)
+    body_sealed = BlobField()
+    body = Sealed()
+
+    @property
+    def from_requester(self) -> bool:
+        return self.author == REQUESTER
+
+
 class ProgressUpdate(BaseModel):
     """What the accepting organization reports about its work, for network staff."""
 
@@ -384,6 +405,7 @@ MODELS = [
     TimelineEvent,
     Message,
     Offer,
+    OrganizationMessage,
     ProgressUpdate,
     InternalNote,
     AuditEvent,

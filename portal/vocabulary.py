@@ -212,6 +212,7 @@ AUDIT_ACTIONS = {
     "offer.declined": _l("Offer declined by an organization"),
     "offer.viewed": _l("Offer opened by an organization member"),
     "offer.progress": _l("Progress update from an organization"),
+    "offer.message": _l("Message from an organization to the requester"),
     "audit.viewed": _l("Audit trail opened"),
     "organization.created": _l("Organization added"),
     "organization.updated": _l("Organization changed"),
@@ -239,6 +240,7 @@ NOTICE_KINDS = {
     "job_failed": _l("A notification or a background job keeps failing"),
     "new_offer": _l("A new offer for your organization"),
     "offer_expiring": _l("An offer to your organization is about to expire"),
+    "requester_message": _l("The requester of a request your organization took on wrote to you"),
 }
 # Which kinds each role may hear of.
 REVIEWER_NOTICES = (
@@ -252,7 +254,7 @@ REVIEWER_NOTICES = (
 NOTICES_BY_ROLE = {
     ADMIN: (*REVIEWER_NOTICES, "escalated", "job_failed"),
     REVIEWER: REVIEWER_NOTICES,
-    ORG_MEMBER: ("new_offer", "offer_expiring"),
+    ORG_MEMBER: ("new_offer", "offer_expiring", "requester_message"),
 }
 # The one kind a requester hears of (when they asked to): there is news on their request.
 REQUESTER_NEWS = "requester_news"

@@ -242,6 +242,7 @@ def test_reseal_covers_every_sealed_field_of_every_table(tmp_path):
         offers.decline(second, member, "No volunteers free.")
         offers.accept(first, member)
         offers.post_update(first, member, "First visit done.")
+        offers.write_to_requester(first, member, "We will call on Tuesday.")
     before = _every_sealed_value(old_app)
     tables = {table for table, _, _ in before}
     models_with_seals = {m._meta.table_name for m in MODELS if sealed_fields(m)}

@@ -276,6 +276,14 @@ class InformationForm(BaseForm):
     )
 
 
+class OrganizationMessageForm(BaseForm):
+    body = TextAreaField(
+        _l("Your message to the organization"),
+        description=_l("Only this organization and network staff read it."),
+        validators=[required(_l("Please write something before sending.")), plain_text(LONG_TEXT)],
+    )
+
+
 class WithdrawForm(BaseForm):
     confirm = BooleanField(
         _l("Yes, withdraw my request. I understand that nothing more will be done with it."),

@@ -23,6 +23,7 @@ from .forms import (
     CHECKED_WHILE_TYPING,
     InformationForm,
     KeptForm,
+    OrganizationMessageForm,
     RequestForm,
     TrackForm,
     WithdrawForm,
@@ -143,7 +144,7 @@ def track():
     return _status_page(tracked)
 
 
-def _status_page(tracked, message_form=None, status=200):
+def _status_page(tracked, message_form=None, status=200, organization_form=None):
     events = list(tracked.timeline())
     messages = list(tracked.messages())
     rejection = next((e.reason for e in reversed(events) if e.to_state == REJECTED), None)
@@ -156,7 +157,10 @@ def _status_page(tracked, message_form=None, status=200):
         reply_waiting=bool(messages) and messages[-1].author == STAFF,
         can_write=intake.can_write(tracked),
         taken=offers.taken_by(tracked),
+        conversation=offers.thread(tracked),
+        with_organization=offers.accepted_offer(tracked),
         message_form=message_form or InformationForm(formdata=None),
+        organization_form=organization_form or OrganizationMessageForm(formdata=None),
     ), status
 
 
@@ -204,6 +208,24 @@ def add_message():
     intake.add_information(tracked, form.body.data)
     flash(_("Your message was sent."), "success")
     return redirect(url_for(".track") + "#messages", 303)
+
+
+@bp.post("/track/organization-message")
+def write_to_organization():
+    """Write to the organization working on the request (it may have no other way back)."""
+    form = OrganizationMessageForm()
+    tracked = sessions.tracked_request()
+    if tracked is None:
+        flash(_("Your tracking session has ended. Enter your code again."), "error")
+        return redirect(url_for(".track"), 303)
+    if offers.taken_by(tracked) is None:
+        flash(_("No organization is working on this request now."), "error")
+        return redirect(url_for(".track"), 303)
+    if not form.validate():
+        return _status_page(tracked, organization_form=form)
+    offers.write_to_organization(tracked, form.body.data)
+    flash(_("Your message was sent to the organization."), "success")
+    return redirect(url_for(".track") + "#organization-thread", 303)
 
 
 @bp.post("/track/language")

@@ -20,7 +20,15 @@ from peewee import fn
 
 from .. import audit, deadlines, notices, phrases, vocabulary, workflow
 from ..db import db
-from ..models import Offer, Organization, ProgressUpdate, Request, User, utcnow
+from ..models import (
+    Offer,
+    Organization,
+    OrganizationMessage,
+    ProgressUpdate,
+    Request,
+    User,
+    utcnow,
+)
 from ..vocabulary import (
     ACCEPTED,
     ACTIVE,
@@ -358,14 +366,7 @@ def time_left(the_offer: Offer, now: datetime.datetime | None = None):
 
 def taken_by(request: Request) -> Offer | None:
     """The accepted offer (with its organization) while an organization works on the request."""
-    if not in_hand(request):
-        return None
-    return (
-        Offer.select(Offer, Organization)
-        .join(Organization)
-        .where((Offer.request == request) & (Offer.state == OFFER_ACCEPTED))
-        .first()
-    )
+    return accepted_offer(request) if in_hand(request) else None
 
 
 def working_on(the_offer: Offer, request: Request) -> bool:
@@ -465,6 +466,70 @@ def post_update(the_offer: Offer, user: User, body: str) -> ProgressUpdate:
         audit.record("offer.progress", user=user, reference=request.reference)
         notices.to_reviewers("progress")
     return update
+
+
+def write_to_requester(the_offer: Offer, user: User, body: str) -> OrganizationMessage:
+    """A message from the organization working on the request, read on the tracking page."""
+    if not body.strip():
+        raise OfferRefused("a message needs some text")
+    request = _engaged(the_offer)
+    with db.atomic():
+        message = OrganizationMessage(
+            request=request,
+            organization=the_offer.organization,
+            author=vocabulary.ORGANIZATION,
+            user=user,
+        )
+        message.body = body  # sealed to this message's uid
+        message.save(force_insert=True)
+        audit.record("offer.message", user=user, reference=request.reference)
+        notices.to_requester(request)
+    return message
+
+
+def write_to_organization(request: Request, body: str) -> OrganizationMessage:
+    """A message from the requester to the organization working on their request."""
+    taken = taken_by(request)
+    if taken is None:
+        raise OfferRefused("no organization works on this request")
+    if not body.strip():
+        raise OfferRefused("a message needs some text")
+    with db.atomic():
+        message = OrganizationMessage(
+            request=request, organization=taken.organization, author=vocabulary.REQUESTER
+        )
+        message.body = body
+        message.save(force_insert=True)
+        notices.to_members("requester_message", taken.organization)
+    return message
+
+
+def thread(request: Request, organization: Organization | None = None):
+    """The messages between the requester and an organization (the one that took the
+    request, unless given), oldest first."""
+    if organization is None:
+        taken = accepted_offer(request)
+        if taken is None:
+            return []
+        organization = taken.organization
+    return list(
+        OrganizationMessage.select()
+        .where(
+            (OrganizationMessage.request == request)
+            & (OrganizationMessage.organization == organization)
+        )
+        .order_by(OrganizationMessage.created_at, OrganizationMessage.id)
+    )
+
+
+def accepted_offer(request: Request) -> Offer | None:
+    """The offer an organization accepted for this request, while working on it or after."""
+    return (
+        Offer.select(Offer, Organization)
+        .join(Organization)
+        .where((Offer.request == request) & (Offer.state == OFFER_ACCEPTED))
+        .first()
+    )
 
 
 def progress_updates(request: Request):

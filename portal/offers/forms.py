@@ -51,3 +51,14 @@ class UpdateForm(BaseForm):
 
 class MoveForm(VersionedForm):
     """Marking the work under way or completed, as the page showed the request."""
+
+
+class ThreadForm(BaseForm):
+    body = TextAreaField(
+        _l("Message to the requester"),
+        description=_l(
+            "The requester reads it on their tracking page. Network staff can read it too."
+        ),
+        filters=[strip],
+        validators=[required(_l("Please write a message before sending.")), plain_text(UPDATE)],
+    )

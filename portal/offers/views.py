@@ -13,7 +13,7 @@ from .. import offers, workflow
 from ..access import MEMBERS, found_or_404, staff_required
 from ..sessions import staff_user
 from ..vocabulary import ACTIVE, COMPLETED
-from .forms import AcceptForm, DeclineForm, MoveForm, UpdateForm
+from .forms import AcceptForm, DeclineForm, MoveForm, ThreadForm, UpdateForm
 
 bp = Blueprint("offers", __name__, url_prefix="/org")
 
@@ -44,20 +44,30 @@ def _own_offer(uid: str):
 
 
 def _offer_page(
-    the_offer, status=200, *, accept_form=None, decline_form=None, update_form=None, problem=None
+    the_offer,
+    status=200,
+    *,
+    accept_form=None,
+    decline_form=None,
+    update_form=None,
+    thread_form=None,
+    problem=None,
 ):
     request = the_offer.request
     organization = the_offer.organization
+    standing = offers.standing(the_offer, request)
     page = render_template(
         "offers/offer.html",
         offer=the_offer,
         req=request,
-        standing=offers.standing(the_offer, request),
+        standing=standing,
         show_contact=offers.may_see_contact(organization, request),
         updates=list(offers.progress_updates(request)),
         accept_form=accept_form or AcceptForm(formdata=None, prefix="accept"),
         decline_form=decline_form or DeclineForm(formdata=None, prefix="decline"),
         update_form=update_form or UpdateForm(formdata=None, prefix="update"),
+        thread_form=thread_form or ThreadForm(formdata=None, prefix="thread"),
+        conversation=offers.thread(request, organization) if standing.accepted else [],
         problem=problem,
     )
     return page, status
@@ -167,3 +177,19 @@ def update(uid):
         return _offer_page(the_offer, 409, update_form=form, problem=NOT_ENGAGED)
     flash(_("Your update was sent to network staff."), "success")
     return _back_to(the_offer, "#progress")
+
+
+@bp.post("/offers/<uid>/message")
+@staff_required(*MEMBERS)
+def message(uid):
+    """Write to the requester, who reads it on the tracking page."""
+    the_offer = _own_offer(uid)
+    form = ThreadForm(prefix="thread")
+    if not form.validate():
+        return _offer_page(the_offer, thread_form=form)
+    try:
+        offers.write_to_requester(the_offer, staff_user(), form.body.data)
+    except offers.OfferRefused:
+        return _offer_page(the_offer, 409, thread_form=form, problem=NOT_ENGAGED)
+    flash(_("Your message was sent to the requester."), "success")
+    return _back_to(the_offer, "#thread")

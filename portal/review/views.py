@@ -84,6 +84,8 @@ def _request_page(
         offers_made=list(offers.offers_of(req)),
         in_hand=offers.in_hand(req),
         updates=list(offers.progress_updates(req)),
+        conversation=offers.thread(req),
+        with_organization=offers.accepted_offer(req),
         offer_form=offer_form or OfferForm(formdata=None),
         actions=actions,
         action_forms=action_forms,
