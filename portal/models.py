@@ -287,6 +287,30 @@ class OrganizationMessage(BaseModel):
         return self.author == REQUESTER
 
 
+class Evaluation(BaseModel):
+    """The requester's optional word on a completed accompaniment or visit, for the network."""
+
+    uid = CharField(max_length=32, unique=True, default=new_uid)
+    request = ForeignKeyField(Request, unique=True, backref="+", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+    useful = CharField(max_length=10, null=True)  # vocabulary.EVALUATION_ANSWERS
+    safer = CharField(max_length=10, null=True)
+    comment_sealed = BlobField(null=True)
+    comment = Sealed()
+
+
+class Complaint(BaseModel):
+    """A requester's complaint to the network about the organization that took the request on;
+    network staff read it, the organization never does."""
+
+    uid = CharField(max_length=32, unique=True, default=new_uid)
+    request = ForeignKeyField(Request, backref="+", on_delete="CASCADE")
+    organization = ForeignKeyField(Organization, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    body_sealed = BlobField()
+    body = Sealed()
+
+
 class ProgressUpdate(BaseModel):
     """What the accepting organization reports about its work, for network staff."""
 
@@ -406,6 +430,8 @@ MODELS = [
     Message,
     Offer,
     OrganizationMessage,
+    Evaluation,
+    Complaint,
     ProgressUpdate,
     InternalNote,
     AuditEvent,

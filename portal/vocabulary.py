@@ -145,6 +145,13 @@ REJECTION_REASONS = {
     ),
 }
 
+# What a requester may answer when asked how a completed accompaniment or visit went.
+EVALUATION_ANSWERS = {
+    "yes": _l("Yes"),
+    "partly": _l("Partly"),
+    "no": _l("No"),
+}
+
 # --- who acts on a request (the timeline's actors, the authors of messages) ------------------
 
 REQUESTER = "requester"
@@ -291,5 +298,6 @@ def template_labels() -> dict:
         "role_in_sentence": ROLE_IN_SENTENCE,
         "action_labels": AUDIT_ACTIONS,
         "notice_kinds": NOTICE_KINDS,
+        "evaluation_answers": EVALUATION_ANSWERS,
         "notice_timing_labels": NOTICE_TIMING_LABELS,
     }

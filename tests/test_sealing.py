@@ -243,6 +243,10 @@ def test_reseal_covers_every_sealed_field_of_every_table(tmp_path):
         offers.accept(first, member)
         offers.post_update(first, member, "First visit done.")
         offers.write_to_requester(first, member, "We will call on Tuesday.")
+        intake.complain(request, "They were late.")
+        for move in (offers.start, offers.complete):
+            move(first, member, expected_version=Request.get_by_id(request.id).version)
+        intake.evaluate(Request.get_by_id(request.id), "yes", "partly", "It helped.")
     before = _every_sealed_value(old_app)
     tables = {table for table, _, _ in before}
     models_with_seals = {m._meta.table_name for m in MODELS if sealed_fields(m)}

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
-from .. import keys, notices, tracking, vocabulary, workflow
+from .. import keys, notices, offers, tracking, vocabulary, workflow
 from ..db import db
-from ..models import Message, Request, TimelineEvent, utcnow
+from ..models import Complaint, Evaluation, Message, Request, TimelineEvent, utcnow
 from ..references import next_reference
 from ..regions import region_of
 
@@ -137,3 +137,63 @@ def can_write(request: Request) -> bool:
 
 def withdraw(request: Request) -> None:
     workflow.transition(request, vocabulary.WITHDRAWN, vocabulary.REQUESTER)
+
+
+class NotNow(Exception):
+    """Not possible for this request now (not completed, nobody took it, already answered)."""
+
+
+def evaluation_of(request: Request) -> Evaluation | None:
+    return Evaluation.get_or_none(Evaluation.request == request)
+
+
+def may_evaluate(request: Request) -> bool:
+    """Once, after an organization completed the accompaniment or visit."""
+    return (
+        request.state == vocabulary.COMPLETED
+        and offers.accepted_offer(request) is not None
+        and evaluation_of(request) is None
+    )
+
+
+def evaluate(request: Request, useful: str | None, safer: str | None, comment: str = "") -> None:
+    """The requester's optional word on how it went; every part may be left out."""
+    if not may_evaluate(request):
+        raise NotNow("nothing to evaluate, or already evaluated")
+    answers = vocabulary.EVALUATION_ANSWERS
+    evaluation = Evaluation(
+        request=request,
+        useful=useful if useful in answers else None,
+        safer=safer if safer in answers else None,
+    )
+    evaluation.comment = comment.strip() or None  # sealed to this row's uid
+    try:
+        with db.atomic():
+            evaluation.save(force_insert=True)
+            notices.to_reviewers("requester_answer")
+    except IntegrityError as exc:  # sent twice at the same moment: the first one counts
+        raise NotNow("already evaluated") from exc
+
+
+def may_complain(request: Request) -> bool:
+    """Once an organization has taken the request on, whatever happened since."""
+    return offers.accepted_offer(request) is not None
+
+
+def complain(request: Request, body: str) -> Complaint:
+    """A complaint to the network about the organization that took the request on."""
+    taken = offers.accepted_offer(request)
+    if taken is None or not body.strip():
+        raise NotNow("no organization to complain about, or nothing written")
+    with db.atomic():
+        complaint = Complaint(request=request, organization=taken.organization)
+        complaint.body = body
+        complaint.save(force_insert=True)
+        notices.to_reviewers("requester_answer")
+    return complaint
+
+
+def complaints(request: Request) -> list[Complaint]:
+    return list(
+        Complaint.select().where(Complaint.request == request).order_by(Complaint.created_at)
+    )

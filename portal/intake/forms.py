@@ -32,6 +32,7 @@ from ..regions import COUNTRY_REGION
 from ..vocabulary import (
     CHANNEL_LABELS,
     CONTACT_CHANNELS,
+    EVALUATION_ANSWERS,
     REQUESTER_KIND_LABELS,
     REQUESTER_KINDS,
     SERVICE_LABELS,
@@ -281,6 +282,41 @@ class OrganizationMessageForm(BaseForm):
         _l("Your message to the organization"),
         description=_l("Only this organization and network staff read it."),
         validators=[required(_l("Please write something before sending.")), plain_text(LONG_TEXT)],
+    )
+
+
+class EvaluationForm(BaseForm):
+    useful = RadioField(
+        _l("Was the accompaniment or visit useful?"),
+        choices=choices(EVALUATION_ANSWERS.items()),
+        validate_choice=False,
+        validators=[Optional(), one_of(EVALUATION_ANSWERS)],
+    )
+    safer = RadioField(
+        _l("Did you feel safer?"),
+        choices=choices(EVALUATION_ANSWERS.items()),
+        validate_choice=False,
+        validators=[Optional(), one_of(EVALUATION_ANSWERS)],
+    )
+    comment = TextAreaField(
+        _l("Anything you want to tell the network (optional)"),
+        validators=[Optional(), plain_text(LONG_TEXT)],
+    )
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        if not (self.useful.data or self.safer.data or (self.comment.data or "").strip()):
+            self.comment.errors = [_l("Please answer at least one question, or write something.")]
+            return False
+        return True
+
+
+class ComplaintForm(BaseForm):
+    body = TextAreaField(
+        _l("What went wrong with the organization?"),
+        description=_l("Network staff read it. The organization does not."),
+        validators=[required(_l("Please write what went wrong.")), plain_text(LONG_TEXT)],
     )
 
 

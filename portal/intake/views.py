@@ -21,6 +21,8 @@ from ..htmx import navigate, render, wants_partial
 from ..vocabulary import REJECTED, REJECTION_REASONS, STAFF
 from .forms import (
     CHECKED_WHILE_TYPING,
+    ComplaintForm,
+    EvaluationForm,
     InformationForm,
     KeptForm,
     OrganizationMessageForm,
@@ -144,7 +146,14 @@ def track():
     return _status_page(tracked)
 
 
-def _status_page(tracked, message_form=None, status=200, organization_form=None):
+def _status_page(
+    tracked,
+    message_form=None,
+    status=200,
+    organization_form=None,
+    evaluation_form=None,
+    complaint_form=None,
+):
     events = list(tracked.timeline())
     messages = list(tracked.messages())
     rejection = next((e.reason for e in reversed(events) if e.to_state == REJECTED), None)
@@ -160,7 +169,13 @@ def _status_page(tracked, message_form=None, status=200, organization_form=None)
         conversation=offers.thread(tracked),
         with_organization=offers.accepted_offer(tracked),
         message_form=message_form or InformationForm(formdata=None),
-        organization_form=organization_form or OrganizationMessageForm(formdata=None),
+        organization_form=organization_form
+        or OrganizationMessageForm(formdata=None, prefix="organization"),
+        may_evaluate=intake.may_evaluate(tracked),
+        evaluated=intake.evaluation_of(tracked) is not None,
+        evaluation_form=evaluation_form or EvaluationForm(formdata=None, prefix="evaluation"),
+        may_complain=intake.may_complain(tracked),
+        complaint_form=complaint_form or ComplaintForm(formdata=None, prefix="complaint"),
     ), status
 
 
@@ -213,7 +228,8 @@ def add_message():
 @bp.post("/track/organization-message")
 def write_to_organization():
     """Write to the organization working on the request (it may have no other way back)."""
-    form = OrganizationMessageForm()
+    # Prefixed: the page has another message box, to network staff.
+    form = OrganizationMessageForm(prefix="organization")
     tracked = sessions.tracked_request()
     if tracked is None:
         flash(_("Your tracking session has ended. Enter your code again."), "error")
@@ -226,6 +242,50 @@ def write_to_organization():
     offers.write_to_organization(tracked, form.body.data)
     flash(_("Your message was sent to the organization."), "success")
     return redirect(url_for(".track") + "#organization-thread", 303)
+
+
+def _tracked_or_back():
+    tracked = sessions.tracked_request()
+    if tracked is None:
+        flash(_("Your tracking session has ended. Enter your code again."), "error")
+    return tracked
+
+
+@bp.post("/track/evaluation")
+def evaluate():
+    """How it went, in the requester's words: optional, once, after completion."""
+    tracked = _tracked_or_back()
+    if tracked is None:
+        return redirect(url_for(".track"), 303)
+    form = EvaluationForm(prefix="evaluation")
+    if not intake.may_evaluate(tracked):
+        return redirect(url_for(".track"), 303)
+    if not form.validate():
+        return _status_page(tracked, evaluation_form=form)
+    try:
+        intake.evaluate(tracked, form.useful.data, form.safer.data, form.comment.data or "")
+    except intake.NotNow:
+        return redirect(url_for(".track"), 303)
+    flash(_("Thank you. Network staff will read your answer."), "success")
+    return redirect(url_for(".track") + "#evaluation", 303)
+
+
+@bp.post("/track/complaint")
+def complain():
+    """A complaint about the organization, for network staff only."""
+    tracked = _tracked_or_back()
+    if tracked is None:
+        return redirect(url_for(".track"), 303)
+    form = ComplaintForm(prefix="complaint")
+    if not intake.may_complain(tracked):
+        return redirect(url_for(".track"), 303)
+    if not form.validate():
+        return _status_page(tracked, complaint_form=form)
+    intake.complain(tracked, form.body.data)
+    flash(
+        _("Your complaint was sent to network staff. The organization does not see it."), "success"
+    )
+    return redirect(url_for(".track") + "#complaint", 303)
 
 
 @bp.post("/track/language")

@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import offers, review, workflow
+from .. import intake, offers, review, workflow
 from ..access import REVIEWERS, found_or_404, staff_required
 from ..htmx import render
 from ..sessions import staff_user
@@ -86,6 +86,8 @@ def _request_page(
         updates=list(offers.progress_updates(req)),
         conversation=offers.thread(req),
         with_organization=offers.accepted_offer(req),
+        evaluation=intake.evaluation_of(req),
+        complaints=intake.complaints(req),
         offer_form=offer_form or OfferForm(formdata=None),
         actions=actions,
         action_forms=action_forms,

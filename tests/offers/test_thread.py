@@ -26,7 +26,9 @@ def write_to_requester(case, key, body):
 def write_to_organization(case, body):
     client = case.requester.client
     token = csrf_token(client, "/track")
-    return client.post("/track/organization-message", data={"body": body, "csrf_token": token})
+    return client.post(
+        "/track/organization-message", data={"organization-body": body, "csrf_token": token}
+    )
 
 
 @pytest.fixture
