@@ -3,7 +3,7 @@
 import unicodedata
 
 from flask import current_app, g, has_request_context, request
-from flask_babel import format_timedelta, get_locale
+from flask_babel import format_date, format_time, format_timedelta, get_locale
 
 from .regions import COUNTRY_REGION
 
@@ -128,3 +128,17 @@ def exact_duration(span) -> str:
     if unit is None:
         unit = exact[0][0] if exact else "second"
     return format_timedelta(span, granularity=unit, threshold=float("inf"))
+
+
+def moment(when) -> str:
+    """A date and time to the minute, as the page's language writes them ("2 Dec 2026, 14:05")."""
+    pattern = get_locale().datetime_formats["medium"]
+    return pattern.format(format_time(when, "short"), format_date(when, "medium"))
+
+
+def ago(when, now=None) -> str:
+    """How long ago, in the page's language ("3 hours ago"): for people who read a time in
+    their own sense of it, without a time zone to work out."""
+    from .models import utcnow
+
+    return format_timedelta(when - (now or utcnow()), add_direction=True, threshold=1.5)

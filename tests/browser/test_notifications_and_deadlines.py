@@ -10,10 +10,9 @@ import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from flask_babel import format_datetime
 from playwright.sync_api import expect
 
-from portal import intake, notices, offers, review
+from portal import i18n, intake, notices, offers, review
 from portal.models import NoticeChoice, User
 from portal.vocabulary import IMMEDIATELY, IN_DIGEST, NEVER
 
@@ -263,8 +262,8 @@ def test_an_organization_member_sees_when_the_offer_was_made_and_how_long_is_lef
     # As the member's English page writes them: when it was offered, and 12 hours later
     # (emergency offers lapse after 12 hours unless PORTAL_OFFER_EXPIRY says otherwise).
     with live_app.test_request_context():
-        offered_on = format_datetime(offer.created_at, "short")
-        answer_by = format_datetime(offer.created_at + datetime.timedelta(hours=12), "short")
+        offered_on = i18n.moment(offer.created_at)
+        answer_by = i18n.moment(offer.created_at + datetime.timedelta(hours=12))
 
     page = signed_in(portal, MEMBER)
     expect(page).to_have_url(portal.url("/org/"))
@@ -313,8 +312,11 @@ def test_the_requester_is_told_how_soon_staff_aim_to_read_the_request(
     expect(expected_time).to_contain_text(TWENTY_FOUR_HOURS[lang])
     expect(html).to_have_attribute("lang", lang)
 
-    # The tracking page, opened with the code (the language is remembered).
-    page.get_by_role("link", name=served(live_app, "Follow your request", lang)).click()
+    # The person confirms they kept the code and reaches the tracking page, where the
+    # code opens the request (the language is remembered).
+    page.locator('input[name="kept"]').fill(code[-4:])
+    with page.expect_navigation():
+        page.get_by_role("button", name=served(live_app, "I have kept my code", lang)).click()
     expect(page).to_have_url(portal.url("/track"))
     portal.open_tracking(page, code)
     expect(page.locator(".state-submitted")).to_be_visible()
@@ -346,7 +348,8 @@ def test_the_settings_page_is_accessible(portal, live_app):
 
     member = signed_in(portal, MEMBER)
     member.goto(portal.url("/staff/settings"))
-    expect(member.get_by_role("group")).to_have_count(2)
+    # New offers, offers about to lapse, the requester writing: one group of choices each.
+    expect(member.get_by_role("group")).to_have_count(3)
     found += axe_problems(member, "organization member's settings (en)")
 
     assert found == [], "\n".join(found)

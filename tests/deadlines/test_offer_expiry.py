@@ -3,9 +3,8 @@ the open offers expire, the request goes back to *approved* at the top of the qu
 reviewers are told; members were reminded once when a quarter of the time was left."""
 
 import pytest
-from flask_babel import format_datetime
 
-from portal import offers
+from portal import i18n, offers
 from portal.models import AuditEvent, Notice, Request, TimelineEvent
 
 from .story import ORGANIZATIONS, T0, at, moment, queue_rows
@@ -116,7 +115,7 @@ def test_an_offer_answered_in_time_is_neither_reminded_nor_expired(app, offered)
 
 def test_the_inbox_shows_when_it_was_offered_and_the_time_left(app, offered):
     with app.test_request_context():
-        offered_on = format_datetime(T0, "short")
+        offered_on = i18n.moment(T0)
 
     with at(hours=2):
         member = StaffClient(app, offered.member("brigadas"))

@@ -30,6 +30,7 @@ from portal_testing import (
     StaffClient,
     add_organization,
     create_staff_account,
+    csrf_token,
     speak_french,
 )
 from portal_testing.offers import CONTACT_PLAN, offer_url
@@ -56,6 +57,8 @@ WRITTEN = {
     "summary": "Zqsummary Vuhk: leaders threatened.",
     "decline": "Zqdecline Vuhk: no volunteers.",
     "update": "Zqupdate Vuhk: we met them.",
+    "to_requester": "Zqtorequester Vuhk: we call on Tuesday.",
+    "to_organization": "Zqtoorganization Vuhk: after six, please.",
 }
 ORGANIZATIONS = {  # key -> name
     "zqkey-taker-vuhk": "Zqorgname Taker Vuhk",
@@ -154,6 +157,18 @@ def test_no_email_says_anything_of_a_request_an_organization_or_a_place(app, rel
     taker = StaffClient(app, members[TAKER])
     uid = offer_uid(app, TAKER)
     assert taker.post(offer_url(uid, "accept"), CONTACT_PLAN).status_code == 303
+    # They write to each other through the portal.
+    thread = taker.post(offer_url(uid, "message"), {"thread-body": WRITTEN["to_requester"]})
+    assert thread.status_code == 303
+    person.open(code)
+    answer = person.client.post(
+        "/track/organization-message",
+        data={
+            "organization-body": WRITTEN["to_organization"],
+            "csrf_token": csrf_token(person.client, "/track"),
+        },
+    )
+    assert answer.status_code == 303
     for move in ("start", "complete"):
         if move == "complete":
             update = taker.post(offer_url(uid, "update"), {"update-body": WRITTEN["update"]})
