@@ -7,6 +7,7 @@ Helpers that the test modules share are reached through the `portal` fixture.
 
 import datetime
 import os
+import re
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -119,6 +120,8 @@ def valid_values(**overrides) -> dict:
 
 
 RADIOS = ("service", "urgency", "requester_kind", "contact_safe")
+# Shown only once a channel is chosen (hidden while "only through the tracking code").
+CONTACT_FIELDS = ("contact_detail", "contact_safe")
 SELECTS = ("country", "contact_channel")
 # The form's order, so that each field is checked by htmx with the ones before it filled.
 FORM_ORDER = (
@@ -182,11 +185,17 @@ class Portal:
 
     valid_values = staticmethod(valid_values)
     translate = staticmethod(shown)
+    # Where the browser lands after Send, and shows the code until it is kept.
+    CODE_PAGE = "/request/code"
 
     def fill_request_form(self, page, values: dict):
         """Fill the form like a person: field by field, in the form's order."""
         for name in FORM_ORDER:
             if name not in values:
+                continue
+            if name in CONTACT_FIELDS and not values.get("contact_channel"):
+                # "Only through the tracking code": these fields are hidden (and ignored
+                # by the server); a person cannot fill them in.
                 continue
             value = values[name]
             # A field's check swaps it anew: act on the page once the last swap settled,
@@ -199,6 +208,7 @@ class Portal:
                 page.locator(f'select[name="{name}"]').select_option(value)
             elif name == "languages":
                 for code in value:
+                    self._open_more_choices(page, "languages", code)
                     page.locator(f'input[name="languages"][value="{code}"]').check()
             elif name == "consent":
                 page.locator('input[name="consent"]').set_checked(bool(value))
@@ -206,6 +216,14 @@ class Portal:
                 page.locator(f'[name="{name}"]').fill(value)
         # Leave the last field, as a person moving on to the button would.
         page.locator("form.request-form button[type=submit]").focus()
+
+    def _open_more_choices(self, page, name, value):
+        """Open "More languages" (or the like) when the option is behind it, as a person would."""
+        option = page.locator(f'input[name="{name}"][value="{value}"]')
+        more = page.locator("details.more-choices", has=option)
+        if more.count() and more.get_attribute("open") is None:
+            more.locator("summary").click()
+            expect(more).to_have_attribute("open", "")
 
     def wait_for_htmx(self, page):
         """Let every htmx request in flight finish and its swap settle (JS pages only)."""
@@ -223,12 +241,40 @@ class Portal:
             with page.expect_navigation():
                 self.submit_request(page)
 
+    def on_code_page(self, page):
+        """The page is the code page (whatever its ?lang=)."""
+        expect(page).to_have_url(re.compile(re.escape(self.url(self.CODE_PAGE)) + r"(\?.*)?$"))
+
     def tracking_code(self, page) -> str:
+        """The code shown on the code page, where the browser lands after Send."""
+        self.on_code_page(page)
         code = page.locator("#tracking-code")
         expect(code).to_be_visible()
         text = code.inner_text().strip()
         assert text, "the tracking code is empty"
         return text
+
+    def keep_code(self, page, code=None, typed=None) -> str:
+        """On the code page, say the code was kept, as the page asks: type its last four
+        characters (or `typed`) and press "I have kept my code". The browser lands on the
+        tracking page (its thank-you is in .notice-success); returns the code."""
+        if code is None:
+            code = self.tracking_code(page)
+        else:
+            self.on_code_page(page)
+        if typed is None:
+            typed = re.sub(r"[\s-]", "", code)[-4:]
+        page.locator('form.kept-form input[name="kept"]').fill(typed)
+        with page.expect_navigation():
+            page.locator("form.kept-form button[type=submit]").click()
+        expect(page).to_have_url(self.url("/track"))
+        expect(page.locator(".notice-success")).to_be_visible()
+        return code
+
+    def send_and_keep_code(self, page, javascript=True) -> str:
+        """Send the filled form, read the code on the code page and say it was kept."""
+        self.send_request(page, javascript)
+        return self.keep_code(page)
 
     # -- tracking
 

@@ -2,6 +2,9 @@
 
 from portal_testing import STAFF_PASSWORD as PASSWORD
 
+# What a member says when accepting an offer: how and roughly when they make contact.
+CONTACT_PLAN = "By phone within two days, from the number of our local office."
+
 CHANGED = (
     "This request was changed by someone else while you were looking at it. "
     "Reload the page and decide again."
@@ -31,3 +34,13 @@ def act(page, action):
     ) as posted:
         page.locator(f"form.action-{action} button[type=submit]").click()
     return posted.value
+
+
+def accept_offer(page, contact_plan=CONTACT_PLAN):
+    """On an open offer's page: say how and roughly when the organization will make contact
+    (left empty if `contact_plan` is empty) and press the accept button; waits for the
+    page that answers (the accepted offer, or the form again with an error)."""
+    form = page.locator('form[action$="/accept"]')
+    form.locator('textarea[name="accept-contact_plan"]').fill(contact_plan)
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()

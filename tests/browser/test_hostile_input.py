@@ -11,7 +11,7 @@ from portal import intake, review
 from portal.models import Organization
 
 from portal_testing import PASSWORD_ALONE, create_staff_account
-from staff_pages import signed_in
+from staff_pages import accept_offer, signed_in
 
 SCRIPT = "<script>window.__pwned=1</script>"
 IMG = '"><img src=x onerror="window.__pwned=1">'
@@ -221,7 +221,8 @@ def test_hostile_text_on_the_offer_pages_is_inert(portal, live_app):
             "contact_detail": JS_URL,
             "contact_safe": True,
         }
-        request = intake.submit(fields, "es").request
+        sent = intake.submit(fields, "es")
+        request, code = sent.request, sent.code
         review.act(request, reviewer, "start_review", expected_version=request.version)
         review.act(request, reviewer, "approve", expected_version=request.version)
         review.offer_to(
@@ -240,15 +241,21 @@ def test_hostile_text_on_the_offer_pages_is_inert(portal, live_app):
         two.locator('form[action$="/decline"] button[type=submit]').click()
     _assert_inert(two, *watched, "after declining")
 
-    # The organization that accepts reads everything the requester wrote, as text.
+    # The organization that accepts reads everything the requester wrote, as text; what
+    # it says of its first contact (hostile too) is shown back as text.
     one = signed_in(portal, "member@one.test")
     watched = _watched(portal, one)
     one.locator("a.reference").click()
-    with one.expect_navigation():
-        one.locator('form[action$="/accept"] button[type=submit]').click()
+    accept_offer(one, body)
+    expect(one.locator(".notice-success")).to_contain_text("has taken on this request")
     contact = one.locator("section[aria-labelledby=contact-heading]")
     for payload in (SCRIPT, FAMILY, IMG, JS_URL, STYLE, ARABIC_RLO):
         expect(contact).to_contain_text(payload)
+    told = contact.locator("p", has_text="What you told the requester about your first contact")
+    plan = told.locator(".user-text").inner_text()
+    for payload in ALL:
+        assert payload in plan, f"contact plan: {payload!r} is not shown as text in {plan!r}"
+    _assert_inert(one, *watched, "on the offer page just accepted")
     one.locator("textarea[name=update-body]").fill(body)
     with one.expect_navigation():
         one.locator('form[action$="/update"] button[type=submit]').click()
@@ -264,3 +271,15 @@ def test_hostile_text_on_the_offer_pages_is_inert(portal, live_app):
         for payload in ALL:
             assert payload in shown, f"{where}: {payload!r} is not shown as text"
     _assert_inert(staff, *watched, "on the reviewer's request page")
+
+    # The requester reads who will contact them, in the organization's words, as text.
+    requester = portal.new_page()
+    watched = _watched(portal, requester)
+    portal.open_tracking(requester, code)
+    who = requester.locator(".status-card .who-will-come")
+    expect(who).to_contain_text(SVG + " One")
+    shown = who.inner_text()
+    for payload in ALL:
+        assert payload in shown, f"who will come: {payload!r} is not shown as text"
+    portal.wait_for_htmx(requester)
+    _assert_inert(requester, *watched, "on the requester's tracking page")

@@ -12,11 +12,12 @@ from playwright.sync_api import expect
 from portal.models import Request
 
 from portal_testing import PASSWORD_ALONE, add_organization, create_staff_account
-from staff_pages import signed_in
+from staff_pages import accept_offer, signed_in
 
 SUMMARY = "Community leaders threatened since March; accompaniment to land hearings asked."
 DECLINE_REASON = "Our two teams are in Putumayo until June: no one free for Cauca."
 UPDATE = "First visit done with two volunteers; next one on Friday."
+CONTACT_PLAN = "We will call on Tuesday from the office line in Popayán."
 REVIEWER = "reviewer@network.test"
 ANDES = "member@andes.test"
 PACIFICO = "member@pacifico.test"
@@ -66,6 +67,7 @@ def test_one_organization_declines_the_other_accepts_and_the_requester_sees_it(
     portal.fill_request_form(requester, portal.valid_values(country="CO"))
     portal.send_request(requester, javascript)
     code = portal.tracking_code(requester)
+    portal.keep_code(requester, code)
     with live_app.app_context():
         reference = Request.get().reference
 
@@ -110,16 +112,27 @@ def test_one_organization_declines_the_other_accepts_and_the_requester_sees_it(
     expect(pacifico.locator(".notice-success")).to_contain_text("You declined the offer.")
     expect(pacifico.locator("main")).not_to_contain_text(reference)
 
-    # Acompañamiento Andino accepts: now it reads who asked and how to reach them.
+    # Acompañamiento Andino accepts, saying how and when it will make contact (without
+    # that, nothing is accepted): now it reads who asked and how to reach them.
     andes = signed_in(portal, ANDES, javascript)
     andes.locator(f"a:text('{reference}')").click()
     expect(andes.locator("#contact-heading")).to_have_count(0)
-    click_and_wait(andes, andes.locator('form[action$="/accept"] button[type=submit]'))
+    accept_offer(andes, "")
+    expect(andes.locator("#accept-contact_plan-error")).to_have_text(
+        "Please say how and roughly when you will make contact."
+    )
+    expect(andes.locator("#contact-heading")).to_have_count(0)
+    expect(andes.locator(".notice-success")).to_have_count(0)
+    accept_offer(andes, CONTACT_PLAN)
     expect(andes.locator(".notice-success")).to_contain_text("has taken on this request")
     contact = andes.locator("section[aria-labelledby=contact-heading]")
     expect(contact).to_contain_text("Comunidad La Esperanza")
     expect(contact).to_contain_text("@esperanza.77")
     expect(contact).to_contain_text("Not safe to contact there")
+    expect(contact).to_contain_text(CONTACT_PLAN)
+    phrase = contact.locator("p.phrase").inner_text().strip()
+    assert len(re.findall(r"\w+", phrase)) == 3, f"not a three-word phrase: {phrase!r}"
+    expect(andes.locator("#thread-heading")).to_have_text("Messages with the requester")
     click_and_wait(andes, andes.locator('form[action$="/start"] button[type=submit]'))
     expect(andes.locator(".status-card .badge")).to_have_text("Active")
     andes.locator("textarea[name=update-body]").fill(UPDATE)
@@ -132,10 +145,17 @@ def test_one_organization_declines_the_other_accepts_and_the_requester_sees_it(
     expect(pacifico.locator("main")).not_to_contain_text("Comunidad La Esperanza")
     expect(pacifico.locator("main")).not_to_contain_text(SUMMARY)
 
-    # The requester sees the acceptance, the organization's name, and the work under way.
+    # The requester sees the acceptance, the organization's name, and the work under way;
+    # who will contact them, how, and the phrase they will say.
     tracker = portal.new_page(java_script_enabled=javascript)
     portal.open_tracking(tracker, code)
     expect(tracker.locator(".status-card")).to_contain_text("Under way")
+    who = tracker.locator(".status-card .who-will-come")
+    expect(who.locator("h3")).to_have_text("Who will contact you")
+    expect(who).to_contain_text("Acompañamiento Andino")
+    expect(who).not_to_contain_text("Brigadas del Pacífico")
+    expect(who).to_contain_text(CONTACT_PLAN)
+    expect(who.locator("p.phrase")).to_have_text(phrase)
     timeline = tracker.locator(".timeline")
     expect(timeline).to_contain_text("Acompañamiento Andino")
     expect(timeline).not_to_contain_text("Brigadas del Pacífico")

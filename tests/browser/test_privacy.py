@@ -30,17 +30,30 @@ def test_htmx_never_stores_pages(portal):
     page.goto(portal.url("/request"))
     portal.fill_request_form(page, portal.valid_values())
     portal.wait_for_htmx(page)
-    portal.submit_request(page)
+    with page.expect_response(lambda r: r.url == portal.url("/request/code")) as shown:
+        portal.submit_request(page)
     code = portal.tracking_code(page)
-    _assert_nothing_stored(page, code, "confirmation page")
+    # The code page may be shown again until the code is kept, but by the server only.
+    assert shown.value.headers.get("cache-control") == "no-store", shown.value.headers
+    _assert_nothing_stored(page, code, "code page")
 
-    # Away and back: still nothing, and the code is not shown again from a cache.
-    page.locator("a.button[href='/track']").click()
+    # Kept: on to the tracking page; still nothing stored.
+    portal.keep_code(page, code)
     expect(page.locator('input[name="code"]')).to_be_visible()
+    _assert_nothing_stored(page, code, "tracking page, the code kept")
+
+    # Back, and back again: the code is not shown again, from a cache or from history.
+    page.go_back()
+    expect(page).to_have_url(portal.url("/request/code"))
+    expect(page.locator("h1")).to_have_text("The code is no longer shown here")
+    expect(page.locator("#tracking-code")).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text(code)
+    _assert_nothing_stored(page, code, "back on the code page")
     page.go_back()
     expect(page).to_have_url(portal.url("/request"))
     expect(page.locator("form.request-form")).to_be_visible()
     expect(page.locator("#tracking-code")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text(code)
     _assert_nothing_stored(page, code, "back on the form")
 
     portal.open_tracking(page, code)
@@ -94,9 +107,8 @@ def test_no_external_requests(portal, javascript):
     portal.fill_request_form(page, portal.valid_values())
     portal.wait_for_htmx(page)
     portal.submit_request(page)
-    code = portal.tracking_code(page)
+    code = portal.keep_code(page)
 
-    page.locator("a.button[href='/track']").click()
     page.locator('input[name="code"]').fill(code)
     page.locator("form.track-form button[type=submit]").click()
     expect(page.locator(".state")).to_be_visible()
@@ -122,7 +134,15 @@ def test_no_external_requests(portal, javascript):
     assert elsewhere == [], f"requests to other places than the portal: {elsewhere}"
     # The whole flow really went through the browser (and htmx, with JavaScript).
     paths = {url.removeprefix(portal.base_url).split("?")[0] for url in requests}
-    assert {"/", "/request", "/track", "/track/message", "/track/withdraw", "/track/leave"} <= paths
+    assert {
+        "/",
+        "/request",
+        "/request/code",
+        "/track",
+        "/track/message",
+        "/track/withdraw",
+        "/track/leave",
+    } <= paths
     assert ("/request/validate" in paths) is javascript
     assert "/static/css/portal.css" in paths
     assert len(documents) >= 8, documents

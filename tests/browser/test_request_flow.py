@@ -68,8 +68,14 @@ def test_no_javascript_flow(portal, lang):
     expect(page.locator("h1")).to_have_text(t("Your request has been received"))
     expect(page.locator(".copy-button")).to_be_hidden()
     expect(html).to_have_attribute("lang", lang)
-    # Leaving this page loses the code: no language links on it.
-    expect(page.locator("a[hreflang]")).to_have_count(0)
+    # The code stays on this page until it is kept, so the language links are here.
+    expect(page.locator("#lang-switcher a[hreflang]")).to_have_count(2)
+
+    # Kept: the page asks for its last four characters, then thanks in the same language.
+    portal.keep_code(page, code)
+    expect(page.locator(".notice-success")).to_have_text(
+        t("Thank you. Keep the code safe: you need it to follow your request.")
+    )
 
     # The language is remembered without ?lang= from here on.
     portal.open_tracking(page, code)
@@ -163,17 +169,23 @@ def test_htmx_request_flow(portal):
     expect(page.locator(".error-message")).to_have_count(0)
     assert _marker(page) == 1, "the page was reloaded instead of swapping the field"
 
-    # Sent: the confirmation with the code is swapped in.
-    portal.submit_request(page)
+    # Sent: htmx sends the browser on to the code page (HX-Redirect), a page of its own that
+    # a refresh or Back shows again until the code is kept (Post/Redirect/Get).
+    with page.expect_response(
+        lambda r: r.url == portal.url("/request") and r.request.method == "POST"
+    ) as posted:
+        portal.submit_request(page)
+    assert posted.value.status == 204, "the post was not answered for htmx"
+    assert posted.value.headers.get("hx-redirect") == "/request/code"
     code = portal.tracking_code(page)
     assert re.fullmatch(r"[A-Z0-9][A-Z0-9 -]{7,}", code), f"unexpected code shape: {code!r}"
+    expect(page).to_have_url(portal.url("/request/code"))
     expect(page.locator("h1")).to_have_text("Your request has been received")
-    assert _marker(page) == 1, "the confirmation came with a page load, not an htmx swap"
-    assert page.url == portal.url("/request"), "the address changed (pushed into history?)"
-    # Screen readers land on the new heading.
-    expect(page.locator("#page-heading")).to_be_focused()
-    # Leaving this page loses the code: the language links went away with the swap.
-    expect(page.locator("a[hreflang]")).to_have_count(0)
+    # A whole page, not the code page swapped into the form's.
+    expect(page.locator("main")).to_have_count(1)
+    expect(page.locator("form.request-form")).to_have_count(0)
+    # The code stays here until it is kept, so the language links are back on this page.
+    expect(page.locator("#lang-switcher a[hreflang]")).to_have_count(2)
 
     # The copy button, unhidden by JS, puts exactly the code on the clipboard.
     copy = page.locator(".copy-button")
@@ -184,7 +196,8 @@ def test_htmx_request_flow(portal):
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == code
 
-    # Follow the request: paste the code and open it.
+    # Kept, then followed: paste the code and open the request.
+    portal.keep_code(page, code)
     page.goto(portal.url("/track"))
     code_input = page.locator('input[name="code"]')
     code_input.focus()

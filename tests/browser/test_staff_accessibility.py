@@ -23,7 +23,7 @@ from portal import accounts, intake, review, vocabulary
 from portal.models import User
 
 from portal_testing import TRANSLATIONS, add_organization
-from staff_pages import CHANGED, PASSWORD, act, submit_password
+from staff_pages import CHANGED, PASSWORD, accept_offer, act, submit_password
 
 LANGUAGES = ("en", "fr", "es")
 BLOCKING = ("serious", "critical")
@@ -325,9 +325,12 @@ def test_offer_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
         member.locator('form[action$="/decline"] button[type=submit]').click()
     expect(member.locator("#decline-reason-error")).to_be_visible()
     check_member("offer page with a decline refused (no reason)")
-    with member.expect_navigation():
-        member.locator('form[action$="/accept"] button[type=submit]').click()
+    accept_offer(member, "")
+    expect(member.locator("#accept-contact_plan-error")).to_be_visible()
+    check_member("offer page with an acceptance refused (no contact plan)")
+    accept_offer(member)
     expect(member.locator("section[aria-labelledby=contact-heading]")).to_be_visible()
+    expect(member.locator(".verification-phrase p.phrase")).to_be_visible()
     with member.expect_navigation():
         member.locator('form[action$="/start"] button[type=submit]').click()
     member.locator("textarea[name=update-body]").fill("First visit done.")
@@ -344,7 +347,7 @@ def test_offer_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
     expect(staff.locator("#progress .note")).to_have_count(1)
     check("request page with offers and a progress update")
 
-    assert len(check.checked) + len(check_member.checked) == 7
+    assert len(check.checked) + len(check_member.checked) == 8
     check.assert_clean()
     check_member.assert_clean()
 
