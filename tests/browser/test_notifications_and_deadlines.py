@@ -12,7 +12,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from portal import i18n, intake, notices, offers, review
+from portal import i18n, notices, offers, review
 from portal.models import NoticeChoice, User
 from portal.vocabulary import IMMEDIATELY, IN_DIGEST, NEVER
 
@@ -22,7 +22,7 @@ from portal_testing import (
     create_staff_account,
     translated,
 )
-from staff_pages import signed_in
+from staff_pages import signed_in, stored_emergency
 
 REVIEWER = "reviewer@network.test"
 MEMBER = "member@andes.test"
@@ -55,28 +55,7 @@ def served(app, msgid, lang, **variables):
 
 def store_emergency(app, **overrides):
     """An emergency stored through intake.submit (quicker than the form); the request."""
-    fields = {
-        "service": "accompaniment",
-        "requester_kind": "community",
-        "name": "Comunidad La Esperanza",
-        "organization": "Red de Defensoras del Cauca",
-        "country": "CO",
-        "place": "Cauca",
-        "situation": "Threats against community leaders since March.",
-        "asked_for": "Accompaniment during the land restitution hearings.",
-        "urgency": "emergency",
-        "start_date": datetime.date.today() + datetime.timedelta(days=7),
-        "end_date": None,
-        "people_count": 12,
-        "languages": ["es"],
-        "other_languages": "Nasa Yuwe",
-        "contact_channel": "signal",
-        "contact_detail": "@esperanza.77",
-        "contact_safe": False,
-    }
-    fields.update(overrides)
-    with app.app_context():
-        return intake.submit(fields, "es").request
+    return stored_emergency(app, **overrides)
 
 
 def notice_choice(page, kind, timing):

@@ -8,7 +8,6 @@ The conftest's live server hides its app; this module serves its own (same setti
 so that the test can create accounts and requests in the app's context.
 """
 
-import datetime
 import functools
 import re
 import time
@@ -23,7 +22,7 @@ from portal import accounts, intake, review, vocabulary
 from portal.models import User
 
 from portal_testing import TRANSLATIONS, add_organization
-from staff_pages import CHANGED, PASSWORD, accept_offer, act, submit_password
+from staff_pages import CHANGED, PASSWORD, accept_offer, act, stored_emergency, submit_password
 
 LANGUAGES = ("en", "fr", "es")
 BLOCKING = ("serious", "critical")
@@ -49,28 +48,7 @@ def served(lang, msgid):
 
 
 def store_request(app, **overrides) -> str:
-    fields = {
-        "service": "accompaniment",
-        "requester_kind": "community",
-        "name": "Comunidad La Esperanza",
-        "organization": "Red de Defensoras del Cauca",
-        "country": "CO",
-        "place": "Cauca",
-        "situation": "Threats against community leaders since March.",
-        "asked_for": "Accompaniment during the land restitution hearings.",
-        "urgency": "emergency",
-        "start_date": datetime.date.today() + datetime.timedelta(days=7),
-        "end_date": None,
-        "people_count": 12,
-        "languages": ["es"],
-        "other_languages": "Nasa Yuwe",
-        "contact_channel": "signal",
-        "contact_detail": "@esperanza.77",
-        "contact_safe": False,
-    }
-    fields.update(overrides)
-    with app.app_context():
-        return intake.submit(fields, "es").request.reference
+    return stored_emergency(app, **overrides).reference
 
 
 def submit_code(page, form_path, code):
