@@ -297,3 +297,14 @@ def test_reset_gives_a_new_password_and_clears_two_step_sign_in(app, admin, revi
     assert reviewer.get("/staff/").status_code == 303  # signed out everywhere
     assert sign_in(app.test_client(), "reviewer@example.org").status_code == 200
     assert sign_in(app.test_client(), "reviewer@example.org", password).status_code == 303
+
+
+def test_a_generated_password_reads_aloud_without_look_alikes():
+    drawn = {accounts.generate_password() for _ in range(200)}
+
+    assert len(drawn) == 200
+    for password in drawn:
+        groups = password.split("-")
+        assert [len(group) for group in groups] == [4] * 6
+        assert set("".join(groups)) <= set("23456789ABCDEFGHJKMNPQRSTWXYZ")
+        assert accounts.password_problem(password) is None
