@@ -9,13 +9,13 @@ import datetime
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from portal import i18n, notices, offers, review
 from portal.models import NoticeChoice, User
 from portal.vocabulary import IMMEDIATELY, IN_DIGEST, NEVER
 
+from axe_checks import axe_problems
 from portal_testing import (
     PASSWORD_ALONE,
     add_organization,
@@ -36,12 +36,9 @@ TIMING_LABELS = {IMMEDIATELY: "Immediately", IN_DIGEST: "In the daily digest", N
 FIRST_LOOK = "Network staff aim to read requests like yours within %(time)s of their arrival."
 # Babel's words for the default emergency target (24h); not from the .po catalogues.
 TWENTY_FOUR_HOURS = {"en": "24 hours", "fr": "24 heures"}
-BLOCKING = ("serious", "critical")
 
 # Staff sign in with a password alone here (two-step sign-in has its own browser tests).
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE)
-
-_axe = Axe()
 
 
 # ---------------------------------------------------------------- helpers
@@ -88,15 +85,6 @@ def stored_settings(app, email):
         user = User.by_email(email)
         rows = NoticeChoice.select().where(NoticeChoice.user == user)
         return user.locale, {row.kind: row.timing for row in rows}
-
-
-def axe_problems(page, where):
-    found = []
-    for violation in _axe.run(page).response["violations"]:
-        if violation["impact"] in BLOCKING:
-            targets = [node["target"] for node in violation["nodes"]]
-            found.append(f"{where}: axe {violation['id']} ({violation['impact']}) on {targets}")
-    return found
 
 
 # ---------------------------------------------------------------- settings

@@ -11,12 +11,12 @@ import re
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from portal import intake, notices, offers, phrases, review
 from portal.models import Offer, Organization, Request, User
 
+from axe_checks import axe_problems
 from portal_testing import (
     PASSWORD_ALONE,
     ROOM_FOR_MANY,
@@ -30,7 +30,6 @@ from staff_pages import signed_in
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY)
 
 DESKTOP = {"width": 1280, "height": 800}
-BLOCKING = ("serious", "critical")
 
 REVIEWER = "reviewer@network.test"
 ANDES = "member@andes.test"
@@ -47,8 +46,6 @@ NOTIFY = "aviso.esperanza@example.org"
 TO_STAFF = "Only the network should read this: the mayor came to the house again."
 FROM_ORG = "We will call on Tuesday from the office line; please keep your phone on."
 FROM_REQUESTER = "Tuesday works for us. Please call after six in the evening."
-
-_axe = Axe()
 
 
 # ---------------------------------------------------------------- the people and the request
@@ -139,15 +136,6 @@ def outbox_texts(app) -> dict[str, str]:
                 parts.append(part.get_content())
         texts[path.name] = "\n".join(parts)
     return texts
-
-
-def axe_problems(page, where) -> list[str]:
-    found = []
-    for violation in _axe.run(page).response["violations"]:
-        if violation["impact"] in BLOCKING:
-            targets = [node["target"] for node in violation["nodes"]]
-            found.append(f"{where}: axe {violation['id']} ({violation['impact']}) on {targets}")
-    return found
 
 
 # ---------------------------------------------------------------- 1. who will come
