@@ -157,6 +157,8 @@ def _status_page(
     events = list(tracked.timeline())
     messages = list(tracked.messages())
     rejection = next((e.reason for e in reversed(events) if e.to_state == REJECTED), None)
+    # Looked up once: the status card, both threads and the forms below all need it.
+    accepted = offers.accepted_offer(tracked)
     return render_template(
         "intake/status.html",
         req=tracked,
@@ -165,9 +167,9 @@ def _status_page(
         messages=messages,
         reply_waiting=bool(messages) and messages[-1].author == STAFF,
         can_write=intake.can_write(tracked),
-        taken=offers.taken_by(tracked),
-        conversation=offers.thread(tracked),
-        with_organization=offers.accepted_offer(tracked),
+        taken=accepted if accepted and offers.in_hand(tracked) else None,
+        conversation=offers.thread(tracked, accepted.organization) if accepted else [],
+        with_organization=accepted,
         message_form=message_form or InformationForm(formdata=None),
         organization_form=organization_form
         or OrganizationMessageForm(formdata=None, prefix="organization"),

@@ -504,14 +504,8 @@ def write_to_organization(request: Request, body: str) -> OrganizationMessage:
     return message
 
 
-def thread(request: Request, organization: Organization | None = None):
-    """The messages between the requester and an organization (the one that took the
-    request, unless given), oldest first."""
-    if organization is None:
-        taken = accepted_offer(request)
-        if taken is None:
-            return []
-        organization = taken.organization
+def thread(request: Request, organization: Organization):
+    """The messages between the requester and the organization, oldest first."""
     return list(
         OrganizationMessage.select()
         .where(

@@ -72,6 +72,7 @@ def _request_page(
         action.key: (action_form if action.key == posted_action else ActionForm(formdata=None))
         for action in actions
     }
+    accepted = offers.accepted_offer(req)
     page = render_template(
         "review/request.html",
         req=req,
@@ -84,8 +85,8 @@ def _request_page(
         offers_made=list(offers.offers_of(req)),
         in_hand=offers.in_hand(req),
         updates=list(offers.progress_updates(req)),
-        conversation=offers.thread(req),
-        with_organization=offers.accepted_offer(req),
+        conversation=offers.thread(req, accepted.organization) if accepted else [],
+        with_organization=accepted,
         evaluation=intake.evaluation_of(req),
         complaints=intake.complaints(req),
         offer_form=offer_form or OfferForm(formdata=None),
