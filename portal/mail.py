@@ -11,7 +11,7 @@ import secrets
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -55,7 +55,8 @@ def notice(to: str, locale: str, link: str, audience: str) -> EmailMessage:
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    # Random only: make_msgid would add the sending time and the worker's process id.
+    message["Message-ID"] = f"<{secrets.token_hex(16)}@{sender.rpartition('@')[2] or 'localhost'}>"
     message.set_content("\n".join(lines) + "\n")
     # After set_content, which replaces every Content-* header.
     message["Content-Language"] = locale
