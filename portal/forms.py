@@ -6,7 +6,7 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectMultipleField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -79,6 +79,16 @@ def one_of(values, message=None):
 def choices(pairs):
     """Options for a select, radio or checkbox list from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def confirmation(label=""):
+    """A tick box that an action which cannot be undone requires.
+
+    Its label says what will happen and who will be told (the view may set it, since
+    that depends on the request). A post without it changes nothing: the page comes
+    back with this error by the box. The same box works with and without JavaScript.
+    """
+    return BooleanField(label, validators=[DataRequired(message=_l("Tick this box to confirm."))])
 
 
 def strip(value):
