@@ -1,7 +1,8 @@
-"""Staff accounts: passwords, two-factor codes, recovery codes, deactivation.
+"""Staff accounts: passwords, two-factor codes, recovery codes, deactivation, members moved.
 
 Every change here ends the account's sessions where it must (a new password,
-deactivation) and is written to the audit trail by the caller's action name.
+deactivation, a move to another organization) and is written to the audit trail
+by the caller's action name.
 """
 
 import base64
@@ -86,12 +87,14 @@ def normalise_email(email: str) -> str:
 def role_problem(role: str, organization: Organization | None):
     """Why an account cannot have this role and organization (a translated message), or None.
 
-    An organization member belongs to exactly one organization, staff to none.
+    An organization member belongs to exactly one organization in service, staff to none.
     """
     if role not in vocabulary.ROLES:
         return _l("Unknown role.")
     if belongs_to_organization(role) != (organization is not None):
         return _l("An organization member must belong to an organization; other roles cannot.")
+    if organization is not None and organization.archived:
+        return _l("This organization is archived. Please choose another one.")
     return None
 
 
@@ -152,6 +155,28 @@ def deactivate(user: User, by: User | None = None) -> None:
         end_sessions(user)
         audit.record("account.deactivated", user=by, target_user=user)
     user.active = False
+
+
+def move_member(user: User, organization: Organization, by: User) -> None:
+    """Move an organization member to another organization, in service; their sessions end,
+    so that they stop seeing the old organization's offers and requests at once."""
+    if user.role != vocabulary.ORG_MEMBER:
+        raise AccountError(_l("Only organization members belong to an organization."))
+    if organization.archived:
+        raise AccountError(_l("This organization is archived. Please choose another one."))
+    if user.organization_id == organization.id:
+        raise AccountError(_l("The member belongs to this organization already."))
+    with db.atomic():
+        old = user.organization
+        User.update(organization=organization).where(User.id == user.id).execute()
+        end_sessions(user)
+        audit.record(
+            "account.moved",
+            user=by,
+            target_user=user,
+            detail=f"from={old.key if old else ''} to={organization.key}",
+        )
+    user.organization = organization
 
 
 def reactivate(user: User, by: User | None = None) -> None:

@@ -1,24 +1,23 @@
-"""Administrators manage staff accounts: create, deactivate, reactivate, reset."""
+"""Administrators manage staff accounts: create, deactivate, reactivate, reset, move members."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import accounts
-from ..access import ADMINISTRATORS, found_or_404, staff_required
+from ..access import ADMINISTRATORS, belongs_to_organization, found_or_404, staff_required
 from ..sessions import staff_user
-from .forms import CreateAccountForm
+from .forms import CreateAccountForm, DeactivateForm, MoveMemberForm
 
 bp = Blueprint("accounts", __name__, url_prefix="/admin/accounts")
 
 
-def _accounts_page(form=None, error=None, status=200):
+def _accounts_page(form=None):
     return render_template(
         "accounts/accounts.html",
         accounts=list(accounts.staff_accounts()),
         form=form or CreateAccountForm(formdata=None),
-        error=error,
         me=staff_user(),
-    ), status
+    )
 
 
 def _password_page(account, password, *, created: bool):
@@ -57,17 +56,55 @@ def create_account():
     return _password_page(account, password, created=True)
 
 
-@bp.post("/<uid>/deactivate")
+def _deactivate_page(account, form, status=200, error=None):
+    return render_template(
+        "accounts/deactivate.html", account=account, form=form, error=error, me=staff_user()
+    ), status
+
+
+@bp.route("/<uid>/deactivate", methods=["GET", "POST"])
 @staff_required(*ADMINISTRATORS)
 def deactivate(uid):
+    """Ask to confirm, then deactivate: without the tick nothing changes (422)."""
     account = found_or_404(accounts.by_uid(uid))
-    if account.active:
-        try:
-            accounts.deactivate(account, by=staff_user())
-        except accounts.AccountError as exc:
-            return _accounts_page(error=str(exc), status=409)
+    if not account.active:
+        return redirect(url_for(".index"), 303)
+    if request.method == "GET":
+        return _deactivate_page(account, DeactivateForm(formdata=None))
+    form = DeactivateForm()
+    if not form.validate():
+        return _deactivate_page(account, form, 422)
+    try:
+        accounts.deactivate(account, by=staff_user())
+    except accounts.AccountError as exc:
+        return _deactivate_page(account, form, 409, error=str(exc))
     # No email in the message: flash messages travel in the (readable) cookie.
     flash(_("The account is deactivated and signed out everywhere."), "success")
+    return redirect(url_for(".index"), 303)
+
+
+def _move_page(account, form, status=200):
+    return render_template("accounts/move.html", account=account, form=form), status
+
+
+@bp.route("/<uid>/move", methods=["GET", "POST"])
+@staff_required(*ADMINISTRATORS)
+def move(uid):
+    """Move an organization member to another organization, once confirmed."""
+    account = found_or_404(accounts.by_uid(uid))
+    if not belongs_to_organization(account.role):
+        abort(404)  # only members belong to an organization
+    if request.method == "GET":
+        return _move_page(account, MoveMemberForm(formdata=None, member=account))
+    form = MoveMemberForm(member=account)
+    if not form.validate():
+        return _move_page(account, form, 422)
+    try:
+        accounts.move_member(account, form.chosen_organization(), by=staff_user())
+    except accounts.AccountError as exc:  # archived or moved meanwhile
+        form.organization.errors = [str(exc)]
+        return _move_page(account, form, 409)
+    flash(_("The member was moved and signed out everywhere."), "success")
     return redirect(url_for(".index"), 303)
 
 

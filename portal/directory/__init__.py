@@ -47,8 +47,8 @@ def group_by_region(organizations, region: str | None = None, service: str | Non
 
 
 def listed_organizations() -> list[Organization]:
-    """The organizations the public may see: never a private one."""
-    return list(Organization.select().where(Organization.public == True))  # noqa: E712
+    """The organizations the public may see: never a private or an archived one."""
+    return list(Organization.listed())
 
 
 def website_link(website: str) -> str | None:

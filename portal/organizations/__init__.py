@@ -20,12 +20,12 @@ from urllib.parse import urlsplit
 from babel import Locale
 from peewee import JOIN, fn
 
-from .. import audit
+from .. import audit, notices, offers, vocabulary, workflow
 from ..db import db
 from ..forms import CONTROL_CHARACTERS
-from ..models import Organization, User, utcnow
+from ..models import Offer, Organization, Request, User, utcnow
 from ..regions import COUNTRY_REGION, REGIONS
-from ..vocabulary import SERVICES
+from ..vocabulary import APPROVED, OFFER_CLOSED, OFFER_OPEN, OFFERED, SERVICES
 
 COLUMNS = (
     "key",
@@ -372,9 +372,9 @@ def by_key(key: str) -> Organization | None:
     return Organization.get_or_none(Organization.key == key)
 
 
-def all_by_name():
-    """Every organization, public or not, by name: for choosing one."""
-    return Organization.select().order_by(fn.LOWER(Organization.name), Organization.key)
+def in_service_by_name():
+    """Every organization that is not archived, public or not, by name: for choosing one."""
+    return Organization.in_service().order_by(fn.LOWER(Organization.name), Organization.key)
 
 
 # --- the administrators' pages ---------------------------------------------------------------
@@ -413,17 +413,133 @@ def save(values: dict, by: User, organization: Organization | None = None) -> Or
     return organization
 
 
-def for_administrators():
-    """Every organization by name, with how many members it has (for administrators)."""
+def for_administrators(archived: bool = False):
+    """The organizations in service (or the archived ones) by name, with how many members
+    each has (for administrators)."""
     members = fn.COUNT(User.id)
     return (
         Organization.select(Organization, members.alias("member_count"))
         .join(User, JOIN.LEFT_OUTER, on=(User.organization == Organization.id))
+        .where(Organization.archived_at.is_null(not archived))
         .group_by(Organization.id)
         .order_by(fn.LOWER(Organization.name), Organization.key)
     )
 
 
+def counts() -> dict[str, int]:
+    """How many organizations are in service, and how many are archived."""
+    archived = Organization.select().where(Organization.archived_at.is_null(False)).count()
+    return {"in_service": Organization.in_service().count(), "archived": archived}
+
+
 def members_of(organization: Organization) -> list[User]:
     """The organization's member accounts, by email."""
     return list(User.select().where(User.organization == organization).order_by(User.email))
+
+
+# --- archiving: out of the directory and matching, history kept --------------------------------
+
+
+class ArchiveRefused(Exception):
+    """The organization works on requests now: archiving it would leave them without anyone."""
+
+    def __init__(self, engaged: int):
+        super().__init__(f"{engaged} request(s) in hand")
+        self.engaged = engaged
+
+
+@dataclass(frozen=True)
+class ArchiveEffects:
+    """What archiving an organization would do now, for the page that asks to confirm it."""
+
+    open_offers: int  # taken back
+    engaged: int  # requests it works on: while there is one, it cannot be archived
+    members: int  # accounts that stay, with nothing left to answer
+
+
+def archive_effects(organization: Organization) -> ArchiveEffects:
+    return ArchiveEffects(
+        open_offers=_open_offers(organization).count(),
+        engaged=offers.engagements().get(organization.id, 0),
+        members=User.select().where(User.organization == organization).count(),
+    )
+
+
+def _open_offers(organization: Organization):
+    return Offer.select().where((Offer.organization == organization) & (Offer.state == OFFER_OPEN))
+
+
+def archive(organization: Organization, by: User) -> int:
+    """Archive an organization; how many of its open offers were taken back.
+
+    It leaves the public directory and matching. Its open offers close, as when a
+    reviewer takes offers back: a request left with no open offer goes back to be
+    offered again, and reviewers are told. Its members keep their accounts but have
+    no offer to answer. Its offers, their timelines and the audit trail stay, and
+    `restore` puts it back. Raises ArchiveRefused while it works on a request
+    (accepted or under way): the requester relies on it.
+    """
+    if organization.archived:
+        return 0
+    now = utcnow()
+    taken_back = 0
+    with db.atomic():
+        # The offers first, then the count of requests in hand: an acceptance that
+        # commits meanwhile either finds its offer closed or is counted below.
+        for the_offer in list(_open_offers(organization)):
+            taken_back += _take_back(the_offer, now)
+        engaged = offers.engagements().get(organization.id, 0)
+        if engaged:
+            raise ArchiveRefused(engaged)  # rolls back the offers taken back above
+        (
+            Organization.update(archived_at=now, updated_at=now)
+            .where((Organization.id == organization.id) & Organization.archived_at.is_null())
+            .execute()
+        )
+        audit.record(
+            "organization.archived",
+            user=by,
+            detail=f"key={organization.key} offers_taken_back={taken_back}",
+        )
+    organization.archived_at = organization.updated_at = now
+    return taken_back
+
+
+def _take_back(the_offer: Offer, now) -> int:
+    """Close one open offer; its request goes back to be matched when no offer is left open."""
+    # The request's row first, as an acceptance takes it (the opposite order could deadlock).
+    (
+        Request.update(updated_at=Request.updated_at)
+        .where(Request.id == the_offer.request_id)
+        .execute()
+    )
+    closed = (
+        Offer.update(state=OFFER_CLOSED, decided_at=now)
+        .where((Offer.id == the_offer.id) & (Offer.state == OFFER_OPEN))
+        .execute()
+    )
+    if not closed:
+        return 0
+    request = Request.get_by_id(the_offer.request_id)
+    still_open = (
+        Offer.select().where((Offer.request == request) & (Offer.state == OFFER_OPEN)).exists()
+    )
+    if request.state == OFFERED and not still_open:
+        workflow.transition(request, APPROVED, vocabulary.SYSTEM)
+        notices.to_reviewers("offers_ended")
+    return 1
+
+
+def restore(organization: Organization, by: User) -> None:
+    """Put an archived organization back in service: matching, and the directory if public."""
+    if not organization.archived:
+        return
+    now = utcnow()
+    with db.atomic():
+        (
+            Organization.update(archived_at=None, updated_at=now)
+            .where(Organization.id == organization.id)
+            .execute()
+        )
+        audit.record("organization.restored", user=by, detail=f"key={organization.key}")
+    organization.archived_at, organization.updated_at = None, now

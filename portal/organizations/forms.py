@@ -1,7 +1,5 @@
 """The form an administrator fills to add or edit an organization."""
 
-import re
-
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,6 +12,7 @@ from ..forms import (
     WholeNumberField,
     checkboxes,
     choices,
+    confirmation,
     one_of,
     plain_text,
     required,
@@ -25,19 +24,22 @@ from ..regions import COUNTRY_REGION, REGIONS
 from ..vocabulary import SERVICE_LABELS
 
 
-class CodesField(StringField):
-    """Codes typed as "es, en qu;fr": a list of each once, in the order typed."""
-
-    def process_formdata(self, valuelist):
-        self.data = []
-        for code in re.split(r"[\s,;]+", (valuelist[0] if valuelist else "").lower()):
-            if code and code not in self.data:
-                self.data.append(code)
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return ", ".join(self.data or [])
+def language_groups() -> tuple[list, list, list]:
+    """The languages an organization may name, in three groups, each by name in the page's
+    language: the common ones, the others a request can name, and every other language."""
+    spoken = set(i18n.SPOKEN_LANGUAGES)
+    groups = (
+        set(i18n.COMMON_LANGUAGES),
+        spoken - set(i18n.COMMON_LANGUAGES),
+        organizations.LANGUAGE_CODES - spoken,
+    )
+    return tuple(
+        sorted(
+            ((code, i18n.language_name(code)) for code in group),
+            key=lambda item: i18n.collation_key(item[1]),
+        )
+        for group in groups
+    )
 
 
 class OrganizationForm(BaseForm):
@@ -46,8 +48,8 @@ class OrganizationForm(BaseForm):
     key = StringField(
         _l("Key"),
         description=_l(
-            "A short name for files and addresses, such as pbi-colombia: lower-case letters, "
-            "digits and hyphens. Imports match organizations by it; it cannot change later."
+            "A short name for the organization in web addresses, such as pbi-colombia: "
+            "lower-case letters, digits and hyphens. It cannot be changed later."
         ),
         filters=[strip],
         validators=[required(_l("Please give the organization a key.")), plain_text(80)],
@@ -83,20 +85,37 @@ class OrganizationForm(BaseForm):
     )
     countries = checkboxes(
         _l("Countries it works in"),
-        description=_l("Same country ranks first when matching, then same region."),
+        description=_l(
+            "When a request comes in, organizations that work in its country are proposed "
+            "first, then those that work in its region."
+        ),
         validate_choice=False,
         validators=[one_of(COUNTRY_REGION, _l("Please choose countries from the list."))],
     )
-    languages = CodesField(
+    languages = checkboxes(
         _l("Working languages"),
-        description=_l("Two-letter codes separated by commas, such as es, en, qu."),
+        description=_l(
+            "Among organizations that work in the same place, those that speak a language "
+            "of the people asking are proposed first."
+        ),
+        validate_choice=False,
+        validators=[
+            one_of(organizations.LANGUAGE_CODES, _l("Please choose languages from the list."))
+        ],
     )
     capacity = WholeNumberField(
         _l("Engagements it can hold at once"),
         invalid_value_message=_l("Please enter a whole number, for example 3."),
         validators=[required_input(_l("Please say how many engagements it can hold."))],
     )
-    public = BooleanField(_l("Listed in the public directory"), default=True)
+    public = BooleanField(
+        _l("Listed in the public directory"),
+        description=_l(
+            "Anyone can read the public directory. Leave this unticked for an organization "
+            "that must not be named publicly."
+        ),
+        default=False,
+    )
     description_en = TextAreaField(
         _l("Description in English (optional)"),
         filters=[strip],
@@ -119,6 +138,11 @@ class OrganizationForm(BaseForm):
         if not creating:
             del self.key  # never posted, never changed
         self.countries.choices = choices(i18n.countries())
+        common, spoken, others = language_groups()
+        self.languages.choices = choices(common + spoken + others)
+        # Where the template starts each disclosure: "More languages", "All other languages".
+        self.languages.more_at = len(common)
+        self.languages.others_at = len(common) + len(spoken)
 
     def validate_key(self, field):
         if field.errors:
@@ -140,21 +164,11 @@ class OrganizationForm(BaseForm):
             )
 
     def validate_languages(self, field):
-        unknown = [code for code in field.data or [] if code not in organizations.LANGUAGE_CODES]
-        if unknown:
-            # gettext, not lazy_gettext: a lazy string counts as safe HTML, and
-            # these codes are what was typed.
-            raise ValidationError(
-                _(
-                    "Unknown language code: %(codes)s. Use two-letter codes such as es or sw.",
-                    codes=", ".join(code[:12] for code in unknown[:5]),
-                )
-            )
         if len(field.data or []) > organizations.MAX_LANGUAGES:
             # Formatted now, in the page's language: 100, 10,000 / 10 000 / 10.000.
             raise ValidationError(
                 _(
-                    "Please give at most %(max)s languages.",
+                    "Please choose at most %(max)s languages.",
                     max=format_number(organizations.MAX_LANGUAGES),
                 )
             )
@@ -183,3 +197,16 @@ class OrganizationForm(BaseForm):
         form.countries.data = organization.country_codes
         form.languages.data = organization.language_codes
         return form
+
+
+class ArchiveForm(BaseForm):
+    """The tick an administrator gives before archiving an organization."""
+
+    confirm = confirmation(
+        _l(
+            "Yes, archive it. It leaves the public directory and is no longer proposed for "
+            "requests; its open offers are taken back, and reviewers are told of each request "
+            "left without one; its members can no longer answer offers. Nobody else is told. "
+            "Its history stays, and it can be restored."
+        )
+    )

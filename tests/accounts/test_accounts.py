@@ -153,7 +153,7 @@ def test_the_role_field_itself_sets_the_role(app, admin):
 def test_the_account_actions_never_change_the_role(app, admin):
     target = add_account(app, "target@example.org", "reviewer")
 
-    admin.post(f"/admin/accounts/{target.uid}/deactivate", role="admin", active="1")
+    admin.post(f"/admin/accounts/{target.uid}/deactivate", role="admin", active="1", confirm="y")
     admin.post(f"/admin/accounts/{target.uid}/reactivate", role="admin")
     admin.post(f"/admin/accounts/{target.uid}/reset", role="admin", password=STAFF_PASSWORD)
 
@@ -223,7 +223,7 @@ def test_deactivating_ends_the_accounts_sessions_at_once(app, admin, reviewer):
     thief.set_cookie("session", stolen)
     assert thief.get("/staff/").status_code == 200
 
-    response = admin.post(f"/admin/accounts/{reviewer.user.uid}/deactivate")
+    response = admin.post(f"/admin/accounts/{reviewer.user.uid}/deactivate", confirm="y")
 
     assert response.status_code == 303
     assert response.location == "/admin/accounts"
@@ -236,7 +236,7 @@ def test_deactivating_ends_the_accounts_sessions_at_once(app, admin, reviewer):
 
 
 def test_the_last_active_administrator_cannot_be_deactivated(app, admin):
-    response = admin.post(f"/admin/accounts/{admin.user.uid}/deactivate")
+    response = admin.post(f"/admin/accounts/{admin.user.uid}/deactivate", confirm="y")
 
     assert response.status_code == 409
     assert "The last active administrator cannot be deactivated." in page_text(response)
@@ -248,16 +248,16 @@ def test_the_last_active_administrator_cannot_be_deactivated(app, admin):
 def test_an_administrator_can_be_deactivated_while_another_remains(app, admin):
     other = add_account(app, "second-admin@example.org", "admin")
 
-    assert admin.post(f"/admin/accounts/{other.uid}/deactivate").status_code == 303
+    assert admin.post(f"/admin/accounts/{other.uid}/deactivate", confirm="y").status_code == 303
     assert not fetch(app, other.uid).active
 
-    response = admin.post(f"/admin/accounts/{admin.user.uid}/deactivate")
+    response = admin.post(f"/admin/accounts/{admin.user.uid}/deactivate", confirm="y")
     assert response.status_code == 409
     assert fetch(app, admin.user.uid).active
 
 
 def test_reactivating_lets_the_account_sign_in_again(app, admin, reviewer):
-    admin.post(f"/admin/accounts/{reviewer.user.uid}/deactivate")
+    admin.post(f"/admin/accounts/{reviewer.user.uid}/deactivate", confirm="y")
     assert sign_in(app.test_client(), "reviewer@example.org").status_code == 200
 
     response = admin.post(f"/admin/accounts/{reviewer.user.uid}/reactivate")

@@ -43,7 +43,7 @@ def test_the_edit_page_shows_the_stored_values(app, admin, andes):
     assert values["services"] == ["accompaniment", "monitoring"]
     assert values["regions"] == ["latin_america_caribbean"]
     assert sorted(values["countries"]) == ["CO", "PE"]
-    assert values["languages"] == ["es, qu"]
+    assert sorted(values["languages"]) == ["es", "qu"]
     assert values["capacity"] == ["5"]
     assert "public" not in values
     assert values["description_en"] == ["Accompanies leaders."]
@@ -62,7 +62,7 @@ def test_an_edit_changes_the_stored_values_but_never_the_key(app, admin, andes):
         "website": "",
         "services": ["solidarity"],
         "countries": ["PE"],
-        "languages": "QU es",
+        "languages": ["qu", "es"],
         "capacity": "0",
         "public": "y",
         "description_fr": "Accompagne.",

@@ -4,6 +4,7 @@ import html
 from html.parser import HTMLParser
 
 from portal.models import AuditEvent, Organization, User
+from portal.organizations import LANGUAGE_CODES
 from portal.regions import COUNTRY_REGION, REGIONS
 from portal.vocabulary import SERVICE_LABELS
 
@@ -50,13 +51,17 @@ TEXT_FIELDS = (
     "key",
     "name",
     "website",
-    "languages",
     "capacity",
     "description_en",
     "description_fr",
     "description_es",
 )
-CHECKBOXES = {"services": SERVICE_LABELS, "regions": REGIONS, "countries": COUNTRY_REGION}
+CHECKBOXES = {
+    "services": SERVICE_LABELS,
+    "regions": REGIONS,
+    "countries": COUNTRY_REGION,
+    "languages": LANGUAGE_CODES,
+}
 STORED_FIELDS = (
     "key",
     "name",
@@ -87,7 +92,7 @@ def complete_form(**overrides):
         "services": ["accompaniment", "monitoring"],
         "regions": ["latin_america_caribbean"],
         "countries": ["CO", "PE"],
-        "languages": "es, EN;qu  es",
+        "languages": ["es", "en", "qu"],
         "capacity": "12",
         "description_en": "Accompanies community leaders.",
         "description_fr": "Accompagne des dirigeants communautaires.",
@@ -179,12 +184,12 @@ def assert_refused_with(response, field, message):
 def assert_typed_values_kept(response, data):
     """The form sent back holds what was typed, and ticks what was ticked (of the choices shown).
 
-    Text fields come back without surrounding spaces; languages and capacity exactly as typed.
+    Text fields come back without surrounding spaces; capacity exactly as typed.
     """
     values = PageForms(page_of(response)).values
     for name in TEXT_FIELDS:
         if name in data:
-            typed = data[name] if name in ("languages", "capacity") else data[name].strip()
+            typed = data[name] if name == "capacity" else data[name].strip()
             assert values.get(name) == [typed], name
     for name, known in CHECKBOXES.items():
         ticked = [value for value in data.get(name, []) if value in known]
