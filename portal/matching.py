@@ -4,7 +4,7 @@ The service asked for is required. Then, in this order: an organization that
 works in the request's country ranks above one that works in its region,
 which ranks above one that works elsewhere; among equals, a shared language
 ranks higher, then spare capacity (more spare first), then the name.
-Organizations that already declined the request are left out.
+Organizations that already declined the request, and archived ones, are left out.
 """
 
 from dataclasses import dataclass
@@ -13,10 +13,12 @@ from flask_babel import lazy_gettext as _l
 
 SAME_COUNTRY, SAME_REGION, ELSEWHERE = 0, 1, 2
 
+# Where it works, against the request's place, in a few words (the page adds which
+# places when it works elsewhere).
 WHERE = {
-    SAME_COUNTRY: _l("Works in the request's country"),
-    SAME_REGION: _l("Works in the request's region"),
-    ELSEWHERE: _l("Works elsewhere"),
+    SAME_COUNTRY: _l("Same country"),
+    SAME_REGION: _l("Same region"),
+    ELSEWHERE: _l("Elsewhere"),
 }
 
 
@@ -43,6 +45,7 @@ class Candidate:
     languages: frozenset[str]
     capacity: int
     active: int = 0  # engagements it holds now
+    archived: bool = False  # archived organizations are never proposed
 
     @property
     def spare(self) -> int:
@@ -56,9 +59,18 @@ class Match:
     shared_languages: list[str]
 
     @property
-    def reasons(self) -> list:
-        """Why it ranks where it does, in words (made only for the matches shown)."""
-        return _reasons(self)
+    def where_words(self):
+        return WHERE[self.where]
+
+    @property
+    def capacity_words(self):
+        """Its capacity left, in words ("2 of 5 free", "Full: 6 taken, room for 5")."""
+        c = self.candidate
+        if c.spare:
+            return _l("%(spare)d of %(capacity)d free", spare=c.spare, capacity=c.capacity)
+        return _l(
+            "Full: %(active)d taken, room for %(capacity)d", active=c.active, capacity=c.capacity
+        )
 
     def sort_key(self):
         c = self.candidate
@@ -71,6 +83,8 @@ def rank(need: Need, candidates, declined=frozenset()) -> list[Match]:
     for candidate in candidates:
         if need.service not in candidate.services or candidate.id in declined:
             continue
+        if candidate.archived:
+            continue
         if need.country in candidate.countries:
             where = SAME_COUNTRY
         elif need.region in candidate.regions:
@@ -81,22 +95,6 @@ def rank(need: Need, candidates, declined=frozenset()) -> list[Match]:
         matches.append(Match(candidate, where, shared))
     matches.sort(key=Match.sort_key)
     return matches
-
-
-def _reasons(match: Match) -> list:
-    c = match.candidate
-    reasons = [_l("Offers the service asked for"), WHERE[match.where]]
-    if match.shared_languages:
-        reasons.append(_l("Shares a language"))  # which ones: match.shared_languages
-    else:
-        reasons.append(_l("No shared language"))
-    if c.spare:
-        reasons.append(
-            _l("Spare capacity: %(spare)d of %(capacity)d", spare=c.spare, capacity=c.capacity)
-        )
-    else:
-        reasons.append(_l("No spare capacity"))
-    return reasons
 
 
 def need_of(request) -> Need:
@@ -119,4 +117,5 @@ def candidate_of(organization, active: int = 0) -> Candidate:
         languages=frozenset(organization.language_codes),
         capacity=organization.capacity,
         active=active,
+        archived=organization.archived_at is not None,
     )

@@ -93,32 +93,23 @@ def test_organizations_that_declined_are_left_out():
 
 
 @pytest.mark.parametrize(
-    ("candidate", "expected"),
+    ("candidate", "where", "languages", "capacity"),
     [
-        (
-            org(1, countries=("CO",), capacity=5, active=2),
-            [
-                "Offers the service asked for",
-                "Works in the request's country",
-                "Shares a language",
-                "Spare capacity: 3 of 5",
-            ],
-        ),
+        (org(1, countries=("CO",), capacity=5, active=2), "Same country", ["es"], "3 of 5 free"),
         (
             org(2, regions=("africa",), languages=("fr",), capacity=1, active=4),
-            [
-                "Offers the service asked for",
-                "Works elsewhere",
-                "No shared language",
-                "No spare capacity",
-            ],
+            "Elsewhere",
+            [],
+            "Full: 4 taken, room for 1",
         ),
     ],
 )
-def test_each_match_says_why(app, candidate, expected):
+def test_each_match_says_why_in_a_few_words(app, candidate, where, languages, capacity):
     with app.test_request_context():
         (match,) = rank(NEED, [candidate])
-        assert [str(reason) for reason in match.reasons] == expected
+        assert str(match.where_words) == where
+        assert match.shared_languages == languages
+        assert str(match.capacity_words) == capacity
 
 
 def test_the_reviewer_sees_the_ranked_organizations_with_reasons(app):

@@ -59,6 +59,9 @@ class Action:
     from_state: str | None = None
     # How its button looks: "primary" for the usual next step, "danger" for a refusal.
     emphasis: str = ""
+    # For an action that cannot be undone: the tick box's words, saying what will
+    # happen and who will be told. Without the tick the action is refused.
+    confirm: object = None
 
 
 ACTIONS = {
@@ -71,11 +74,49 @@ ACTIONS = {
             NEEDS_INFO,
             needs_message=True,
         ),
-        Action("approve", _l("Approve"), APPROVED, from_state=IN_REVIEW, emphasis="primary"),
+        Action(
+            "approve",
+            _l("Approve"),
+            APPROVED,
+            from_state=IN_REVIEW,
+            emphasis="primary",
+            confirm=_l(
+                "Yes, approve it. The review ends: you then offer it to organizations. "
+                "The requester reads that it was approved."
+            ),
+        ),
         # When no organization answers: the open offers close and it can be offered again.
-        Action("take_back", _l("Take the offers back"), APPROVED, from_state=OFFERED),
-        Action("reject", _l("Reject"), REJECTED, needs_reason=True, emphasis="danger"),
-        Action("close", _l("Close as completed"), COMPLETED, emphasis="primary"),
+        Action(
+            "take_back",
+            _l("Take the offers back"),
+            APPROVED,
+            from_state=OFFERED,
+            confirm=_l(
+                "Yes, take the offers back. No organization can accept it any more, and "
+                "their inboxes show the offer closed. You can offer it again."
+            ),
+        ),
+        Action(
+            "reject",
+            _l("Reject"),
+            REJECTED,
+            needs_reason=True,
+            emphasis="danger",
+            confirm=_l(
+                "Yes, reject it. The request closes for good. The requester reads the "
+                "explanation of the reason, never your note."
+            ),
+        ),
+        Action(
+            "close",
+            _l("Close as completed"),
+            COMPLETED,
+            emphasis="primary",
+            confirm=_l(
+                "Yes, close it. The request ends as completed, and the requester reads that "
+                "it is completed."
+            ),
+        ),
     )
 }
 
@@ -83,8 +124,8 @@ ACTIONS = {
 class ActionRefused(Exception):
     """The action does not fit the request's state, or lacks what it needs.
 
-    `missing` names what was lacking ("message" or "reason"), so that the page
-    can say it by the field; it is None when the action itself is refused.
+    `missing` names what was lacking ("message", "reason" or "confirm"), so that the
+    page can say it by the field; it is None when the action itself is refused.
     """
 
     def __init__(self, key: str, missing: str | None = None):
@@ -258,11 +299,13 @@ def act(
     message: str = "",
     reason: str = "",
     note: str = "",
+    confirmed: bool = False,
 ) -> None:
     """Apply a staff action. Raises ActionRefused, or workflow.ConcurrentChange when
     the request changed since the page was loaded.
 
-    `message` (ask_info) goes to the requester; `note` (reject) stays internal.
+    `message` (ask_info) goes to the requester; `note` (reject) stays internal;
+    an action that cannot be undone needs `confirmed`.
     """
     action = ACTIONS.get(key)
     if action is None:
@@ -277,6 +320,8 @@ def act(
         raise ActionRefused(key, missing="message")
     if action.needs_reason and reason not in REJECTION_REASONS:
         raise ActionRefused(key, missing="reason")
+    if action.confirm and not confirmed:
+        raise ActionRefused(key, missing="confirm")
     with db.atomic():
         workflow.transition(
             request,
@@ -367,7 +412,8 @@ def matches_for(request: Request) -> list:
         return []
     busy = offers.engagements()
     candidates = [
-        matching.candidate_of(org, active=busy.get(org.id, 0)) for org in Organization.select()
+        matching.candidate_of(org, active=busy.get(org.id, 0))
+        for org in Organization.in_service()
     ]
     declined = offers.declined_by(request)
     return matching.rank(matching.need_of(request), candidates, declined)[:SHOWN_MATCHES]
@@ -375,7 +421,8 @@ def matches_for(request: Request) -> list:
 
 def offer_to(request: Request, keys: list[str], user: User, *, expected_version: int, summary: str):
     """Offer the request to the organizations with these keys (see offers.offer)."""
-    chosen = list(Organization.select().where(Organization.key.in_(keys))) if keys else []
+    # Archived organizations are never offered a request, whatever a post says.
+    chosen = list(Organization.in_service().where(Organization.key.in_(keys))) if keys else []
     return offers.offer(request, chosen, user, expected_version=expected_version, summary=summary)
 
 

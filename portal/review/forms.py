@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from .. import i18n, review
@@ -142,15 +142,25 @@ class ActionForm(VersionedForm):
         description=_l("Only network staff see it."),
         validators=[plain_text(LONG_TEXT)],
     )
+    # Required by the actions that cannot be undone; review.act() checks it, so that
+    # the other actions need no tick. Its words come from the action.
+    confirm = BooleanField()
 
 
-class MessageForm(BaseForm):
-    """A message to the requester. Prefixed: it shares the page with other forms."""
+class MessageForm(VersionedForm):
+    """A message to the requester, which may also ask them for information (the one
+    place to write to them). Prefixed: it shares the page with other forms."""
 
     body = TextAreaField(
         _l("Message to the requester"),
         description=_l("The requester reads it on their tracking page."),
         validators=[required(_l("Please write a message before sending.")), plain_text(LONG_TEXT)],
+    )
+    ask = BooleanField(
+        _l(
+            "This is a question: the request waits for their answer "
+            "(its state becomes \u201cNeeds information\u201d)."
+        )
     )
 
 

@@ -20,7 +20,6 @@ DONE = {
     "reject": _l("The request was rejected. The requester will read the reason's explanation."),
     "close": _l("The request was closed as completed."),
 }
-NOT_TAKEN = _l("The action was not taken: please check what you wrote.")
 NOT_POSSIBLE = _l("This action is not possible in the request's current state.")
 CHANGED_MEANWHILE = _l(
     "This request was changed by someone else while you were looking at it. "
@@ -29,6 +28,7 @@ CHANGED_MEANWHILE = _l(
 MISSING = {
     "message": _l("Please write the question for the requester."),
     "reason": _l("Please choose a reason."),
+    "confirm": _l("Tick this box to confirm."),
 }
 
 
@@ -109,41 +109,50 @@ def request_page(reference):
     return _request_page(found_or_404(review.open_for_staff(reference, staff_user())))
 
 
-def _decide(reference, form, form_name: str, decide, done):
+def _decide(reference, form, form_name: str, decide, done, fields=None):
     """Run one decision on a request (`decide(req)`), then go back to its page.
 
-    Anything refused answers 409, changes nothing, and shows the page again as
-    it is now (someone else may have moved it) with the form as it was sent.
-    `done()` says, in this page's language, what went through.
+    Anything refused changes nothing and shows the page again as it is now
+    (someone else may have moved it) with the form as it was sent: 422 with the
+    error by the field (and the form's summary) when something was missing or
+    wrong, 409 when the request's state or version does not allow it. `done()`
+    says, in this page's language, what went through. `fields` maps what
+    review.act() calls missing to this form's field, where they differ.
     """
     req = found_or_404(review.find(reference))
-    problem = NOT_TAKEN
+    problem, status = None, 422
     if form.validate():
-        problem = None
         try:
             decide(req)
         except workflow.ConcurrentChange:
-            problem = CHANGED_MEANWHILE
+            problem, status = CHANGED_MEANWHILE, 409
         except review.ActionRefused as refused:
             if refused.missing:
-                form[refused.missing].errors = [MISSING[refused.missing]]
+                name = (fields or {}).get(refused.missing, refused.missing)
+                form[name].errors = [MISSING[refused.missing]]
             else:
-                problem = NOT_POSSIBLE
+                problem, status = NOT_POSSIBLE, 409
         except (workflow.TransitionRefused, offers.OfferRefused):
-            problem = NOT_POSSIBLE
+            problem, status = NOT_POSSIBLE, 409
         else:
             # Flashed as plain text in this page's language: the session keeps no lazy string.
             flash(str(done()), "success")
             return _back_to(req)
     now = found_or_404(review.find(reference))
-    return _request_page(now, 409, problem=problem, **{form_name: form})
+    return _request_page(now, status, problem=problem, **{form_name: form})
 
 
 @bp.post("/<reference>/act")
 @staff_required(*REVIEWERS)
 def act(reference):
-    """Take one staff action (start the review, ask, approve, take back, reject, close)."""
+    """Take one staff action (start the review, approve, take back, reject, close).
+
+    Asking the requester for information is written where every message to them is
+    (the message form, ticked as a question), not here.
+    """
     form = ActionForm()
+    if form.action.data == "ask_info":
+        return _request_page(found_or_404(review.find(reference)), 409, problem=NOT_POSSIBLE)
     return _decide(
         reference,
         form,
@@ -156,6 +165,7 @@ def act(reference):
             message=form.message.data or "",
             reason=form.reason.data or "",
             note=form.note.data or "",
+            confirmed=form.confirm.data,
         ),
         lambda: DONE[form.action.data],
     )
@@ -184,10 +194,26 @@ def offer(reference):
 @bp.post("/<reference>/message")
 @staff_required(*REVIEWERS)
 def message(reference):
-    req = found_or_404(review.find(reference))
+    """Write to the requester; ticked as a question, the request also waits for them."""
     form = MessageForm(prefix="message")
+    if form.ask.data:
+        return _decide(
+            reference,
+            form,
+            "message_form",
+            lambda req: review.act(
+                req,
+                staff_user(),
+                "ask_info",
+                expected_version=form.expected_version(),
+                message=form.body.data or "",
+            ),
+            lambda: DONE["ask_info"],
+            fields={"message": "body"},
+        )
+    req = found_or_404(review.find(reference))
     if not form.validate():
-        return _request_page(req, message_form=form)
+        return _request_page(req, 422, message_form=form)
     review.send_message(req, staff_user(), form.body.data)
     flash(_("Your message was sent to the requester."), "success")
     return _back_to(req, "#messages")
@@ -199,7 +225,7 @@ def note(reference):
     req = found_or_404(review.find(reference))
     form = NoteForm(prefix="note")
     if not form.validate():
-        return _request_page(req, note_form=form)
+        return _request_page(req, 422, note_form=form)
     review.add_note(req, staff_user(), form.body.data)
     flash(_("Your internal note was saved."), "success")
     return _back_to(req, "#notes")

@@ -31,12 +31,27 @@ def signed_in(portal, email, javascript=True):
     return page
 
 
-def act(page, action):
-    """Click an action's button on the request page; the answer to the post."""
+def act(page, action, confirm=True):
+    """Click an action's button on the request page, its tick box ticked first (`confirm`)
+    if it has one; the answer to the post."""
+    box = page.locator(f"#confirm-{action}")
+    if confirm and box.count():
+        box.check()
     with page.expect_response(
         lambda r: r.url.endswith("/act") and r.request.method == "POST"
     ) as posted:
         page.locator(f"form.action-{action} button[type=submit]").click()
+    return posted.value
+
+
+def ask_for_information(page, question):
+    """Write to the requester from the request page, ticked as a question; the answer."""
+    page.locator("#message-body").fill(question)
+    page.locator("#message-ask").check()
+    with page.expect_response(
+        lambda r: r.url.endswith("/message") and r.request.method == "POST"
+    ) as posted:
+        page.locator("#message-form button[type=submit]").click()
     return posted.value
 
 

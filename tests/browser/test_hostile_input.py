@@ -224,7 +224,7 @@ def test_hostile_text_on_the_offer_pages_is_inert(portal, live_app):
         sent = intake.submit(fields, "es")
         request, code = sent.request, sent.code
         review.act(request, reviewer, "start_review", expected_version=request.version)
-        review.act(request, reviewer, "approve", expected_version=request.version)
+        review.act(request, reviewer, "approve", confirmed=True, expected_version=request.version)
         review.offer_to(
             request, ["one", "two"], reviewer, expected_version=request.version, summary=body
         )

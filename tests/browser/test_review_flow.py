@@ -17,7 +17,7 @@ from portal import accounts, intake, review, vocabulary
 from portal.models import Request, TimelineEvent
 
 from portal_testing import create_staff_account
-from staff_pages import CHANGED, PASSWORD, act, submit_password
+from staff_pages import CHANGED, PASSWORD, act, ask_for_information, submit_password
 
 # ---------------------------------------------------------------- data in the app's context
 
@@ -131,7 +131,7 @@ def sign_in_first_time(page, email, landing) -> tuple[str, str]:
         re.fullmatch(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){3}", text.strip())
         for text in codes.all_inner_texts()
     )
-    page.locator("main a.button-primary").click()
+    page.locator("main button.button-primary").click()
     expect(page).to_have_url(portal_url_of(page, landing))
     return secret, used
 
@@ -157,11 +157,6 @@ def sign_out(page):
 
 def state_badge(page):
     return page.locator(".status-card .badge")
-
-
-def ask_for_information(page, question):
-    page.locator('form.action-ask_info textarea[name="message"]').fill(question)
-    return act(page, "ask_info")
 
 
 def add_note(page, text):

@@ -22,7 +22,15 @@ from portal import accounts, intake, review, vocabulary
 from portal.models import User
 
 from portal_testing import TRANSLATIONS, add_organization
-from staff_pages import CHANGED, PASSWORD, accept_offer, act, stored_emergency, submit_password
+from staff_pages import (
+    CHANGED,
+    PASSWORD,
+    accept_offer,
+    act,
+    ask_for_information,
+    stored_emergency,
+    submit_password,
+)
 
 LANGUAGES = ("en", "fr", "es")
 BLOCKING = ("serious", "critical")
@@ -150,7 +158,7 @@ def test_staff_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
     expect(page.locator("ul.recovery-codes li")).to_have_count(accounts.RECOVERY_CODES)
     check("recovery codes page")
 
-    page.locator("main a.button-primary").click()
+    page.locator("main button.button-primary").click()
     # No page was asked for before signing in: an administrator starts with the accounts.
     expect(page).to_have_url(portal.url("/admin/accounts"))
 
@@ -211,10 +219,8 @@ def test_staff_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
     rows.first.locator("a.reference").click()
     expect(page).to_have_url(portal.url(f"/review/{reference}"))
     assert act(page, "start_review").status == 303
-    page.locator('form.action-ask_info textarea[name="message"]').fill(
-        "Can the hearing still be attended by outsiders?"
-    )
-    assert act(page, "ask_info").status == 303
+    asked = ask_for_information(page, "Can the hearing still be attended by outsiders?")
+    assert asked.status == 303
     expect(page.locator("#messages .message-staff")).to_have_count(1)
     with live_app.app_context():
         intake.add_information(review.find(reference), "Yes, it is public.")
@@ -224,27 +230,34 @@ def test_staff_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
     expect(page.locator("#messages .message")).to_have_count(2)
     expect(page.locator("#notes .note")).to_have_count(1)
     expect(page.locator(".timeline li")).to_have_count(4)
-    for action in ("ask_info", "approve", "reject"):
+    for action in ("approve", "reject"):
         expect(page.locator(f"form.action-{action}")).to_be_visible()
+    expect(page.locator("#message-ask")).to_be_visible()
     expect(page.locator("form.action-reject select[name='reason']")).to_be_visible()
     check("request page with timeline, messages, notes and action forms")
 
     # Refused: a question left empty.
-    assert act(page, "ask_info").status == 409
-    expect(page.locator("form.action-ask_info .error-summary")).to_be_visible()
-    expect(page.locator("#field-message .error-message")).to_be_visible()
-    check("request page after a refused action (409, question missing)")
+    assert ask_for_information(page, "").status == 422
+    expect(page.locator("#messages .error-summary")).to_be_visible()
+    expect(page.locator("#field-message-body .error-message")).to_be_visible()
+    check("request page after a refused question (422, words missing)")
+
+    # Refused: approving without the tick.
+    assert act(page, "approve", confirm=False).status == 422
+    expect(page.locator("form.action-approve .error-summary")).to_be_visible()
+    expect(page.locator("#confirm-approve-error")).to_be_visible()
+    check("request page after a refused action (422, not confirmed)")
 
     # Refused: someone else decided meanwhile.
     with live_app.app_context():
         req = review.find(reference)
         other = User.by_email("other.reviewer@network.test")
-        review.act(req, other, "approve", expected_version=req.version)
+        review.act(req, other, "approve", confirmed=True, expected_version=req.version)
     assert act(page, "approve").status == 409
     expect(page.locator("#problem")).to_have_text(served(lang, CHANGED))
     check("request page after a refused action (409, changed meanwhile)")
 
-    assert len(check.checked) == 14
+    assert len(check.checked) == 15
     check.assert_clean()
 
 
@@ -256,7 +269,7 @@ def signed_in_first_time(portal, email, lang):
     secret = page.locator("code.secret").inner_text().replace(" ", "")
     submit_code(page, "/staff/enrol", pyotp.TOTP(secret).now())
     with page.expect_navigation():
-        page.locator("main a.button-primary").click()
+        page.locator("main button.button-primary").click()
     return page
 
 
@@ -275,7 +288,7 @@ def test_offer_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
     with live_app.app_context():
         req = review.find(reference)
         review.act(req, reviewer, "start_review", expected_version=req.version)
-        review.act(req, reviewer, "approve", expected_version=req.version)
+        review.act(req, reviewer, "approve", confirmed=True, expected_version=req.version)
 
     # The reviewer's page of an approved request: ranked matches and the offer form.
     staff = signed_in_first_time(portal, reviewer_email, lang)

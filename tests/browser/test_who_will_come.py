@@ -76,7 +76,7 @@ def offered_to_both(app) -> tuple[str, dict[str, str]]:
         request = Request.get()
         reviewer = User.get(User.email == REVIEWER)
         for action in ("start_review", "approve"):
-            review.act(request, reviewer, action, expected_version=request.version)
+            review.act(request, reviewer, action, confirmed=True, expected_version=request.version)
         made = offers.offer(
             request,
             list(Organization.select().where(Organization.key.in_(("andes", "pacifico")))),

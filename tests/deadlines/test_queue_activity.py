@@ -58,7 +58,7 @@ def test_an_answer_is_new_to_each_reviewer_until_they_open_the_request(story):
         story.open_request(story.alice)
         assert story.alice.act(story.reference, "start_review").status_code == 303
     with at(hours=2):
-        question = story.alice.act(story.reference, "ask_info", message="Which dates?")
+        question = story.alice.ask(story.reference, "Which dates?")
         assert question.status_code == 303
         story.open_request(story.alice)  # the browser follows the redirect
         assert not story.row_for(story.alice).new_answer

@@ -136,7 +136,7 @@ def test_no_email_says_anything_of_a_request_an_organization_or_a_place(app, rel
     # The reviewer asks a question; the requester answers; the request is approved.
     staff = StaffClient(app, reviewer)
     assert staff.act(first.reference, "start_review").status_code == 303
-    asked = staff.act(first.reference, "ask_info", message=WRITTEN["question"])
+    asked = staff.ask(first.reference, WRITTEN["question"])
     assert asked.status_code == 303
     assert person.send_message(WRITTEN["answer"]).status_code == 303
     assert staff.act(first.reference, "approve").status_code == 303

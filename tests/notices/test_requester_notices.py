@@ -199,7 +199,7 @@ def test_a_move_with_a_question_sends_one_notice_not_two(app, reviewer):
     assert reviewer.act(person.reference, "start_review").status_code == 303
     assert len(mail_to_requester(app)) == 1
 
-    response = reviewer.act(person.reference, "ask_info", message="Which town exactly?")
+    response = reviewer.ask(person.reference, "Which town exactly?")
 
     assert response.status_code == 303
     assert len(mail_to_requester(app)) == 2
@@ -208,7 +208,7 @@ def test_a_move_with_a_question_sends_one_notice_not_two(app, reviewer):
 def test_the_requesters_own_words_and_moves_are_no_news_to_them(app, reviewer):
     person = Person(app)
     reviewer.act(person.reference, "start_review")
-    reviewer.act(person.reference, "ask_info", message="Which town exactly?")
+    reviewer.ask(person.reference, "Which town exactly?")
     assert len(mail_to_requester(app)) == 2
 
     assert person.send_message("Toribío, near the river.").status_code == 303
@@ -351,7 +351,7 @@ def close_by_rejection(request, reviewer, org, member):
 def close_as_completed_by_staff(request, reviewer, org, member):
     start_work(request, reviewer, org, member)
     active = Request.get_by_id(request.id)
-    review.act(active, reviewer, "close", expected_version=active.version)
+    review.act(active, reviewer, "close", confirmed=True, expected_version=active.version)
 
 
 def close_as_completed_by_the_organization(request, reviewer, org, member):

@@ -199,12 +199,11 @@ def test_an_organization_at_capacity_ranks_below_an_equal_one_with_room(app):
         matches = review.matches_for(new)
         assert [m.candidate.key for m in matches] == ["beta", "alfa"]
         with app.test_request_context():
-            reasons = {m.candidate.key: [str(r) for r in m.reasons] for m in matches}
-        assert "No spare capacity" in reasons["alfa"]
-        assert "Spare capacity: 1 of 1" in reasons["beta"]
+            capacity = {m.candidate.key: str(m.capacity_words) for m in matches}
+        assert capacity == {"alfa": "Full: 1 taken, room for 1", "beta": "1 of 1 free"}
     page = StaffClient(app, reviewer).text(f"/review/{new.reference}")
     assert page.index("Brigada Beta") < page.index("Brigada Alfa")
-    assert "No spare capacity" in page
+    assert "Full: 1 taken, room for 1" in page
 
 
 def test_capacity_is_free_again_once_the_work_is_completed(case):

@@ -1,5 +1,7 @@
 """Offering an approved request to organizations, and their answers (domain rules)."""
 
+import re
+
 import pytest
 
 from portal import intake, offers, vocabulary, workflow
@@ -190,17 +192,20 @@ def test_the_reviewer_offers_an_approved_request_from_its_page(app, reviewer):
     nothing = client.post(
         f"/review/{request.reference}/offer", data={"version": "3", "csrf_token": token}
     )
-    assert nothing.status_code == 409
+    assert nothing.status_code == 422
     assert "Please choose at least one organization." in nothing.get_data(as_text=True)
 
     no_summary = client.post(
         f"/review/{request.reference}/offer",
         data={"organizations": ["near"], "summary": "  ", "version": "3", "csrf_token": token},
     )
-    assert no_summary.status_code == 409
+    assert no_summary.status_code == 422
     kept = no_summary.get_data(as_text=True)
     assert "Please write a summary for the organizations." in kept
-    assert 'value="near" id="offer-1" checked' in kept  # the ticks are kept
+    assert re.search(r'value="near" id="organizations-0"\s+checked', kept)  # ticks kept
+    # The error is by the summary field, and the summary at the top links to it.
+    assert 'id="summary-error"' in kept
+    assert 'href="#summary"' in kept.split('id="error-summary"')[1].split("</div>")[0]
 
     stale = client.post(
         f"/review/{request.reference}/offer",
@@ -277,10 +282,21 @@ def test_open_offers_close_when_the_request_stops_being_offered(world, ending):
         intake.withdraw(request)
     elif ending == "rejected":
         review.act(
-            request, world["reviewer"], "reject", expected_version=request.version, reason="other"
+            request,
+            world["reviewer"],
+            "reject",
+            confirmed=True,
+            expected_version=request.version,
+            reason="other",
         )
     else:
-        review.act(request, world["reviewer"], "take_back", expected_version=request.version)
+        review.act(
+            request,
+            world["reviewer"],
+            "take_back",
+            confirmed=True,
+            expected_version=request.version,
+        )
 
     assert Offer.get_by_id(first_offer.id).state == "closed"
     assert Offer.get_by_id(second_offer.id).state == "declined"  # an answer stays an answer
@@ -298,7 +314,9 @@ def test_offers_taken_back_can_be_made_again_to_those_that_did_not_decline(world
     request = Request.get_by_id(world["request"].id)
     assert [a.key for a in review.actions_for(request)] == ["take_back", "reject"]
 
-    review.act(request, world["reviewer"], "take_back", expected_version=request.version)
+    review.act(
+        request, world["reviewer"], "take_back", confirmed=True, expected_version=request.version
+    )
 
     request = Request.get_by_id(request.id)
     assert request.state == "approved"

@@ -7,6 +7,9 @@ from portal.models import Organization, Request
 
 from .pages import csrf_token
 
+# The staff actions whose button needs a tick (portal.review.ACTIONS with `confirm`).
+IRREVERSIBLE = {"approve", "take_back", "reject", "close"}
+
 STAFF_PASSWORD = "a long test passphrase 7431"
 
 
@@ -88,8 +91,23 @@ class StaffClient:
         """Send a form: `data` and/or fields by name, with the CSRF token."""
         return self.client.post(path, data={"csrf_token": self.token, **(data or {}), **fields})
 
-    def act(self, reference, action, **fields):
-        """Press an action's button on a request's page, opened at the version now stored."""
+    def ask(self, reference, question, **fields):
+        """Write to the requester with "this is a question" ticked (the request then
+        waits for them), at the version now stored."""
+        if "message-version" not in fields:
+            with self.app.app_context():
+                stored = Request.get(Request.reference == reference)
+                fields["message-version"] = str(stored.version)
+        return self.post(
+            f"/review/{reference}/message",
+            {"message-body": question, "message-ask": "y", **fields},
+        )
+
+    def act(self, reference, action, *, confirmed=True, **fields):
+        """Press an action's button on a request's page, opened at the version now stored,
+        its tick box ticked (`confirmed`) for an action that cannot be undone."""
+        if confirmed and action in IRREVERSIBLE:
+            fields.setdefault("confirm", "y")
         if "version" not in fields:
             with self.app.app_context():
                 fields["version"] = str(Request.get(Request.reference == reference).version)

@@ -4,10 +4,16 @@ import re
 
 import pytest
 
-from portal import review, vocabulary, workflow
-from portal.models import InternalNote, Message, Request
+from portal import offers, review, vocabulary, workflow
+from portal.models import InternalNote, Message, Offer, Organization, Request, utcnow
 
-from portal_testing import PASSWORD_ALONE, ROOM_FOR_MANY, page_text
+from portal_testing import (
+    PASSWORD_ALONE,
+    ROOM_FOR_MANY,
+    add_organization,
+    approved_request,
+    page_text,
+)
 from portal_testing.review import (
     CHANGED,
     NOT_POSSIBLE,
@@ -15,6 +21,7 @@ from portal_testing.review import (
     stored,
     timeline_count,
 )
+from portal_testing.staff import IRREVERSIBLE
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY)
 
@@ -27,7 +34,10 @@ def test_only_the_allowed_actions_are_offered(app, reviewer):
     reference = new_request(app)
     assert actions_on(reviewer.page(f"/review/{reference}")) == ["start_review", "reject"]
     reviewer.act(reference, "start_review")
-    assert actions_on(reviewer.page(f"/review/{reference}")) == ["ask_info", "approve", "reject"]
+    page = reviewer.page(f"/review/{reference}")
+    # Asking is a tick in the message form, not a button of its own.
+    assert actions_on(page) == ["approve", "reject"]
+    assert 'name="message-ask"' in page
     closed = new_request(app, state="withdrawn")
     page = reviewer.page(f"/review/{closed}")
     assert actions_on(page) == []
@@ -61,7 +71,7 @@ def test_the_whole_story_through_the_pages(app, reviewer, person):
     assert reviewer.act(reference, "start_review").status_code == 303
 
     question = "Which town exactly, and since when?"
-    response = reviewer.act(reference, "ask_info", message=question)
+    response = reviewer.ask(reference, question)
     assert response.status_code == 303
     assert stored(app, reference).state == "needs_info"
     tracking = person.tracking_page()
@@ -105,18 +115,12 @@ def test_the_note_given_with_a_rejection_stays_internal(app, reviewer, person):
 @pytest.mark.parametrize(
     ("state", "action", "fields", "shown"),
     [
-        ("submitted", "approve", {}, NOT_POSSIBLE),
-        ("submitted", "ask_info", {"message": "A question"}, NOT_POSSIBLE),
+        ("submitted", "approve", {"confirm": "y"}, NOT_POSSIBLE),
+        ("in_review", "ask_info", {"message": "A question"}, NOT_POSSIBLE),  # the message form
         ("withdrawn", "start_review", {}, NOT_POSSIBLE),
         ("in_review", "delete", {}, NOT_POSSIBLE),
         ("in_review", "", {}, NOT_POSSIBLE),
         ("in_review", "state", {"state": "approved"}, NOT_POSSIBLE),
-        ("in_review", "reject", {}, "Please choose a reason."),
-        ("in_review", "reject", {"reason": "because"}, "Please choose a reason."),
-        ("in_review", "ask_info", {}, "Please write the question for the requester."),
-        ("in_review", "ask_info", {"message": "   "}, "Please write the question"),
-        ("in_review", "ask_info", {"message": "bad\x00"}, "invisible control characters"),
-        ("in_review", "reject", {"reason": "other", "note": "x" * 20_001}, "at most 20,000"),
     ],
 )
 def test_refused_actions_answer_409_and_change_nothing(app, reviewer, state, action, fields, shown):
@@ -125,22 +129,101 @@ def test_refused_actions_answer_409_and_change_nothing(app, reviewer, state, act
     response = reviewer.act(reference, action, **fields)
     assert response.status_code == 409
     assert shown in page_text(response)
+    _nothing_changed(app, reference, state, before)
+
+
+def _nothing_changed(app, reference, state, timeline_before):
     after = stored(app, reference)
     assert (after.state, after.version) == (state, 1)
-    assert timeline_count(app, reference) == before
+    assert timeline_count(app, reference) == timeline_before
     with app.app_context():
         assert Message.select().count() == 0
         assert InternalNote.select().count() == 0
 
 
+@pytest.mark.parametrize(
+    ("action", "fields", "shown", "by"),
+    [
+        ("reject", {"confirm": "y"}, "Please choose a reason.", "reason"),
+        ("reject", {"reason": "because", "confirm": "y"}, "Please choose a reason.", "reason"),
+        ("reject", {"reason": "other", "note": "x" * 20_001}, "at most 20,000", "note"),
+        (
+            "reject",
+            {"reason": "other", "note": "Why"},
+            "Tick this box to confirm.",
+            "confirm-reject",
+        ),
+        ("approve", {}, "Tick this box to confirm.", "confirm-approve"),
+        ("approve", {"confirm": ""}, "Tick this box to confirm.", "confirm-approve"),
+    ],
+)
+def test_a_missing_or_wrong_field_answers_422_by_the_field_and_changes_nothing(
+    app, reviewer, action, fields, shown, by
+):
+    reference = new_request(app, state="in_review")
+    before = timeline_count(app, reference)
+    response = reviewer.act(reference, action, confirmed=False, **fields)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    # By the field, and in a summary that links to it.
+    assert f'id="{by}-error"' in page
+    summary = page.split('id="error-summary"')[1].split("</div>")[0]
+    assert f'href="#{by}"' in summary and shown in page_text(response)
+    _nothing_changed(app, reference, "in_review", before)
+
+
+@pytest.mark.parametrize(
+    ("fields", "shown"),
+    [
+        ({}, "Please write a message before sending."),
+        ({"message-body": "   "}, "Please write a message before sending."),
+        ({"message-body": "bad\x00"}, "invisible control characters"),
+    ],
+)
+def test_a_question_without_words_is_refused_by_its_field(app, reviewer, fields, shown):
+    reference = new_request(app, state="in_review")
+    before = timeline_count(app, reference)
+    response = reviewer.post(
+        f"/review/{reference}/message", {"message-ask": "y", "message-version": "1", **fields}
+    )
+    assert response.status_code == 422
+    assert shown in page_text(response)
+    assert 'href="#message-body"' in response.get_data(as_text=True)
+    _nothing_changed(app, reference, "in_review", before)
+
+
+def test_a_question_in_a_state_that_cannot_wait_is_refused(app, reviewer):
+    reference = new_request(app)  # submitted: the review has not started
+    response = reviewer.ask(reference, "Which town?")
+    assert response.status_code == 409
+    assert NOT_POSSIBLE in page_text(response)
+    assert "Which town?</textarea>" in response.get_data(as_text=True)
+    _nothing_changed(app, reference, "submitted", timeline_count(app, reference))
+
+
+@pytest.mark.parametrize("action", sorted(IRREVERSIBLE))
+def test_every_action_that_cannot_be_undone_needs_its_tick(app, reviewer, action):
+    state = {"take_back": "offered", "close": "active"}.get(action, "in_review")
+    reference = new_request(app, state=state)
+    before = timeline_count(app, reference)
+    response = reviewer.act(reference, action, confirmed=False, reason="other")
+    assert response.status_code == 422, action
+    assert "Tick this box to confirm." in page_text(response)
+    assert stored(app, reference).state == state
+    assert timeline_count(app, reference) == before
+    # The page offers the tick, with words that say what will happen.
+    page = reviewer.page(f"/review/{reference}")
+    assert f'id="confirm-{action}"' in page
+
+
 def test_a_refused_action_keeps_what_was_written(app, reviewer):
     reference = new_request(app, state="in_review")
     response = reviewer.act(reference, "reject", note="My internal thoughts")
-    assert response.status_code == 409
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "My internal thoughts</textarea>" in page
     assert 'id="reason-error"' in page
-    response = reviewer.act(reference, "ask_info", message="bad\x01question")
+    response = reviewer.ask(reference, "bad\x01question")
     assert "bad\x01question</textarea>" in response.get_data(as_text=True)
 
 
@@ -183,7 +266,7 @@ def test_the_409_page_shows_the_request_as_it_is_now(app, reviewer, admin):
     reference = new_request(app)
     admin.act(reference, "start_review", version="1")
     page = reviewer.act(reference, "start_review", version="1").get_data(as_text=True)
-    assert actions_on(page) == ["ask_info", "approve", "reject"]
+    assert actions_on(page) == ["approve", "reject"]
     assert '<input type="hidden" name="version" value="2">' in page
 
 
@@ -203,3 +286,17 @@ def test_act_checks_the_version_before_the_state(app, reviewer):
 
 def test_the_staff_labels_name_every_state():
     assert set(vocabulary.STAFF_LABELS) == vocabulary.OPEN_STATES | vocabulary.CLOSED_STATES
+
+
+def test_an_archived_organization_is_neither_ranked_nor_offered_a_request(app, reviewer):
+    with app.app_context():
+        request = approved_request(reviewer.user)
+        add_organization("andes")
+        Organization.update(archived_at=utcnow()).where(Organization.key == "andes").execute()
+        assert review.matches_for(request) == []
+        # Not even by a hand-made post naming it.
+        with pytest.raises(offers.OfferRefused):
+            review.offer_to(
+                request, ["andes"], reviewer.user, expected_version=request.version, summary="S"
+            )
+        assert Offer.select().count() == 0

@@ -47,8 +47,11 @@ def test_internal_notes_never_reach_the_requester(app, reviewer, person):
 def test_an_empty_or_bad_text_is_refused_and_kept(app, reviewer, path, prefix):
     reference = new_request(app)
     response = reviewer.post(f"/review/{reference}/{path}", {f"{prefix}-body": ""})
-    assert response.status_code == 200
-    assert f'id="{prefix}-body-error"' in response.get_data(as_text=True)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="{prefix}-body-error"' in page
+    summary = page.split('id="error-summary"')[1].split("</div>")[0]
+    assert f'href="#{prefix}-body"' in summary
 
     bad = "Line one\x00 and more"
     response = reviewer.post(f"/review/{reference}/{path}", {f"{prefix}-body": bad})
