@@ -25,7 +25,7 @@ from . import config as settings
 from .extensions import babel, csrf, htmx, limiter
 from .i18n import LANGUAGES, country_name, remember_locale, select_locale, text_direction
 from .models import utcnow
-from .navigation import language_url
+from .navigation import language_url, this_page
 from .sessions import staff_user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
         now=utcnow,
         country_name=country_name,
         language_url=language_url,
+        this_page=this_page,
         current_staff_user=staff_user,
         may_review=access.may_review,
         may_administer=access.may_administer,

@@ -8,10 +8,12 @@ templates and the command line all read these groups.
 import functools
 from urllib.parse import unquote, urlsplit
 
-from flask import abort, request, url_for
+from flask import abort, flash, g, request, url_for
+from flask_babel import gettext as _
 
-from . import sessions
+from . import held, sessions
 from .htmx import navigate
+from .navigation import page_of_post
 from .vocabulary import ADMIN, ORG_MEMBER, REVIEWER, ROLES
 
 # Who works the review queue and decides on requests.
@@ -78,6 +80,25 @@ def is_safe_next(target: str | None) -> bool:
     return True
 
 
+def _keep_words_and_sign_in():
+    """A staff form posted after its session ended: keep what was typed for the page it
+    came from, and bring the person back there, words in place, once signed in again.
+
+    CSRFProtect has checked the post's token: it came from this site's own page.
+    """
+    page = page_of_post()
+    if any(value.strip() for value in request.form.values() if isinstance(value, str)):
+        held.keep_draft(g.get("staff_session_ended_for"), request.form, page)
+        flash(
+            _(
+                "Your session ended. Sign in again: what you wrote is kept, and will be "
+                "back in the form for you to send."
+            ),
+            "error",
+        )
+    return navigate(url_for("auth.sign_in", next=page))
+
+
 def staff_required(*roles: str):
     """Only a signed-in staff account with one of `roles` gets through.
 
@@ -91,9 +112,9 @@ def staff_required(*roles: str):
         def wrapped(*args, **kwargs):
             user = sessions.staff_user()
             if user is None:
-                target = request.full_path if request.method == "GET" else request.path
-                target = target.rstrip("?")
-                return navigate(url_for("auth.sign_in", next=target))
+                if request.method == "GET":
+                    return navigate(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+                return _keep_words_and_sign_in()
             if user.role not in allowed:
                 abort(403)
             return view(*args, **kwargs)

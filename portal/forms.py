@@ -2,6 +2,7 @@
 
 import re
 
+from flask import has_request_context, request
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,13 +12,26 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from . import held
+
 # NUL breaks PostgreSQL and C libraries; other C0 controls (but tab and line
 # breaks), DEL and lone surrogates have no place in anything a person types.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 class BaseForm(FlaskForm):
-    """A form whose errors are shown by each field and summarised at the top."""
+    """A form whose errors are shown by each field and summarised at the top.
+
+    Drawn on a page (a GET), it takes back the words held for it across a language
+    switch or a new sign-in (portal.held), so that nothing typed is lost.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if has_request_context() and request.method == "GET":
+            draft = held.draft_for(self)
+            if draft is not None:
+                self.process(draft, obj=kwargs.get("obj"), data=kwargs.get("data"))
 
     def first_error_field(self):
         return next((field for field in self if field.errors), None)

@@ -19,7 +19,7 @@ from flask import Flask, current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.signals import SIGNAL_ERROR
 
-from . import audit, deadlines, notices, offers, retention, sessions
+from . import audit, deadlines, held, notices, offers, retention, sessions
 from .db import db
 from .models import utcnow
 
@@ -38,6 +38,7 @@ def sweep(now=None) -> dict[str, int]:
         "warned": offers.warn_expiring(now),
         "sent": notices.deliver(now),
         "codes_erased": sessions.forget_expired_codes(now),
+        "held_erased": held.forget_expired(now),
     }
 
 

@@ -57,6 +57,23 @@ class Organization(BaseModel):
     demo = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    # Set when an administrator archives it: it leaves the directory and matching, and
+    # its rows (offers, timeline, audit) stay. None while it is in service.
+    archived_at = DateTimeField(null=True)
+
+    @classmethod
+    def in_service(cls):
+        """The organizations that are not archived: the only ones matching may propose."""
+        return cls.select().where(cls.archived_at.is_null())
+
+    @classmethod
+    def listed(cls):
+        """What the public directory may show: public and in service."""
+        return cls.in_service().where(cls.public == True)  # noqa: E712
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
     @property
     def region_keys(self) -> list[str]:
@@ -405,6 +422,28 @@ class PendingCode(BaseModel):
     code = Sealed()
 
 
+class Held(BaseModel):
+    """What a staff member's browser must not lose, held sealed for a short while (see
+    portal.held): the words of a form carried across a language switch or a new
+    sign-in, or new recovery codes until the person says they saved them. Only the
+    SHA-256 of the browser's random id is stored."""
+
+    uid = CharField(max_length=32, unique=True, default=new_uid)
+    id_hash = CharField(max_length=64)
+    kind = CharField(max_length=20)  # draft | recovery_codes
+    # None when a session ended before its words were kept: then only the page
+    # they came from (and its own access rules) gives them back.
+    user = ForeignKeyField(User, null=True, on_delete="CASCADE", backref="+")
+    created_at = DateTimeField(default=utcnow)
+    page = CharField(max_length=2000, null=True)  # where a draft goes back to
+    content_sealed = BlobField()
+
+    content = Sealed()
+
+    class Meta:
+        indexes = ((("id_hash", "kind"), True),)
+
+
 class ServerSession(BaseModel):
     """The server's record of a signed-in session, so that it can be ended.
 
@@ -439,5 +478,6 @@ MODELS = [
     Notice,
     RequestSeen,
     PendingCode,
+    Held,
     ServerSession,
 ]

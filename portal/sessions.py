@@ -14,6 +14,7 @@ import secrets
 
 from flask import current_app, g, session
 
+from . import held
 from .models import PendingCode, Request, ServerSession, User, utcnow
 
 TRACKING = "tracking"
@@ -103,6 +104,8 @@ def staff_user() -> User | None:
         ):
             record.delete_instance()
             session.pop(_COOKIE_KEY[STAFF], None)
+            # Whose words a post that arrives now carries (portal.access keeps them).
+            g.staff_session_ended_for = candidate
         else:
             ServerSession.update(last_seen_at=now).where(ServerSession.id == record.id).execute()
             user = candidate
@@ -131,10 +134,11 @@ def end(kind: str) -> None:
 
 def end_all() -> None:
     """End every session this browser holds (tracking, staff, pending), on the server too,
-    and forget a code held for it."""
+    and forget a code, words or recovery codes held for it."""
     for kind in _COOKIE_KEY:
         end(kind)
     forget_code()
+    held.forget()
 
 
 def hold_code(request: Request, code: str) -> None:

@@ -94,6 +94,7 @@ def test_the_foreign_keys_cascade_on_postgresql(pg_app, raw):
     assert rules == {
         ("message", "request_id"): "c",
         ("message", "user_id"): "n",
+        ("held", "user_id"): "c",
         ("server_session", "request_id"): "c",
         ("server_session", "user_id"): "c",
         ("timeline_event", "request_id"): "c",
@@ -173,6 +174,7 @@ def test_a_requester_goes_the_whole_way_on_postgresql(pg_app):
         "Notice": 0,
         "RequestSeen": 0,
         "PendingCode": 0,  # erased once the requester said they kept the code
+        "Held": 0,
         "ServerSession": 0,
     }
 

@@ -3,8 +3,9 @@
 import base64
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
-from portal import vocabulary
+from portal import held, vocabulary
 from portal.db import db
 from portal.models import Message, Request
 from portal.sealing import Keyring, SealError
@@ -225,6 +226,7 @@ def test_reseal_covers_every_sealed_field_of_every_table(tmp_path):
         request = sent.request
         with old_app.test_request_context():
             sessions.hold_code(request, sent.code)  # its code, not yet confirmed kept
+            held.keep_draft(reviewer, MultiDict({"message-body": "Typed, not sent"}), "/review/")
         review.add_note(request, reviewer, "Internal: call the Cauca desk.")
         review.send_message(request, reviewer, "Is the hearing public?")
         workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)

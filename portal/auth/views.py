@@ -1,6 +1,8 @@
 """The staff's own pages under /staff: sign-in in two steps (password, then a code),
 enrolment, sign-out, password change, settings, and the start page."""
 
+from urllib.parse import urlencode
+
 from flask import (
     Blueprint,
     current_app,
@@ -14,11 +16,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import refresh
 
-from .. import accounts, audit, notices, sessions
+from .. import accounts, audit, held, notices, sessions
 from ..access import home_for, is_safe_next, may_administer, staff_required
 from ..extensions import limiter
+from ..i18n import LANGUAGES
 from ..keys import keyed_hash
 from ..models import User
+from ..navigation import is_page
 from .forms import CodeForm, EnrolForm, PasswordForm, SignInForm, settings_form
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
@@ -94,11 +98,44 @@ def sign_in_post():
     return redirect(url_for(".code"), 303)
 
 
+def _recovery_codes_page(codes):
+    return render_template("auth/recovery_codes.html", codes=codes)
+
+
+@bp.route("/recovery-codes", methods=["GET", "POST"])
+@staff_required()
+def recovery_codes():
+    """The new recovery codes, in any language, until the person says they saved them."""
+    user = sessions.staff_user()
+    kept = held.recovery_codes(user)
+    if kept is None:
+        return redirect(home_for(user), 303)
+    codes, onward = kept
+    if request.method == "POST":  # "I have saved them" (CSRFProtect checked the token)
+        held.forget(held.RECOVERY_CODES)
+        return redirect(onward if is_safe_next(onward) else home_for(user), 303)
+    return _recovery_codes_page(codes)
+
+
 def _pending_or_restart():
+    if sessions.staff_user() is not None:
+        return None  # signed in already: the caller sends them on, without a false alarm
     user = sessions.pending_user()
     if user is None:
         flash(_("Please sign in again: the sign-in took too long."), "error")
     return user
+
+
+def _signed_in_or_restart():
+    """Where a sign-in step sends someone who has no sign-in pending: signed in already,
+    to their recovery codes if they have not saved them yet, else onward; otherwise back
+    to the first step."""
+    user = sessions.staff_user()
+    if user is None:
+        return redirect(url_for(".sign_in"), 303)
+    if held.recovery_codes(user) is not None:
+        return redirect(url_for(".recovery_codes"), 303)
+    return redirect(home_for(user), 303)
 
 
 def _second_factor_limit(deduct_when):
@@ -113,7 +150,7 @@ def _second_factor_limit(deduct_when):
 def code():
     user = _pending_or_restart()
     if user is None:
-        return redirect(url_for(".sign_in"), 303)
+        return _signed_in_or_restart()
     if not user.totp_confirmed:
         return redirect(url_for(".enrol"), 303)
     form = CodeForm()
@@ -131,7 +168,7 @@ def code():
 def enrol():
     user = _pending_or_restart()
     if user is None:
-        return redirect(url_for(".sign_in"), 303)
+        return _signed_in_or_restart()
     if user.totp_confirmed:
         return redirect(url_for(".code"), 303)
     form = EnrolForm()
@@ -139,7 +176,10 @@ def enrol():
         codes = accounts.confirm_enrolment(user, form.code.data)
         if codes is not None:
             onward = _complete_sign_in(user).location  # the page asked for before sign-in
-            return render_template("auth/recovery_codes.html", codes=codes, onward=onward), 201
+            # Held until the person says they saved them: a language switch or a reload
+            # must not throw them away.
+            held.keep_recovery_codes(user, codes, onward)
+            return _recovery_codes_page(codes), 201
         form.code.errors = [
             _("That code is not right. Check the time on your phone and try again.")
         ]
@@ -153,11 +193,34 @@ def enrol():
     )
 
 
+@bp.post("/language")
+def switch_language():
+    """The page again in the language chosen (?lang=), with the words of the form the
+    button was pressed in (held for that page, portal.held): nothing is sent.
+
+    For an account with a language of its own, this changes that setting.
+    """
+    chosen = request.args.get("lang", "")
+    back = request.args.get("back", "")
+    if not is_page(back):
+        back = url_for(".home")
+    user = sessions.staff_user()
+    if user is None:
+        # The session ended while they typed: keep the words, as any staff form does.
+        return staff_required()(lambda: None)()
+    held.keep_draft(user, request.form, back)
+    if chosen in LANGUAGES and user.locale and user.locale != chosen:
+        notices.save_language(user, chosen)
+    separator = "&" if "?" in back else "?"
+    return redirect(f"{back}{separator}{urlencode({'lang': chosen})}", 303)
+
+
 @bp.post("/sign-out")
 def sign_out():
     user = sessions.staff_user()
     sessions.end(sessions.STAFF)
     sessions.end(sessions.STAFF_PENDING)
+    held.forget()
     if user is not None:
         audit.record("sign_out", user=user, target_user=user)
     flash(_("You are signed out."), "success")

@@ -55,6 +55,16 @@ def timings(user: User) -> dict[str, str]:
     return {kind: chosen.get(kind, DEFAULT_TIMING[kind]) for kind in kinds_for(user)}
 
 
+def save_language(user: User, locale: str) -> None:
+    """The account's language, chosen from the page header (its notices follow it)."""
+    if locale not in LANGUAGES:
+        raise SettingsRefused(f"unknown language {locale!r}")
+    with db.atomic():
+        User.update(locale=locale).where(User.id == user.id).execute()
+        audit.record("account.settings_changed", user=user, target_user=user)
+    user.locale = locale
+
+
 def save_settings(user: User, locale: str | None, chosen: dict[str, str]) -> None:
     """The account's language (None: follow the browser) and a timing per kind, all or nothing."""
     if locale is not None and locale not in LANGUAGES:

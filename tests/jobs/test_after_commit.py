@@ -50,6 +50,7 @@ def test_a_notice_written_in_a_rolled_back_transaction_is_never_sent(app, review
             "warned": 0,
             "sent": 0,
             "codes_erased": 0,
+            "held_erased": 0,
         }
     assert outbox(app) == []
 

@@ -37,6 +37,7 @@ from .pages import (
     assert_shows,
     catalogue,
     csrf_token,
+    is_page,
     links_named,
     page_text,
     session_contents,
@@ -73,6 +74,7 @@ from .staff import (
 )
 
 __all__ = [
+    "is_page",
     "AS_SHIPPED",
     "CODE_PAGE",
     "HOSTILE",

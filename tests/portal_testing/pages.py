@@ -16,6 +16,14 @@ _TOKEN = re.compile(
 )
 
 
+def is_page(app, path):
+    """Whether `path` is a page (answers GET), as portal.navigation decides."""
+    from portal.navigation import is_page as page
+
+    with app.test_request_context():
+        return page(path)
+
+
 def csrf_token(client, path="/request"):
     html_page = client.get(path).get_data(as_text=True)
     match = _TOKEN.search(html_page)

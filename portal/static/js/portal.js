@@ -38,6 +38,20 @@
     true
   );
 
+  // Staff pages: the language buttons carry the form last typed in (without this
+  // file, the page's main form), so that switching language loses none of its words.
+  var formsNamed = 0;
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (!form || (form.getAttribute("method") || "").toLowerCase() !== "post") return;
+    // Passwords and codes are never carried anywhere.
+    if (form.querySelector("input[type=password], input[autocomplete=one-time-code]")) return;
+    var buttons = document.querySelectorAll("[data-language-switch]");
+    if (!buttons.length) return;
+    if (!form.id) form.id = "typed-form-" + (++formsNamed);
+    buttons.forEach(function (button) { button.setAttribute("form", form.id); });
+  });
+
   // Leave quickly: go to the portal's exit route in place of this page, so that Back
   // does not come back here; pressing Escape three times does the same.
   function leave() {
