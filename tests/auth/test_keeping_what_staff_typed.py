@@ -7,7 +7,7 @@ import re
 import pytest
 
 from portal import held
-from portal.models import Held, Message, User, utcnow
+from portal.models import Held, Message, Organization, User, utcnow
 
 from portal_testing import PASSWORD_ALONE, database_bytes, page_text
 from portal_testing.auth import (
@@ -163,3 +163,28 @@ def test_passwords_and_codes_are_never_held(app, reviewer, tmp_path):
     with app.app_context():
         assert Held.select().count() == 0
     assert b"New-password-5678" not in database_bytes(tmp_path)
+
+
+def test_the_organization_form_keeps_what_the_administrator_typed(app, admin):
+    response = switch(
+        admin,
+        "es",
+        "/admin/organizations/new",
+        key="brigadas-nuevas",
+        name="Brigadas <Nuevas>",
+        languages=["es", "qu"],
+        capacity="4",
+    )
+    html = admin.client.get(location(response)).get_data(as_text=True)
+    assert '<html lang="es"' in html
+    assert 'value="Brigadas &lt;Nuevas&gt;"' in html
+    assert ticked(html, "languages-" + str(_index_of(html, "qu")))
+    with app.app_context():
+        assert Organization.select().count() == 0  # nothing saved
+
+
+def _index_of(html, code):
+    found = re.search(
+        rf'id="languages-(\d+)"[^>]*value="{code}"|value="{code}"[^>]*id="languages-(\d+)"', html
+    )
+    return found.group(1) or found.group(2)
