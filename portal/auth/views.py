@@ -7,6 +7,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -43,8 +44,10 @@ def _pending_key() -> str:
 
 def _complete_sign_in(user: User):
     target = session.pop(_NEXT, None)
-    # A fresh session: new server-side id and a new CSRF token.
+    # A fresh session: new server-side id and a new CSRF token (flask-wtf also keeps
+    # the token it made for this request in g: a page drawn now must get the new one).
     session.pop("csrf_token", None)
+    g.pop("csrf_token", None)
     sessions.start_staff(user)
     accounts.signed_in(user)
     return redirect(target if is_safe_next(target) else home_for(user), 303)

@@ -151,11 +151,18 @@ def test_a_reviewer_chooses_french_and_when_to_hear_and_both_are_kept(portal, li
     expect(page.locator(".notice-success")).to_have_count(0)
     shows_the_choices_in_french()
 
-    # Another staff page: French too, and the header link leads back to the settings.
+    # Another staff page: French too; the header's Spanish changes the account's language.
     page.goto(portal.url("/review/"))
     expect(html).to_have_attribute("lang", "fr")
-    switcher.get_by_role("link").click()
-    expect(page).to_have_url(portal.url("/staff/settings"))
+    with page.expect_navigation():
+        switcher.locator("button[lang=es]").click()
+    expect(html).to_have_attribute("lang", "es")
+    with live_app.app_context():
+        assert User.by_email(REVIEWER).locale == "es"
+    with page.expect_navigation():
+        switcher.locator("button[lang=fr]").click()
+    expect(html).to_have_attribute("lang", "fr")
+    page.goto(portal.url("/staff/settings"))
     expect(notice_choice(page, "new_emergency", NEVER)).to_be_checked()
 
     # Stored: French, and only the two choices that differ from the defaults.

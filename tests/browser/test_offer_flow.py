@@ -76,12 +76,15 @@ def test_one_organization_declines_the_other_accepts_and_the_requester_sees_it(
     expect(reviewer).to_have_url(portal.url("/review/"))
     reviewer.goto(portal.url(f"/review/{reference}"))
     for action in ("start_review", "approve"):
-        click_and_wait(reviewer, reviewer.locator(f"form.action-{action} button[type=submit]"))
+        form = reviewer.locator(f"form.action-{action}")
+        if action == "approve":
+            form.locator("#confirm-approve").check()
+        click_and_wait(reviewer, form.locator("button[type=submit]"))
     offer_form = reviewer.locator('form[action$="/offer"]')
     expect(offer_form.locator("input[name=organizations]")).to_have_count(2)
-    # Nothing ticked and no summary: both errors, nothing offered.
+    # Nothing ticked and no summary: both errors by their fields and in the summary.
     click_and_wait(reviewer, offer_form.locator("button[type=submit]"))
-    expect(reviewer.locator("#problem")).to_be_visible()
+    expect(reviewer.locator(".error-summary a")).to_have_count(2)
     expect(reviewer.locator("#organizations-error")).to_be_visible()
     expect(reviewer.locator("#summary-error")).to_be_visible()
     offer_form = reviewer.locator('form[action$="/offer"]')
