@@ -412,8 +412,7 @@ def matches_for(request: Request) -> list:
         return []
     busy = offers.engagements()
     candidates = [
-        matching.candidate_of(org, active=busy.get(org.id, 0))
-        for org in Organization.in_service()
+        matching.candidate_of(org, active=busy.get(org.id, 0)) for org in Organization.in_service()
     ]
     declined = offers.declined_by(request)
     return matching.rank(matching.need_of(request), candidates, declined)[:SHOWN_MATCHES]
