@@ -28,7 +28,7 @@ def test_the_audit_trail_records_each_action_with_the_right_accounts(app, admin)
     created = admin.post("/admin/accounts", email="new@example.org", role="reviewer")
     with app.app_context():
         new = User.by_email("new@example.org")
-    admin.post(f"/admin/accounts/{new.uid}/deactivate")
+    assert admin.post(f"/admin/accounts/{new.uid}/deactivate", confirm="y").status_code == 303
     admin.post(f"/admin/accounts/{new.uid}/reactivate")
     reset = admin.post(f"/admin/accounts/{new.uid}/reset")
 
