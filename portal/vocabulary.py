@@ -221,6 +221,7 @@ AUDIT_ACTIONS = {
     "offer.progress": _l("Progress update from an organization"),
     "offer.message": _l("Message from an organization to the requester"),
     "audit.viewed": _l("Audit trail opened"),
+    "audit.exported": _l("Audit trail exported as CSV"),
     "organization.created": _l("Organization added"),
     "organization.updated": _l("Organization changed"),
     "organization.archived": _l("Organization archived"),

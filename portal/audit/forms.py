@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
-from .. import accounts
+from .. import accounts, audit
 from ..forms import BaseForm, DayField, choices, lower, one_of, plain_text, strip
 from ..vocabulary import AUDIT_ACTIONS
 
@@ -18,8 +18,17 @@ class AuditFilterForm(BaseForm):
     class Meta:
         csrf = False
 
+    category = SelectField(
+        _l("Show"),
+        description=_l("Pages opened and sign-ins are kept apart from actions."),
+        choices=choices(audit.CATEGORY_LABELS.items()),
+        default=audit.ACTIONS,
+        validate_choice=False,
+        validators=[one_of(audit.CATEGORY_LABELS)],
+    )
     action = SelectField(
         _l("Action"),
+        description=_l("One action, whatever is chosen under “Show”."),
         choices=choices([("", _l("All actions")), *AUDIT_ACTIONS.items()]),
         validate_choice=False,
         validators=[one_of(AUDIT_ACTIONS, _l("Please choose an action from the list."))],
@@ -52,6 +61,7 @@ class AuditFilterForm(BaseForm):
     def filters(self) -> dict:
         """The cleaned filters, keyed by the names audit.trail() takes."""
         return {
+            "category": self.category.data or audit.ACTIONS,
             "action": self.action.data or None,
             "email": self.email.data or None,
             "exact_email": self.email_match.data == "exact",
