@@ -93,12 +93,17 @@ def forget_expired(now: datetime.datetime | None = None) -> int:
 # --- drafts -----------------------------------------------------------------------------
 
 
+def _carried(name: str) -> bool:
+    """Whether a field's words are held; a prefixed field ("accept-confirm") by its own name."""
+    return name.rsplit("-", 1)[-1] not in NOT_CARRIED
+
+
 def keep_draft(user: User | None, fields: MultiDict, page: str) -> None:
     """Hold what was typed in a form (all but tokens and confirmations) for `page`."""
     pairs = [
         [name, value]
         for name, value in fields.items(multi=True)
-        if name not in NOT_CARRIED and isinstance(value, str)
+        if _carried(name) and isinstance(value, str)
     ]
     if pairs:
         _keep(DRAFT, user, json.dumps(pairs), page)
@@ -132,7 +137,7 @@ def draft_for(form) -> MultiDict | None:
     draft = current_draft()
     if draft is None:
         return None
-    own = {field.name for field in form if field.name not in NOT_CARRIED}
+    own = {field.name for field in form if _carried(field.name)}
     # A hidden field alone (which action, which page) is not something typed.
     typed = {field.name for field in form if field.type not in ("HiddenField", "CSRFTokenField")}
     return draft if own & typed & set(draft.keys()) else None

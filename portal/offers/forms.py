@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
 
-from ..forms import BaseForm, VersionedForm, plain_text, required, strip
+from ..forms import BaseForm, VersionedForm, confirmation, plain_text, required, strip
 
 REASON = 4_000
 UPDATE = 20_000
@@ -23,6 +23,13 @@ class AcceptForm(BaseForm):
             required(_l("Please say how and roughly when you will make contact.")),
             plain_text(CONTACT_PLAN),
         ],
+    )
+    confirm = confirmation(
+        _l(
+            "Yes, our organization takes this request on. The offer closes for every other "
+            "organization, and the requester reads on their tracking page that your "
+            "organization will contact them, and how."
+        )
     )
 
 
@@ -49,8 +56,31 @@ class UpdateForm(BaseForm):
     )
 
 
-class MoveForm(VersionedForm):
-    """Marking the work under way or completed, as the page showed the request."""
+class StartForm(VersionedForm):
+    """Marking the work under way, as the page showed the request."""
+
+    confirm = confirmation(
+        _l(
+            "Yes, the accompaniment or visit has begun. The requester sees it as under way on "
+            "their tracking page."
+        )
+    )
+
+
+class CompleteForm(VersionedForm):
+    """Marking the work completed, as the page showed the request."""
+
+    confirm = confirmation(
+        _l(
+            "Yes, it has ended. The requester sees it as completed on their tracking page and "
+            "network staff are told. Your organization then no longer sees the requester's "
+            "name and contact details."
+        )
+    )
+
+
+# The form of each move of the work, by the route's name (standing.next_move).
+MOVE_FORMS = {"start": StartForm, "complete": CompleteForm}
 
 
 class ThreadForm(BaseForm):

@@ -13,7 +13,7 @@ from .. import offers, workflow
 from ..access import MEMBERS, found_or_404, staff_required
 from ..sessions import staff_user
 from ..vocabulary import ACTIVE, COMPLETED
-from .forms import AcceptForm, DeclineForm, MoveForm, ThreadForm, UpdateForm
+from .forms import MOVE_FORMS, AcceptForm, DeclineForm, ThreadForm, UpdateForm
 
 bp = Blueprint("offers", __name__, url_prefix="/org")
 
@@ -51,6 +51,7 @@ def _offer_page(
     decline_form=None,
     update_form=None,
     thread_form=None,
+    move_form=None,
     problem=None,
 ):
     request = the_offer.request
@@ -67,6 +68,8 @@ def _offer_page(
         decline_form=decline_form or DeclineForm(formdata=None, prefix="decline"),
         update_form=update_form or UpdateForm(formdata=None, prefix="update"),
         thread_form=thread_form or ThreadForm(formdata=None, prefix="thread"),
+        move_form=move_form
+        or (MOVE_FORMS[standing.next_move](formdata=None) if standing.working else None),
         conversation=offers.thread(request, organization) if standing.accepted else [],
         problem=problem,
     )
@@ -101,7 +104,7 @@ def accept(uid):
     the_offer = _own_offer(uid)
     form = AcceptForm(prefix="accept")
     if not form.validate():
-        return _offer_page(the_offer, accept_form=form)
+        return _offer_page(the_offer, 422, accept_form=form)
     try:
         offers.accept(the_offer, staff_user(), form.contact_plan.data)
     except offers.AlreadyTaken:
@@ -127,7 +130,7 @@ def decline(uid):
     if not offers.standing(the_offer, the_offer.request).waiting:
         return _offer_page(the_offer, 409, problem=NO_LONGER_OPEN)
     if not form.validate():
-        return _offer_page(the_offer, decline_form=form)
+        return _offer_page(the_offer, 422, decline_form=form)
     try:
         offers.decline(the_offer, staff_user(), form.reason.data)
     except offers.OfferRefused:
@@ -136,11 +139,17 @@ def decline(uid):
     return redirect(url_for(".inbox"), 303)
 
 
-def _move(uid, move, to_state):
+def _move(uid, step, move, to_state):
     the_offer = _own_offer(uid)
-    form = MoveForm()
+    form = MOVE_FORMS[step]()
     if not form.validate():
-        abort(400)
+        if form.expected_version() is None:  # a hand-made post: the page always sends it
+            abort(400)
+        # Not ticked: nothing changes, and the page says so by the box.
+        standing = offers.standing(the_offer, the_offer.request)
+        if not standing.working or standing.next_move != step:
+            return _offer_page(the_offer, 409, problem=NOT_ENGAGED)
+        return _offer_page(the_offer, 422, move_form=form)
     try:
         move(the_offer, staff_user(), expected_version=form.expected_version())
     except workflow.ConcurrentChange:
@@ -154,13 +163,13 @@ def _move(uid, move, to_state):
 @bp.post("/offers/<uid>/start")
 @staff_required(*MEMBERS)
 def start(uid):
-    return _move(uid, offers.start, ACTIVE)
+    return _move(uid, "start", offers.start, ACTIVE)
 
 
 @bp.post("/offers/<uid>/complete")
 @staff_required(*MEMBERS)
 def complete(uid):
-    return _move(uid, offers.complete, COMPLETED)
+    return _move(uid, "complete", offers.complete, COMPLETED)
 
 
 @bp.post("/offers/<uid>/update")
@@ -169,7 +178,7 @@ def update(uid):
     the_offer = _own_offer(uid)
     form = UpdateForm(prefix="update")
     if not form.validate():
-        return _offer_page(the_offer, update_form=form)
+        return _offer_page(the_offer, 422, update_form=form)
     try:
         offers.post_update(the_offer, staff_user(), form.body.data)
     except offers.OfferRefused:
@@ -186,7 +195,7 @@ def message(uid):
     the_offer = _own_offer(uid)
     form = ThreadForm(prefix="thread")
     if not form.validate():
-        return _offer_page(the_offer, thread_form=form)
+        return _offer_page(the_offer, 422, thread_form=form)
     try:
         offers.write_to_requester(the_offer, staff_user(), form.body.data)
     except offers.OfferRefused:

@@ -55,12 +55,14 @@ def ask_for_information(page, question):
     return posted.value
 
 
-def accept_offer(page, contact_plan=CONTACT_PLAN):
+def accept_offer(page, contact_plan=CONTACT_PLAN, confirm=True):
     """On an open offer's page: say how and roughly when the organization will make contact
-    (left empty if `contact_plan` is empty) and press the accept button; waits for the
-    page that answers (the accepted offer, or the form again with an error)."""
+    (left empty if `contact_plan` is empty), tick the confirmation (unless `confirm` is
+    false) and press the accept button; waits for the page that answers (the accepted
+    offer, or the form again with an error)."""
     form = page.locator('form[action$="/accept"]')
     form.locator('textarea[name="accept-contact_plan"]').fill(contact_plan)
+    form.locator("#accept-confirm").set_checked(confirm)
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
 

@@ -136,7 +136,15 @@ def test_one_organization_declines_the_other_accepts_and_the_requester_sees_it(
     phrase = contact.locator("p.phrase").inner_text().strip()
     assert len(re.findall(r"\w+", phrase)) == 3, f"not a three-word phrase: {phrase!r}"
     expect(andes.locator("#thread-heading")).to_have_text("Messages with the requester")
-    click_and_wait(andes, andes.locator('form[action$="/start"] button[type=submit]'))
+    # Marking it under way needs a tick that says who will see it; without it, nothing moves
+    # and the error summary leads to the box.
+    start = andes.locator('form[action$="/start"] button[type=submit]')
+    click_and_wait(andes, start)
+    expect(andes.locator(".status-card .badge")).to_have_text("Accepted by an organization")
+    andes.locator("#error-summary a[href='#confirm']").click()
+    expect(andes.locator("#confirm")).to_be_focused()
+    andes.keyboard.press("Space")
+    click_and_wait(andes, start)
     expect(andes.locator(".status-card .badge")).to_have_text("Active")
     andes.locator("textarea[name=update-body]").fill(UPDATE)
     click_and_wait(andes, andes.locator('form[action$="/update"] button[type=submit]'))

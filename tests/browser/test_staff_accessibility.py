@@ -322,6 +322,7 @@ def test_offer_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
     accept_offer(member)
     expect(member.locator("section[aria-labelledby=contact-heading]")).to_be_visible()
     expect(member.locator(".verification-phrase p.phrase")).to_be_visible()
+    member.locator("#confirm").check()
     with member.expect_navigation():
         member.locator('form[action$="/start"] button[type=submit]').click()
     member.locator("textarea[name=update-body]").fill("First visit done.")

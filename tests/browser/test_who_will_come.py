@@ -94,6 +94,7 @@ def offer_url(portal, uid):
 def accept(page, plan=PLAN):
     """The member accepts the open offer shown, saying how and when they will make contact."""
     page.locator('textarea[name="accept-contact_plan"]').fill(plan)
+    page.locator("#accept-confirm").check()
     with page.expect_navigation():
         page.locator('form[action$="/accept"] button[type=submit]').click()
     expect(page.locator(".notice-success")).to_contain_text("has taken on this request")

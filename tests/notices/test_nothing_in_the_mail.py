@@ -173,7 +173,9 @@ def test_no_email_says_anything_of_a_request_an_organization_or_a_place(app, rel
         if move == "complete":
             update = taker.post(offer_url(uid, "update"), {"update-body": WRITTEN["update"]})
             assert update.status_code == 303
-        moved = taker.post(offer_url(uid, move), {"version": str(version(app, first.reference))})
+        moved = taker.post(
+            offer_url(uid, move), {"version": str(version(app, first.reference)), "confirm": "y"}
+        )
         assert moved.status_code == 303
 
     # The second request is never looked at: past its response time (3 days for an urgent

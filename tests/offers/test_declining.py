@@ -33,7 +33,7 @@ def test_a_decline_needs_a_reason_and_the_page_stays_usable(case, reason):
     before = case.snapshot()
     uid = case.uid["brigadas"]
     response = case.members["brigadas"].post(offer_url(uid, "decline"), {"decline-reason": reason})
-    assert response.status_code == 200
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert PageForms(page).errors["decline-reason"] == [NO_REASON]
     assert offer_url(uid, "accept") in page and offer_url(uid, "decline") in page
@@ -47,7 +47,7 @@ def test_a_decline_over_4000_characters_is_refused_and_what_was_typed_is_kept(ca
     response = case.members["brigadas"].post(
         offer_url(case.uid["brigadas"], "decline"), {"decline-reason": reason}
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     form = PageForms(response.get_data(as_text=True))
     assert form.errors["decline-reason"] == ["Please use at most 4,000 characters."]
     assert form.values["decline-reason"] == [reason]

@@ -106,7 +106,7 @@ def test_members_hear_that_the_requester_wrote_and_nothing_more(taken):
 def test_an_empty_message_is_refused_and_what_was_typed_stays(taken):
     response = write_to_requester(taken, "brigadas", "   ")
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Please write a message before sending." in page_text(response)
 
 

@@ -34,7 +34,7 @@ def test_accepting_needs_to_say_how_and_when_contact_will_be_made(case):
 
     response = case.members["brigadas"].post(offer_url(case.uid["brigadas"], "accept"))
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert NO_PLAN in page_text(response)
     assert case.snapshot() == before
     assert case.offer("brigadas").state == "open"

@@ -42,7 +42,10 @@ NO_ORGANIZATION = "Your account is not linked to an organization yet."
 
 
 # What a member writes when accepting: how and roughly when the organization makes contact.
-CONTACT_PLAN = {"accept-contact_plan": "By phone within two days, from a number ending 4471."}
+CONTACT_PLAN = {
+    "accept-contact_plan": "By phone within two days, from a number ending 4471.",
+    "accept-confirm": "y",
+}
 
 
 def offer_url(uid, action=""):
@@ -54,8 +57,8 @@ def every_post(uid, version="1"):
     return [
         (offer_url(uid, "accept"), CONTACT_PLAN),
         (offer_url(uid, "decline"), {"decline-reason": "Not this time."}),
-        (offer_url(uid, "start"), {"version": version}),
-        (offer_url(uid, "complete"), {"version": version}),
+        (offer_url(uid, "start"), {"version": version, "confirm": "y"}),
+        (offer_url(uid, "complete"), {"version": version, "confirm": "y"}),
         (offer_url(uid, "update"), {"update-body": "We met the requester today."}),
     ]
 
@@ -122,7 +125,8 @@ class Case:
 
     def move(self, key, action):
         response = self.members[key].post(
-            offer_url(self.uid[key], action), {"version": str(self.request().version)}
+            offer_url(self.uid[key], action),
+            {"version": str(self.request().version), "confirm": "y"},
         )
         assert response.status_code == 303
         return response
