@@ -45,6 +45,8 @@ def translate_extract():
         str(ROOT / "babel.cfg"),
         "-k",
         "_l",
+        "-k",
+        "N_plural:1,2",
         "--no-location",
         # Babel skips folders starting with "_" by default: templates/_macros holds strings.
         "--ignore-dirs",

@@ -16,6 +16,8 @@ NO_BREAK = "\u00a0\u202f"
 # "Offer" also means "provide" where it speaks of services, not of requests
 # proposed to organizations: there « offrir » / "ofrecer" is right.
 OFFER_A_SERVICE = (
+    "All offer the service asked for. Best first: same country, then same region, then "
+    "elsewhere; then a language in common, then free capacity.",
     "No organization in the directory offers this service.",
     "Offers the service asked for",
     "Services it offers",

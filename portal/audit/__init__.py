@@ -139,6 +139,11 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a message with its plural for extraction (see portal.cli: N_plural:1,2)."""
+    return singular, plural
+
+
 @dataclass(frozen=True)
 class Given:
     """Words that come from people (an address, a name, a reference): shown isolated, so that
@@ -371,13 +376,12 @@ def describe(event, organizations: _Organizations | None = None) -> Said:
         name = organizations.named(found.get("key", ""))
         taken_back = found.get("offers_taken_back", "0")
         if action == "organization.archived" and taken_back.isdigit() and int(taken_back):
+            singular, plural = N_plural(
+                "%(who)s archived the organization %(name)s and took back %(num)d open offer",
+                "%(who)s archived the organization %(name)s and took back %(num)d open offers",
+            )
             return Said(
-                N_("%(who)s archived the organization %(name)s and took back %(num)d open offer"),
-                {"who": common["who"], "name": name},
-                plural=N_(
-                    "%(who)s archived the organization %(name)s and took back %(num)d open offers"
-                ),
-                num=int(taken_back),
+                singular, {"who": common["who"], "name": name}, plural=plural, num=int(taken_back)
             )
         return said(_ORGANIZATION_CHANGES[action], name=name)
     if action == "account.created":

@@ -5,6 +5,7 @@ written at a given time.
 """
 
 import datetime
+import re
 from html.parser import HTMLParser
 
 from portal import audit
@@ -34,7 +35,8 @@ class _Entries(HTMLParser):
         if tag == "tbody":
             self._in_body = False
         elif tag == "td" and self._cell is not None:
-            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            # Collapsed as HTML collapses spaces: no-break spaces (French before ":") stay.
+            self.rows[-1].append(re.sub(r"[ \t\r\n]+", " ", "".join(self._cell)).strip())
             self._cell = None
 
     def handle_data(self, data):
