@@ -15,6 +15,18 @@ CHANGED = (
 )
 
 
+PHONE = {"width": 360, "height": 740}
+WIDE = {"width": 1280, "height": 800}
+
+
+def no_sideways_scrolling(page, where):
+    """The page is no wider than the window: nothing to scroll sideways."""
+    sizes = page.evaluate(
+        "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
+    )
+    assert sizes["scroll"] <= sizes["inner"], f"{where}: {sizes['scroll']}px wide at {sizes}"
+
+
 def submit_password(page, email, password=PASSWORD):
     form = page.locator('form[action$="/staff/sign-in"]')
     form.locator('input[name="email"]').fill(email)

@@ -183,9 +183,9 @@ def test_staff_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
     expect(page.locator("#new-password")).to_have_text(re.compile(r"\S{20,}"))
     check("new account's password page")
 
-    page.goto(portal.url("/admin/audit"))
+    page.goto(portal.url("/admin/audit?category=all"))
     expect(page.locator("#audit-results tbody tr").first).to_be_visible()
-    check("audit trail page")
+    check("audit trail page, every category")
 
     # The review queue: empty, with results, filtered by htmx.
     page.goto(portal.url("/review/"))
@@ -322,6 +322,10 @@ def test_offer_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
     accept_offer(member)
     expect(member.locator("section[aria-labelledby=contact-heading]")).to_be_visible()
     expect(member.locator(".verification-phrase p.phrase")).to_be_visible()
+    with member.expect_navigation():
+        member.locator('form[action$="/start"] button[type=submit]').click()
+    expect(member.locator("#confirm-error")).to_be_visible()
+    check_member("offer page with 'under way' refused (not ticked)")
     member.locator("#confirm").check()
     with member.expect_navigation():
         member.locator('form[action$="/start"] button[type=submit]').click()
@@ -339,7 +343,7 @@ def test_offer_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
     expect(staff.locator("#progress .note")).to_have_count(1)
     check("request page with offers and a progress update")
 
-    assert len(check.checked) + len(check_member.checked) == 8
+    assert len(check.checked) + len(check_member.checked) == 9
     check.assert_clean()
     check_member.assert_clean()
 
