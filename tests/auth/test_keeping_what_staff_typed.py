@@ -188,3 +188,21 @@ def _index_of(html, code):
         rf'id="languages-(\d+)"[^>]*value="{code}"|value="{code}"[^>]*id="languages-(\d+)"', html
     )
     return found.group(1) or found.group(2)
+
+
+def test_the_new_account_form_keeps_what_the_administrator_typed(app, admin):
+    page = admin.page("/admin/accounts")
+    assert 'form="create-account-form"' in page  # the header's buttons carry this form
+
+    response = switch(
+        admin, "fr", "/admin/accounts", email="new.reviewer@example.org", role="reviewer"
+    )
+
+    html = admin.client.get(location(response)).get_data(as_text=True)
+    assert '<html lang="fr"' in html
+    assert 'value="new.reviewer@example.org"' in html
+    assert re.search(
+        r'<option[^>]*selected[^>]*value="reviewer"|<option[^>]*value="reviewer"[^>]*selected', html
+    )
+    with app.app_context():
+        assert not User.select().where(User.email == "new.reviewer@example.org").exists()
