@@ -32,9 +32,9 @@ demo: db
 # Ctrl-C stops both, and the worker stops whenever the web server does.
 run: translations demo
 	@echo "Portal on http://$(HOST):$(PORT)/ with its worker  (Ctrl-C stops both)"
-	@$(FLASK) worker & worker=$$!; \
+	@export PORTAL_PUBLIC_URL=$${PORTAL_PUBLIC_URL:-http://$(HOST):$(PORT)}; \
+	$(FLASK) worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	PORTAL_PUBLIC_URL=$${PORTAL_PUBLIC_URL:-http://$(HOST):$(PORT)} \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - \
 		--access-logformat '%(m)s %(U)s %(s)s' wsgi:app
 

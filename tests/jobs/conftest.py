@@ -100,7 +100,7 @@ def start_worker(tmp_path):
 
 @pytest.fixture
 def redis_queue():
-    """A queue name of this test's own on Redis (database 15); its keys are deleted after it."""
+    """A queue name of this test's own on Redis (database 14); its keys are deleted after it."""
     connection = redis_connection(REDIS_DB)
     name = f"portal-test-{os.getpid()}-{time.monotonic_ns()}"
     yield {"QUEUE_URL": REDIS_QUEUE_URL, "QUEUE_NAME": name}
