@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from babel.lists import format_list
 from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
 from peewee import JOIN
 
 from ..models import AuditEvent, Organization, User
@@ -170,46 +169,65 @@ class Said:
             return translations.gettext(self.singular)
         return translations.ngettext(self.singular, self.plural, self.num)
 
-    def html(self) -> Markup:
-        """The sentence as HTML: the translation escaped, then each value escaped into it."""
-        values = {name: _html_value(value) for name, value in self.values.items()}
-        if self.num is not None:
-            values["num"] = self.num
-        return escape(self._message()) % values
+    def parts(self) -> list["Part"]:
+        """The sentence in pieces: the catalogue's words and each value, in the order the
+        page's language puts them. The template escapes every piece and isolates the words
+        that come from people: no markup is ever built from a translation or a value."""
+        found = []
+        message = self._message()
+        position = 0
+        for placeholder in _PLACEHOLDER.finditer(message):
+            found.append(Part(message[position : placeholder.start()]))
+            name = placeholder.group(1)
+            if name is None:  # "%%"
+                found.append(Part("%"))
+            elif name == "num" and self.num is not None:
+                found.append(Part(str(self.num)))
+            else:
+                found += _parts_of(self.values[name])
+            position = placeholder.end()
+        found.append(Part(message[position:]))
+        return [part for part in found if part.text]
 
     def text(self) -> str:
         """The sentence as plain text (the CSV export): values isolated by FSI … PDI."""
-        values = {name: _text_value(value) for name, value in self.values.items()}
-        if self.num is not None:
-            values["num"] = self.num
-        return self._message() % values
+        return "".join(
+            f"\u2068{part.text}\u2069" if part.given else part.text for part in self.parts()
+        )
 
 
-def _html_value(value) -> Markup:
+# A placeholder of a message ("%(who)s", "%(num)d") or a percent sign written "%%".
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%%")
+
+
+@dataclass(frozen=True)
+class Part:
+    """A piece of a sentence; `given` when it comes from people (shown in <bdi>)."""
+
+    text: str
+    given: bool = False
+    css_class: str = ""
+
+
+def _parts_of(value) -> list[Part]:
     if isinstance(value, Given):
-        css = Markup(' class="%s"') % value.css_class if value.css_class else ""
-        return Markup('<bdi translate="no"%s>%s</bdi>') % (css, value.text)
+        return [Part(value.text, True, value.css_class)]
     if isinstance(value, list):  # names, as the language lists them ("A, B and C")
-        return _listed([_html_value(item) for item in value], escape)
-    return escape(str(value))
+        return _listed(value)
+    return [Part(str(value))]
 
 
-def _text_value(value) -> str:
-    if isinstance(value, Given):
-        return f"\u2068{value.text}\u2069"
-    if isinstance(value, list):
-        return _listed([_text_value(item) for item in value], str)
-    return str(value)
-
-
-def _listed(items: list, escaping):
-    """Items joined as the page's language joins a list; the joining words from Babel's data
-    are escaped like any text, the (already escaped) items put in after."""
+def _listed(items: list) -> list[Part]:
+    """Items joined as the page's language joins a list, the joining words from Babel's data."""
     tokens = [f"\x00{index}\x00" for index in range(len(items))]
-    joined = escaping(format_list(tokens, locale=get_locale() or "en"))
-    for token, item in zip(tokens, items, strict=True):
-        joined = joined.replace(escaping(token), item)
-    return joined
+    joined = format_list(tokens, locale=get_locale() or "en")
+    found = []
+    for piece in re.split(r"(\x00\d+\x00)", joined):
+        if piece in tokens:
+            found += _parts_of(items[tokens.index(piece)])
+        else:
+            found.append(Part(piece))
+    return found
 
 
 @dataclass(frozen=True)
@@ -221,8 +239,8 @@ class Entry:
     said: Said
 
     @property
-    def sentence(self) -> Markup:
-        return self.said.html()
+    def sentence_parts(self) -> list[Part]:
+        return self.said.parts()
 
     @property
     def sentence_text(self) -> str:
