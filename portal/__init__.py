@@ -13,6 +13,7 @@ from . import (
     db,
     deadlines,
     i18n,
+    incoming,
     jobs,
     navigation,
     regions,
@@ -59,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     sealing.init_app(app)
     db.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    incoming.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
