@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from peewee import fn
 
 from .. import audit, deadlines, notices, phrases, vocabulary, workflow
-from ..db import db
+from ..db import Page, db, page_of
 from ..models import (
     Offer,
     Organization,
@@ -49,6 +49,8 @@ _URGENCY_RANK = {urgency: rank for rank, urgency in enumerate(vocabulary.URGENCI
 ENGAGED_STATES = (ACCEPTED, ACTIVE)
 # A request in one of these was taken by the organization whose offer was accepted.
 TAKEN_STATES = (ACCEPTED, ACTIVE, COMPLETED)
+# The inbox's history shows this many offers a page.
+HISTORY_PER_PAGE = 20
 # The organization's next move while it works on a request: mark it under way, then completed.
 NEXT_MOVES = {ACCEPTED: "start", ACTIVE: "complete"}
 
@@ -140,15 +142,21 @@ def offer(
 
 
 def inbox(organization: Organization) -> tuple[list[Offer], list[Offer]]:
-    """What an organization's members see: offers awaiting an answer, and the requests it took.
+    """What an organization's members act on: offers awaiting an answer, and the requests it
+    works on now (accepted or under way), each with its request, in one query.
 
-    Offers it declined or that another organization took are gone from it:
-    the organization no longer needs to know about them.
+    Everything else (declined, lapsed, closed, taken by another, ended) is in `history`.
     """
     rows = (
         Offer.select(Offer, Request)
         .join(Request)
-        .where((Offer.organization == organization) & Offer.state.in_((OFFER_OPEN, OFFER_ACCEPTED)))
+        .where(
+            (Offer.organization == organization)
+            & (
+                (Offer.state == OFFER_OPEN)
+                | ((Offer.state == OFFER_ACCEPTED) & Request.state.in_(ENGAGED_STATES))
+            )
+        )
         .order_by(Offer.created_at.desc(), Offer.id.desc())
     )
     # Waiting: emergencies first, then the offer that has waited longest.
@@ -158,6 +166,48 @@ def inbox(organization: Organization) -> tuple[list[Offer], list[Offer]]:
     )
     taken = [row for row in rows if row.state == OFFER_ACCEPTED]
     return waiting, taken
+
+
+@dataclass(frozen=True)
+class PastOffer:
+    """An offer in the inbox's history, and how it ended for its organization."""
+
+    offer: Offer
+    outcome: str  # declined, taken_by_another, expired, withdrawn, completed or ended
+
+
+def outcome(the_offer: Offer, request: Request) -> str | None:
+    """How an offer ended for its organization, read from `standing`; None while it runs."""
+    now = standing(the_offer, request)
+    if now.accepted:
+        if now.working:
+            return None
+        return COMPLETED if request.state == COMPLETED else "ended"  # ended: withdrawn, rejected
+    for name in ("declined", "taken_by_another", "expired", "withdrawn"):
+        if getattr(now, name):
+            return name
+    return None  # waiting
+
+
+def history(organization: Organization, number: int, size: int = HISTORY_PER_PAGE) -> Page:
+    """Page `number` of the offers that no longer need the organization, the most recently
+    offered first, each a PastOffer: declined, lapsed, closed, taken by another, and the
+    requests it took on that have ended. One query for the page (and one to count)."""
+    query = (
+        Offer.select(Offer, Request)
+        .join(Request)
+        .where(
+            (Offer.organization == organization)
+            & (
+                Offer.state.in_((OFFER_DECLINED, OFFER_EXPIRED, OFFER_CLOSED))
+                | ((Offer.state == OFFER_ACCEPTED) & Request.state.not_in(ENGAGED_STATES))
+            )
+        )
+        .order_by(Offer.created_at.desc(), Offer.id.desc())
+    )
+    page = page_of(query, number, size)
+    page.items = [PastOffer(row, outcome(row, row.request)) for row in page.items]
+    return page
 
 
 def offer_for(organization: Organization, uid: str) -> Offer | None:

@@ -5,7 +5,7 @@ offer of another organization, or a uid that was never offered, is a 404
 whichever way the address was found.
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -84,9 +84,17 @@ def _back_to(the_offer, anchor=""):
 @staff_required(*MEMBERS)
 def inbox():
     organization = _organization()
-    waiting, taken = offers.inbox(organization) if organization is not None else ([], [])
+    if organization is None:
+        return render_template("offers/inbox.html", organization=None)
+    waiting, taken = offers.inbox(organization)
+    # ?page=abc reads as 1; a page out of range gives the nearest one (page_of).
+    number = request.args.get("page", 1, type=int)
     return render_template(
-        "offers/inbox.html", organization=organization, waiting=waiting, taken=taken
+        "offers/inbox.html",
+        organization=organization,
+        waiting=waiting,
+        taken=taken,
+        history=offers.history(organization, number),
     )
 
 

@@ -113,7 +113,12 @@ def test_one_organization_declines_the_other_accepts_and_the_requester_sees_it(
     click_and_wait(pacifico, pacifico.locator('form[action$="/decline"] button[type=submit]'))
     expect(pacifico).to_have_url(portal.url("/org/"))
     expect(pacifico.locator(".notice-success")).to_contain_text("You declined the offer.")
-    expect(pacifico.locator("main")).not_to_contain_text(reference)
+    expect(pacifico.locator("section[aria-labelledby=waiting-heading]")).not_to_contain_text(
+        reference
+    )
+    expect(pacifico.locator("#history tbody tr", has_text=reference)).to_contain_text(
+        "Declined by your organization on"
+    )
 
     # Acompañamiento Andino accepts, saying how and when it will make contact (without
     # that, nothing is accepted): now it reads who asked and how to reach them.

@@ -82,8 +82,10 @@ def test_the_member_reads_that_the_offer_expired_and_cannot_accept_it(app, offer
     assert NO_LONGER_OPEN in answered
     assert ACCEPT_BUTTON not in answered
     assert (offered.request().state, offered.request().version, offered.offer_states()) == before
-    assert offered.reference not in inbox
-    assert "No offer is waiting for an answer." in inbox
+    current, history = inbox.split('id="history"')
+    assert offered.reference not in current
+    assert "No offer is waiting for an answer." in current
+    assert offered.reference in history and "Nobody answered in time" in history
 
 
 def test_members_are_reminded_once_when_a_quarter_of_the_time_is_left(app, offered):

@@ -83,11 +83,13 @@ def test_a_decline_reason_is_stored_and_shown_to_the_reviewer_as_plain_text(case
     assert html.unescape(raw).count(reason) == 1
 
 
-def test_a_declined_offer_leaves_the_inbox_and_shows_only_a_notice(case):
+def test_a_declined_offer_goes_to_the_inbox_history_and_shows_only_a_notice(case):
     member, uid = case.members["brigadas"], case.uid["brigadas"]
     declined = member.post(offer_url(uid, "decline"), {"decline-reason": "Outside our area."})
     assert declined.status_code == 303
-    assert case.reference not in member.text("/org/")
+    current, history = member.text("/org/").split('id="history"')
+    assert case.reference not in current
+    assert case.reference in history and "Declined by your organization on" in history
     page = member.text(offer_url(uid))
     assert "Your organization declined this offer on" in page
     assert SUMMARY not in page and shows_no_secret(page) == []

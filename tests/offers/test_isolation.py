@@ -109,8 +109,10 @@ def test_after_another_organization_accepted_the_other_sees_only_a_closed_notice
     assert "Santander de Quilichao" not in page
     assert offer_url(case.uid["brigadas"], "accept") not in page
     assert offer_url(case.uid["brigadas"], "decline") not in page
-    inbox = case.members["brigadas"].text("/org/")
-    assert case.reference not in inbox  # nothing left for them to do
+    current, history = case.members["brigadas"].text("/org/").split('id="history"')
+    assert case.reference not in current  # nothing left for them to do
+    assert case.reference in history and "Another organization accepted it" in history
+    assert "Santander de Quilichao" not in history
 
 
 def test_a_member_cannot_act_on_the_request_another_organization_took_and_nothing_changes(case):

@@ -219,7 +219,9 @@ def test_its_members_can_no_longer_answer_an_offer(app, admin, andes, andes_memb
     # They can still sign in and open their inbox: nothing is waiting there.
     inbox = andes_member.get("/org/")
     assert inbox.status_code == 200
-    assert offer_url(uids["andes"]) not in page_of(inbox)
+    waiting = page_of(inbox).split('id="taken-heading"')[0]
+    assert offer_url(uids["andes"]) not in waiting
+    assert "No offer is waiting for an answer." in waiting
 
 
 def test_an_organization_working_on_a_request_cannot_be_archived_and_nothing_changes(
