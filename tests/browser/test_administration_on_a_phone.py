@@ -12,12 +12,10 @@ from portal.models import Organization, User
 
 from axe_checks import axe_problems
 from portal_testing import PASSWORD_ALONE, add_organization, create_staff_account
-from staff_pages import PASSWORD, submit_password
+from staff_pages import PASSWORD, PHONE, WIDE, no_sideways_scrolling, submit_password
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE)
 
-PHONE = {"width": 360, "height": 740}
-WIDE = {"width": 1280, "height": 800}
 LANGUAGES = ("en", "fr", "es")
 ADMIN = "admin@network.test"
 REVIEWER = "reviewer@network.test"
@@ -54,13 +52,6 @@ def admin_page(portal, viewport=WIDE, javascript=True, lang=None):
     submit_password(page, ADMIN, PASSWORD)
     expect(page).to_have_url(portal.url("/admin/accounts"))
     return page
-
-
-def no_sideways_scrolling(page, where):
-    sizes = page.evaluate(
-        "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
-    )
-    assert sizes["scroll"] <= sizes["inner"], f"{where}: {sizes['scroll']}px wide at {sizes}"
 
 
 def within_the_screen(locator, where, width=PHONE["width"]):

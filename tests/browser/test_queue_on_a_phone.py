@@ -13,12 +13,10 @@ from playwright.sync_api import expect
 from axe_checks import axe_problems
 from portal_testing import PASSWORD_ALONE, create_staff_account
 from portal_testing.review import new_request
-from staff_pages import PASSWORD, submit_password
+from staff_pages import PASSWORD, PHONE, WIDE, no_sideways_scrolling, submit_password
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE)
 
-PHONE = {"width": 360, "height": 740}
-WIDE = {"width": 1280, "height": 800}
 LANGUAGES = ("en", "fr", "es")
 REVIEWER = "reviewer@network.test"
 
@@ -42,13 +40,6 @@ def queue_page(portal, viewport, javascript=True, lang=None):
     submit_password(page, REVIEWER, PASSWORD)
     expect(page).to_have_url(portal.url("/review/"))
     return page
-
-
-def no_sideways_scrolling(page, where):
-    sizes = page.evaluate(
-        "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
-    )
-    assert sizes["scroll"] <= sizes["inner"], f"{where}: {sizes['scroll']}px wide at {sizes}"
 
 
 @pytest.mark.parametrize(
