@@ -175,6 +175,12 @@ class PastOffer:
     offer: Offer
     outcome: str  # declined, taken_by_another, expired, withdrawn, completed or ended
 
+    # What the inbox says of it, asked by name (templates compare no raw states).
+    declined = property(lambda self: self.outcome == "declined")
+    taken_by_another = property(lambda self: self.outcome == "taken_by_another")
+    expired = property(lambda self: self.outcome == "expired")
+    completed = property(lambda self: self.outcome == COMPLETED)
+
 
 def outcome(the_offer: Offer, request: Request) -> str | None:
     """How an offer ended for its organization, read from `standing`; None while it runs."""
