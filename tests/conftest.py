@@ -7,10 +7,29 @@ The portal's settings come from `pytest.mark.app_config(NAME=value, ...)` on a m
 import secrets
 
 import pytest
+from argon2 import PasswordHasher
 
+from portal import accounts
 from portal.db import db
 
 from portal_testing import Requester, StaffClient, admin_connection, make_app, pg_url
+
+# Argon2 as shipped costs about 0.2 s a hash on a small machine, and the suite makes
+# thousands of accounts and sign-ins. Tests use the cheapest Argon2id, from the first
+# fixture on, except where the hashing itself is tested (`pytest.mark.shipped_hasher`).
+_SHIPPED_HASHER = accounts._hasher
+accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def _shipped_hasher(request, monkeypatch):
+    if request.node.get_closest_marker("shipped_hasher") is None:
+        yield
+        return
+    monkeypatch.setattr(accounts, "_hasher", _SHIPPED_HASHER)
+    accounts._dummy_hash.cache_clear()
+    yield
+    accounts._dummy_hash.cache_clear()
 
 
 @pytest.fixture(autouse=True)

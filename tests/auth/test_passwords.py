@@ -25,7 +25,7 @@ from portal_testing.auth import (
     location,
 )
 
-pytestmark = pytest.mark.app_config(**ONE_STEP_MEMBERS)
+pytestmark = [pytest.mark.app_config(**ONE_STEP_MEMBERS), pytest.mark.shipped_hasher]
 
 
 def test_passwords_are_stored_as_argon2id_hashes(app):
