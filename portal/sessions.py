@@ -41,13 +41,18 @@ def start_tracking(request: Request) -> None:
 
 
 def tracked_request() -> Request | None:
-    """The request this browser's tracking session opens, if the session is still alive."""
+    """The request this browser's tracking session opens, while the session is alive:
+    TRACKING_IDLE_MINUTES since the last request, TRACKING_ABSOLUTE_MINUTES since the code."""
     record = _alive_record(TRACKING)
     if record is None:
         return None
     now = utcnow()
-    idle = datetime.timedelta(minutes=current_app.config["TRACKING_IDLE_MINUTES"])
-    if now - record.last_seen_at > idle:
+    config = current_app.config
+    idle = datetime.timedelta(minutes=config["TRACKING_IDLE_MINUTES"])
+    # However active, a session ends: a browser left open on a shared or seized
+    # device must not keep the request open for ever.
+    absolute = datetime.timedelta(minutes=config["TRACKING_ABSOLUTE_MINUTES"])
+    if now - record.last_seen_at > idle or now - record.created_at > absolute:
         record.delete_instance()
         session.pop(_COOKIE_KEY[TRACKING], None)
         return None
@@ -187,11 +192,13 @@ def purge_expired() -> int:
     idle_tracking = now - datetime.timedelta(minutes=config["TRACKING_IDLE_MINUTES"])
     idle_staff = now - datetime.timedelta(minutes=config["STAFF_IDLE_MINUTES"])
     too_old = now - datetime.timedelta(hours=config["STAFF_ABSOLUTE_HOURS"])
+    tracking_too_old = now - datetime.timedelta(minutes=config["TRACKING_ABSOLUTE_MINUTES"])
     kind = ServerSession.kind
     return (
         ServerSession.delete()
         .where(
             ((kind == TRACKING) & (ServerSession.last_seen_at < idle_tracking))
+            | ((kind == TRACKING) & (ServerSession.created_at < tracking_too_old))
             | ((kind != TRACKING) & (ServerSession.last_seen_at < idle_staff))
             | ((kind != TRACKING) & (ServerSession.created_at < too_old))
         )

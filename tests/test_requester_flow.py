@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from portal import tracking, vocabulary, workflow
+from portal import sessions, tracking, vocabulary, workflow
 from portal.db import db
 from portal.models import Message, Request, ServerSession, utcnow
 
@@ -314,6 +314,36 @@ def test_a_session_in_use_stays_open(app, client, opened):
     with app.app_context(), db.connection_context():
         last_seen = ServerSession.get().last_seen_at
     assert utcnow() - last_seen < datetime.timedelta(minutes=1)
+
+
+def opened_minutes_ago(app, minutes):
+    """Pretend every tracking session was opened `minutes` ago, and used just now."""
+    with app.app_context(), db.connection_context():
+        now = utcnow()
+        ServerSession.update(
+            created_at=now - datetime.timedelta(minutes=minutes), last_seen_at=now
+        ).execute()
+
+
+def test_a_session_in_constant_use_still_ends_two_hours_after_the_code(app, client, opened):
+    assert app.config["TRACKING_ABSOLUTE_MINUTES"] == 120
+    opened_minutes_ago(app, 119)
+    assert "Comunidad La Esperanza" in text(client.get("/track"))
+
+    opened_minutes_ago(app, 121)
+    page = text(client.get("/track"))
+
+    assert is_code_entry(page)
+    assert "Comunidad La Esperanza" not in page
+    assert count(app, ServerSession) == 0
+
+
+def test_the_purge_ends_tracking_sessions_past_their_lifetime(app, client, opened):
+    opened_minutes_ago(app, 121)
+
+    with app.app_context(), db.connection_context():
+        assert sessions.purge_expired() == 1
+    assert count(app, ServerSession) == 0
 
 
 def test_a_message_written_as_the_session_expired_is_kept_and_sent_with_the_code(
