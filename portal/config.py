@@ -16,13 +16,20 @@ DEFAULTS = {
     "ONION": False,  # served as an onion service: never send HSTS
     "TRUSTED_PROXIES": 0,  # how many reverse proxies set X-Forwarded-For
     "TRACKING_IDLE_MINUTES": 30,
+    # A tracking session ends this long after the code was typed, however active.
+    "TRACKING_ABSOLUTE_MINUTES": 120,
     "STAFF_IDLE_MINUTES": 30,
     "STAFF_ABSOLUTE_HOURS": 12,
     # Roles that must sign in with a second factor (comma-separated). Members of
     # organizations read requesters' names and contacts: they need one too.
     "TOTP_REQUIRED_ROLES": "admin,reviewer,org_member",
     "SIGN_IN_RATE_LIMIT": "10 per minute; 50 per hour",  # per client
-    "SIGN_IN_ACCOUNT_RATE_LIMIT": "20 per hour",  # per account, whatever the client
+    # Per account, from browsers that never completed a sign-in to it; each browser that
+    # did has as many tries of its own (portal/devices.py).
+    "SIGN_IN_ACCOUNT_RATE_LIMIT": "20 per hour",
+    # Wrong second-step codes per account, whatever the client (besides 5 a minute per
+    # sign-in): reaching either ends the sign-in and tells administrators.
+    "SECOND_STEP_ACCOUNT_LIMIT": "10 per hour; 20 per day",
     "RETENTION_DAYS": 180,  # closed requests are deleted this long after closing
     "TRACK_RATE_LIMIT": "10 per minute; 60 per hour",
     # Generous: people on Tor share exit addresses.

@@ -23,6 +23,7 @@ PURPOSES = {
     "recovery_code": ("SECRET_KEY", b"recovery:"),
     "rate_limit_client": ("SECRET_KEY", b"rate-limit-client:"),
     "rate_limit_account": ("SECRET_KEY", b"rate-limit-account:"),
+    "rate_limit_device": ("SECRET_KEY", b"rate-limit-device:"),
 }
 
 

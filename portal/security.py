@@ -84,6 +84,8 @@ def render_error(code: int, title, message, back: str | None = None):
 
 
 def handle_http_error(error: HTTPException):
+    if error.response is not None:  # a page made for this error already (a rate limit's)
+        return error.response
     code = error.code or 500
     title, message = ERRORS.get(code) or ERRORS[400 if code < 500 else 500]
     response = render_error(code, title, message)

@@ -209,6 +209,7 @@ AUDIT_ACTIONS = {
     "sign_in.succeeded": _l("Signed in"),
     "sign_in.failed": _l("Sign-in failed"),
     "sign_in.second_factor_failed": _l("Wrong sign-in code"),
+    "sign_in.second_factor_blocked": _l("Sign-in stopped after too many wrong codes"),
     "sign_out": _l("Signed out"),
     "request.viewed": _l("Request opened"),
     "request.transition": _l("Request state changed"),
@@ -249,6 +250,7 @@ NOTICE_KINDS = {
     "overdue": _l("A request is past its response time"),
     "escalated": _l("A request is still past its response time after reviewers were told"),
     "job_failed": _l("A notification or a background job keeps failing"),
+    "sign_in_blocked": _l("A sign-in was stopped after too many wrong codes"),
     "new_offer": _l("A new offer for your organization"),
     "offer_expiring": _l("An offer to your organization is about to expire"),
     "requester_message": _l("The requester of a request your organization took on wrote to you"),
@@ -263,7 +265,7 @@ REVIEWER_NOTICES = (
     "overdue",
 )
 NOTICES_BY_ROLE = {
-    ADMIN: (*REVIEWER_NOTICES, "escalated", "job_failed"),
+    ADMIN: (*REVIEWER_NOTICES, "escalated", "job_failed", "sign_in_blocked"),
     REVIEWER: REVIEWER_NOTICES,
     ORG_MEMBER: ("new_offer", "offer_expiring", "requester_message"),
 }

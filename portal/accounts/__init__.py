@@ -6,6 +6,7 @@ by the caller's action name.
 """
 
 import base64
+import datetime
 import functools
 import gzip
 import hmac
@@ -23,10 +24,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, IntegrityError
 
-from .. import audit, keys, tracking, vocabulary
+from .. import audit, keys, notices, tracking, vocabulary
 from ..access import belongs_to_organization
 from ..db import db
-from ..models import Organization, RecoveryCode, ServerSession, User, utcnow
+from ..models import AuditEvent, Organization, RecoveryCode, ServerSession, User, utcnow
 
 MIN_PASSWORD, MAX_PASSWORD = 12, 128
 TOTP_ISSUER = "Protection portal"
@@ -274,6 +275,25 @@ def confirm_enrolment(user: User, code: str) -> list[str] | None:
         audit.record("account.totp_enrolled", user=user, target_user=user)
     user.totp_confirmed = True
     return codes
+
+
+def second_step_blocked(user: User) -> None:
+    """Too many wrong codes for `user`: write it down, and tell administrators, at most
+    once an hour for one account (someone with the password may keep trying)."""
+    since = utcnow() - datetime.timedelta(hours=1)
+    told = (
+        AuditEvent.select()
+        .where(
+            (AuditEvent.action == "sign_in.second_factor_blocked")
+            & (AuditEvent.target_user == user)
+            & (AuditEvent.created_at >= since)
+        )
+        .exists()
+    )
+    with db.atomic():
+        audit.record("sign_in.second_factor_blocked", target_user=user)
+        if not told:
+            notices.to_administrators("sign_in_blocked")
 
 
 def verify_second_factor(user: User, code: str) -> bool:

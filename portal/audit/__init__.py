@@ -67,6 +67,7 @@ CATEGORY_ACTIONS = {
         "sign_in.succeeded",
         "sign_in.failed",
         "sign_in.second_factor_failed",
+        "sign_in.second_factor_blocked",
         "account.recovery_code_used",
         "sign_out",
     ),
@@ -330,6 +331,10 @@ _PLAIN = {
     "account.settings_changed": N_("%(who)s changed their language or notification settings"),
     "sign_in.succeeded": N_("%(who)s signed in"),
     "sign_in.second_factor_failed": N_("Wrong sign-in code for the account of %(target)s"),
+    "sign_in.second_factor_blocked": N_(
+        "Sign-in to the account of %(target)s stopped after too many wrong codes; "
+        "administrators were told"
+    ),
     "sign_out": N_("%(who)s signed out"),
     "request.viewed": N_("%(who)s opened the request %(reference)s"),
     "request.message": N_("%(who)s wrote to the requester of %(reference)s"),

@@ -17,13 +17,14 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import refresh
 
-from .. import accounts, audit, held, notices, sessions
+from .. import accounts, audit, devices, held, notices, sessions
 from ..access import home_for, is_safe_next, may_administer, staff_required
 from ..extensions import limiter
 from ..i18n import LANGUAGES
 from ..keys import keyed_hash
 from ..models import User
 from ..navigation import is_page
+from ..security import render_error
 from .forms import CodeForm, EnrolForm, PasswordForm, SignInForm, settings_form
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
@@ -32,14 +33,24 @@ _NEXT = "sign_in_next"
 
 
 def _account_key() -> str:
-    """Rate-limit key for the account being tried, whichever client tries it."""
-    email = accounts.normalise_email(request.form.get("email", ""))
-    return "account:" + keyed_hash("rate_limit_account", email)[:32]
+    """Rate-limit key for the account being tried: one for every browser it has never
+    completed a sign-in from, and one for each browser it has (portal.devices), so
+    that nobody can keep a colleague out of their own browser with wrong passwords."""
+    tag = devices.account_tag(request.form.get("email", ""))
+    device = devices.known_device(tag)
+    if device is None:
+        return f"account:{tag}"
+    return f"account:{tag}:device:" + keyed_hash("rate_limit_device", device)[:32]
 
 
 def _pending_key() -> str:
     user = sessions.pending_user()
     return f"second-factor:{user.id if user else 'none'}"
+
+
+def _account_codes_key() -> str:
+    user = sessions.pending_user()
+    return f"second-factor-account:{user.id if user else 'none'}"
 
 
 def _complete_sign_in(user: User):
@@ -50,6 +61,7 @@ def _complete_sign_in(user: User):
     g.pop("csrf_token", None)
     sessions.start_staff(user)
     accounts.signed_in(user)
+    devices.remember(user.email)
     return redirect(target if is_safe_next(target) else home_for(user), 303)
 
 
@@ -141,11 +153,37 @@ def _signed_in_or_restart():
     return redirect(home_for(user), 303)
 
 
+def _codes_blocked(_limit):
+    """Too many wrong codes for one account in an hour or a day: someone who has the
+    password is guessing. The sign-in ends, and administrators hear of it at once."""
+    user = sessions.pending_user()
+    sessions.end(sessions.STAFF_PENDING)
+    if user is not None:
+        accounts.second_step_blocked(user)
+    return render_error(
+        429,
+        _("Too many wrong sign-in codes"),
+        _(
+            "This sign-in has ended, and the administrators have been told. If it was "
+            "you, ask an administrator; codes can be tried again later."
+        ),
+    )
+
+
 def _second_factor_limit(deduct_when):
-    """Five codes a minute for one pending sign-in, whichever client sends them."""
-    return limiter.limit(
+    """Five codes a minute for one pending sign-in, whichever client sends them, and a
+    cap per account by the hour and by the day (SECOND_STEP_ACCOUNT_LIMIT)."""
+    per_minute = limiter.limit(
         "5 per minute", key_func=_pending_key, methods=["POST"], deduct_when=deduct_when
     )
+    capped = limiter.limit(
+        lambda: current_app.config["SECOND_STEP_ACCOUNT_LIMIT"],
+        key_func=_account_codes_key,
+        methods=["POST"],
+        deduct_when=deduct_when,
+        on_breach=_codes_blocked,
+    )
+    return lambda view: capped(per_minute(view))
 
 
 @bp.route("/code", methods=["GET", "POST"])

@@ -53,6 +53,9 @@ STORIES = [
      "Failed sign-in with an address that has no account"),
     ("sign_in.second_factor_failed", None, "target", None, "",
      "Wrong sign-in code for the account of y@example.org"),
+    ("sign_in.second_factor_blocked", None, "target", None, "",
+     "Sign-in to the account of y@example.org stopped after too many wrong codes; "
+     "administrators were told"),
     ("sign_out", "target", "target", None, "", "y@example.org signed out"),
     ("request.viewed", "reviewer", None, REF, "",
      f"reviewer@example.org opened the request {REF}"),
