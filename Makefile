@@ -35,8 +35,7 @@ run: translations demo
 	@export PORTAL_PUBLIC_URL=$${PORTAL_PUBLIC_URL:-http://$(HOST):$(PORT)}; \
 	$(FLASK) worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - \
-		--access-logformat '%(m)s %(U)s %(s)s' wsgi:app
+	PORTAL_BIND=$(HOST):$(PORT) $(BIN)/gunicorn --config deploy/gunicorn.conf.py wsgi:app
 
 lint: install-test
 	$(BIN)/ruff format --check .
