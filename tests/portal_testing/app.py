@@ -1,13 +1,17 @@
 """A portal on a fresh database, and the real servers (PostgreSQL, Redis) on 127.0.0.1."""
 
+import atexit
 import base64
+import functools
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from portal import create_app
-from portal.db import migrate
+from portal.db import db, migrate
 
 TEST_DATA_KEYS = "t1:" + base64.urlsafe_b64encode(b"k" * 32).decode()
 
@@ -50,8 +54,30 @@ def unmigrated_app(tmp_path, **overrides):
     return create_app(portal_settings(tmp_path, **overrides))
 
 
+@functools.cache
+def _migrated_sqlite() -> Path:
+    """A SQLite file the migrations built, once for the test session."""
+    folder = Path(tempfile.mkdtemp(prefix="portal-migrated-"))
+    atexit.register(shutil.rmtree, folder, True)
+    app = unmigrated_app(folder)
+    with app.app_context(), db.connection_context():
+        migrate()
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file
+    return folder / "portal.sqlite3"
+
+
 def make_app(tmp_path, **overrides):
-    """A portal on a fresh database built by the migrations."""
+    """A portal on a fresh database built by the migrations.
+
+    On SQLite, a new database is a copy of a file the migrations built once: the same
+    schema and rows, without running every migration again for each of the suite's tests.
+    A database already in `tmp_path` (a portal started again) is only brought up to date.
+    """
+    target = Path(tmp_path) / "portal.sqlite3"
+    if "DATABASE_URL" not in overrides and not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_migrated_sqlite(), target)
+        return unmigrated_app(tmp_path, **overrides)
     app = unmigrated_app(tmp_path, **overrides)
     with app.app_context():
         migrate()
