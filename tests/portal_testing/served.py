@@ -59,16 +59,37 @@ class Served:
         return output
 
 
-def start(environment: dict, workers: int = 1, deadline: float = 20.0) -> Served:
-    """gunicorn as `make run` starts it; returns once /healthz answers."""
+GUNICORN = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG), "wsgi:app"]
+
+
+def _bound(environment: dict, workers: int) -> tuple[int, dict]:
     port = free_port()
-    environment = {
+    return port, {
         **environment,
         "PORTAL_BIND": f"127.0.0.1:{port}",
         "PORTAL_WORKERS": str(workers),
     }
+
+
+def refusal(environment: dict, workers: int) -> subprocess.CompletedProcess:
+    """gunicorn started with `workers` processes, expected to stop by itself."""
+    _, environment = _bound(environment, workers)
+    return subprocess.run(  # noqa: S603 (our own interpreter and files)
+        GUNICORN,
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=60,
+    )
+
+
+def start(environment: dict, workers: int = 1, deadline: float = 30.0) -> Served:
+    """gunicorn as `make run` starts it; returns once /healthz answers."""
+    port, environment = _bound(environment, workers)
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and files)
-        [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG), "wsgi:app"],
+        GUNICORN,
         cwd=ROOT,
         env=environment,
         stdout=subprocess.PIPE,
