@@ -1,4 +1,4 @@
-"""Command-line tasks: flask --app portal db|translate|demo|worker|sweep|purge|reseal|….
+"""Command-line tasks: flask --app portal db|translate|demo|worker|sweep|purge|reseal|backup|….
 
 Each one is listed by `flask --app portal --help`.
 """
@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from . import backup_cli
 from . import db as database
 from .db import db
 from .vocabulary import ROLES
@@ -310,3 +311,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reseal)
     app.cli.add_command(import_orgs)
     app.cli.add_command(export_orgs)
+    backup_cli.init_app(app)
