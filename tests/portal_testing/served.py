@@ -71,11 +71,15 @@ def _bound(environment: dict, workers: int) -> tuple[int, dict]:
     }
 
 
-def refusal(environment: dict, workers: int) -> subprocess.CompletedProcess:
-    """gunicorn started with `workers` processes, expected to stop by itself."""
-    _, environment = _bound(environment, workers)
+def refusal(environment: dict, workers: int, config=GUNICORN_CONFIG):
+    """gunicorn started with `workers` processes, expected to stop by itself; without a
+    `config`, started plainly (`gunicorn -w N -b ADDRESS wsgi:app`)."""
+    port, environment = _bound(environment, workers)
+    command = GUNICORN
+    if config is None:
+        command = [*GUNICORN[:3], "-w", str(workers), "-b", f"127.0.0.1:{port}", "wsgi:app"]
     return subprocess.run(  # noqa: S603 (our own interpreter and files)
-        GUNICORN,
+        command,
         cwd=ROOT,
         env=environment,
         stdout=subprocess.PIPE,

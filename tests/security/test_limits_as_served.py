@@ -129,6 +129,15 @@ def test_several_processes_with_counters_of_their_own_refuse_to_start(environmen
     assert "PORTAL_RATELIMIT_STORAGE_URI" in stopped.stdout
 
 
+def test_a_server_started_some_other_way_refuses_a_second_process_too(environment):
+    """`gunicorn -w 2 wsgi:app`, without deploy/gunicorn.conf.py: the second process waits
+    for the first to go (as in a graceful restart), then refuses to serve."""
+    stopped = refusal({**environment, "PORTAL_LOCK_WAIT_SECONDS": "1"}, workers=2, config=None)
+
+    assert stopped.returncode != 0
+    assert "another process serves this portal" in stopped.stdout
+
+
 def test_several_processes_sharing_redis_keep_every_limit_exact(environment):
     redis = redis_connection(REDIS_DB)
     redis.flushdb()
