@@ -20,6 +20,8 @@ from peewee import (
 )
 
 from .db import BaseModel
+from .handles import LENGTH as HANDLE_LENGTH
+from .handles import new_handle
 from .sealing import Sealed
 from .vocabulary import ACCEPTED, REQUESTER
 
@@ -256,6 +258,9 @@ class Offer(BaseModel):
     """A request proposed to one organization, and what the organization answered."""
 
     uid = CharField(max_length=32, unique=True, default=new_uid)
+    # What the organization's members call the offer, in its address too (portal.handles):
+    # they never see the request's reference.
+    handle = CharField(max_length=HANDLE_LENGTH, unique=True, default=new_handle)
     request = ForeignKeyField(Request, backref="offers", on_delete="CASCADE")
     organization = ForeignKeyField(Organization, backref="offers", on_delete="CASCADE")
     state = CharField(max_length=20, index=True)  # open | accepted | declined | closed

@@ -127,7 +127,7 @@ def test_the_colon_after_the_state_on_the_timeline_is_the_language_own(taken):
 
 def test_the_colon_after_the_contact_channel_is_the_language_own(taken):
     french = taken.reviewer.get(f"/review/{taken.reference}?lang=fr").get_data(as_text=True)
-    member = taken.members["brigadas"].get(f"/org/offers/{taken.uid['brigadas']}?lang=fr")
+    member = taken.members["brigadas"].get(f"/org/offers/{taken.handle['brigadas']}?lang=fr")
 
     for page in (french, member.get_data(as_text=True)):
         assert re.search(r'Signal\u00a0:\s*<span class="user-text" dir="auto">\+57', page)

@@ -10,7 +10,9 @@ open close. Only the accepting organization ever sees who the requester is
 and how to reach them.
 
 Pages never compare state strings: they read `standing()` and the
-functions below.
+functions below. Members know an offer by its handle (portal.handles), never by
+the request's reference, whose number would tell them how many requests the
+network receives.
 """
 
 import datetime
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 
 from peewee import fn
 
-from .. import audit, deadlines, notices, phrases, vocabulary, workflow
+from .. import audit, deadlines, handles, notices, phrases, vocabulary, workflow
 from ..db import Page, db, page_of
 from ..models import (
     Offer,
@@ -121,6 +123,7 @@ def offer(
         made = []
         for org in chosen:
             the_offer = Offer(
+                handle=_unused_handle(),
                 request=request,
                 organization=org,
                 state=OFFER_OPEN,
@@ -139,6 +142,15 @@ def offer(
             detail="organizations=" + ",".join(org.key for org in chosen),
         )
     return made
+
+
+def _unused_handle() -> str:
+    """A new handle that no offer has yet: a repeat would fail the unique index, and the whole
+    offer with it (rare with 40 random bits, but not impossible over years of offers)."""
+    while True:
+        handle = handles.new_handle()
+        if not Offer.select().where(Offer.handle == handle).exists():
+            return handle
 
 
 def inbox(organization: Organization) -> tuple[list[Offer], list[Offer]]:
@@ -216,9 +228,12 @@ def history(organization: Organization, number: int, size: int = HISTORY_PER_PAG
     return page
 
 
-def offer_for(organization: Organization, uid: str) -> Offer | None:
-    """The organization's own offer with this uid; None for anyone else's, whatever the uid."""
-    return Offer.get_or_none((Offer.uid == uid) & (Offer.organization == organization))
+def offer_for(organization: Organization, handle: str) -> Offer | None:
+    """The organization's own offer with this handle; None for anyone else's, and for
+    anything not shaped like a handle (a reference, a uid, garbage), which is never looked up."""
+    if not handles.is_handle(handle):
+        return None
+    return Offer.get_or_none((Offer.handle == handle) & (Offer.organization == organization))
 
 
 def in_hand(request: Request) -> bool:

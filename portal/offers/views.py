@@ -1,7 +1,9 @@
 """What members of an organization see and do: answer offers, then report on the work.
 
-Every offer is looked up together with the member's own organization, so an
-offer of another organization, or a uid that was never offered, is a 404
+Members know an offer by its handle (K7QM-4XPT), in its address too; the
+request's reference is never shown to them, nor accepted in an address. Every
+offer is looked up together with the member's own organization, so an offer of
+another organization, a handle that was never given, or a reference, is a 404
 whichever way the address was found.
 """
 
@@ -37,10 +39,12 @@ def _organization():
     return staff_user().organization
 
 
-def _own_offer(uid: str):
-    """The member's own organization's offer with this uid, or 404."""
+def _own_offer(handle: str):
+    """The member's own organization's offer with this handle, or 404."""
     organization = _organization()
-    return found_or_404(offers.offer_for(organization, uid) if organization is not None else None)
+    return found_or_404(
+        offers.offer_for(organization, handle) if organization is not None else None
+    )
 
 
 def _offer_page(
@@ -77,7 +81,7 @@ def _offer_page(
 
 
 def _back_to(the_offer, anchor=""):
-    return redirect(url_for(".offer_page", uid=the_offer.uid) + anchor, 303)
+    return redirect(url_for(".offer_page", handle=the_offer.handle) + anchor, 303)
 
 
 @bp.get("/")
@@ -98,25 +102,25 @@ def inbox():
     )
 
 
-@bp.get("/offers/<uid>")
+@bp.get("/offers/<handle>")
 @staff_required(*MEMBERS)
-def offer_page(uid):
-    the_offer = _own_offer(uid)
+def offer_page(handle):
+    the_offer = _own_offer(handle)
     offers.opened(the_offer, staff_user())
     return _offer_page(the_offer)
 
 
-@bp.post("/offers/<uid>/accept")
+@bp.post("/offers/<handle>/accept")
 @staff_required(*MEMBERS)
-def accept(uid):
-    the_offer = _own_offer(uid)
+def accept(handle):
+    the_offer = _own_offer(handle)
     form = AcceptForm(prefix="accept")
     if not form.validate():
         return _offer_page(the_offer, 422, accept_form=form)
     try:
         offers.accept(the_offer, staff_user(), form.contact_plan.data)
     except offers.AlreadyTaken:
-        now = _own_offer(uid)
+        now = _own_offer(handle)
         if offers.standing(now, now.request).accepted:  # a colleague pressed the button first
             flash(_("Your organization had already accepted this request."), "success")
             return _back_to(now)
@@ -130,10 +134,10 @@ def accept(uid):
     return _back_to(the_offer)
 
 
-@bp.post("/offers/<uid>/decline")
+@bp.post("/offers/<handle>/decline")
 @staff_required(*MEMBERS)
-def decline(uid):
-    the_offer = _own_offer(uid)
+def decline(handle):
+    the_offer = _own_offer(handle)
     form = DeclineForm(prefix="decline")
     if not offers.standing(the_offer, the_offer.request).waiting:
         return _offer_page(the_offer, 409, problem=NO_LONGER_OPEN)
@@ -142,13 +146,13 @@ def decline(uid):
     try:
         offers.decline(the_offer, staff_user(), form.reason.data)
     except offers.OfferRefused:
-        return _offer_page(_own_offer(uid), 409, problem=NO_LONGER_OPEN)
+        return _offer_page(_own_offer(handle), 409, problem=NO_LONGER_OPEN)
     flash(_("You declined the offer. Network staff will read your reason."), "success")
     return redirect(url_for(".inbox"), 303)
 
 
-def _move(uid, step, move, to_state):
-    the_offer = _own_offer(uid)
+def _move(handle, step, move, to_state):
+    the_offer = _own_offer(handle)
     form = MOVE_FORMS[step]()
     if not form.validate():
         if form.expected_version() is None:  # a hand-made post: the page always sends it
@@ -161,29 +165,29 @@ def _move(uid, step, move, to_state):
     try:
         move(the_offer, staff_user(), expected_version=form.expected_version())
     except workflow.ConcurrentChange:
-        return _offer_page(_own_offer(uid), 409, problem=CHANGED_MEANWHILE)
+        return _offer_page(_own_offer(handle), 409, problem=CHANGED_MEANWHILE)
     except (offers.OfferRefused, workflow.TransitionRefused):
-        return _offer_page(_own_offer(uid), 409, problem=NOT_ENGAGED)
+        return _offer_page(_own_offer(handle), 409, problem=NOT_ENGAGED)
     flash(str(MOVED[to_state]), "success")
     return _back_to(the_offer)
 
 
-@bp.post("/offers/<uid>/start")
+@bp.post("/offers/<handle>/start")
 @staff_required(*MEMBERS)
-def start(uid):
-    return _move(uid, "start", offers.start, ACTIVE)
+def start(handle):
+    return _move(handle, "start", offers.start, ACTIVE)
 
 
-@bp.post("/offers/<uid>/complete")
+@bp.post("/offers/<handle>/complete")
 @staff_required(*MEMBERS)
-def complete(uid):
-    return _move(uid, "complete", offers.complete, COMPLETED)
+def complete(handle):
+    return _move(handle, "complete", offers.complete, COMPLETED)
 
 
-@bp.post("/offers/<uid>/update")
+@bp.post("/offers/<handle>/update")
 @staff_required(*MEMBERS)
-def update(uid):
-    the_offer = _own_offer(uid)
+def update(handle):
+    the_offer = _own_offer(handle)
     form = UpdateForm(prefix="update")
     if not form.validate():
         return _offer_page(the_offer, 422, update_form=form)
@@ -196,11 +200,11 @@ def update(uid):
     return _back_to(the_offer, "#progress")
 
 
-@bp.post("/offers/<uid>/message")
+@bp.post("/offers/<handle>/message")
 @staff_required(*MEMBERS)
-def message(uid):
+def message(handle):
     """Write to the requester, who reads it on the tracking page."""
-    the_offer = _own_offer(uid)
+    the_offer = _own_offer(handle)
     form = ThreadForm(prefix="thread")
     if not form.validate():
         return _offer_page(the_offer, 422, thread_form=form)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, Case, fn
 
-from .. import audit, deadlines, matching, notices, offers, workflow
+from .. import audit, deadlines, handles, matching, notices, offers, workflow
 from ..db import Page, db, page_of
 from ..models import (
     InternalNote,
@@ -169,7 +169,12 @@ def queue(filters: QueueFilters, now: datetime.datetime | None = None):
         cutoff = utcnow() - datetime.timedelta(days=filters.older_than_days)
         query = query.where(Request.created_at < cutoff)
     if filters.reference:
-        query = query.where(Request.reference.contains(filters.reference.strip().upper()))
+        typed = filters.reference.strip().upper()
+        found = Request.reference.contains(typed)
+        handle = handles.read_handle(typed)
+        if handle:  # what an organization's members call their offer of the request
+            found |= Request.id.in_(Offer.select(Offer.request).where(Offer.handle == handle))
+        query = query.where(found)
     if filters.overdue_only:
         query = query.where(deadlines.overdue(now))
     urgency_rank = Case(Request.urgency, list(zip(URGENCIES, itertools.count())), 3)

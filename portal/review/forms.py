@@ -73,7 +73,8 @@ class QueueForm(BaseForm):
         validators=[one_of([str(days) for days in review.AGE_CHOICES], _NOT_UNDERSTOOD)],
     )
     reference = StringField(
-        _l("Reference"),
+        # Members know an offer by its handle (K7QM-4XPT) and say that on the phone.
+        _l("Reference or offer"),
         filters=[strip],
         validators=[Optional(), plain_text(REFERENCE_SEARCH)],
     )

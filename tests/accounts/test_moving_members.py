@@ -46,7 +46,7 @@ def orgs(app):
         Organization.update(archived_at=Organization.created_at).where(
             Organization.key == "gone"
         ).execute()
-    return {"offers": {o.organization.key: o.uid for o in opened}}
+    return {"offers": {o.organization.key: o.handle for o in opened}}
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import datetime
 
 from portal import intake
+from portal.models import Offer, Organization, Request
 
 from portal_testing import STAFF_PASSWORD as PASSWORD
 
@@ -77,6 +78,21 @@ def accept_offer(page, contact_plan=CONTACT_PLAN, confirm=True):
     form.locator("#accept-confirm").set_checked(confirm)
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
+
+
+def offer_handle(app, reference, organization_key):
+    """The handle of the offer of request `reference` to one organization: what its members
+    see and open, never the reference."""
+    with app.app_context():
+        return (
+            Offer.select(Offer.handle)
+            .join(Request)
+            .switch(Offer)
+            .join(Organization)
+            .where((Request.reference == reference) & (Organization.key == organization_key))
+            .get()
+            .handle
+        )
 
 
 def stored_emergency(app, **overrides):

@@ -233,7 +233,7 @@ def test_hostile_text_on_the_offer_pages_is_inert(portal, live_app):
     # The organization that declines: the summary and the need, then a hostile reason.
     two = signed_in(portal, "member@two.test")
     watched = _watched(portal, two)
-    two.locator("a.reference").click()
+    two.locator("a.handle").click()
     expect(two.locator("main")).to_contain_text(TEXTAREA_BREAK)
     _assert_inert(two, *watched, "on the open offer page")
     two.locator("textarea[name=decline-reason]").fill(body)
@@ -245,7 +245,7 @@ def test_hostile_text_on_the_offer_pages_is_inert(portal, live_app):
     # it says of its first contact (hostile too) is shown back as text.
     one = signed_in(portal, "member@one.test")
     watched = _watched(portal, one)
-    one.locator("a.reference").click()
+    one.locator("a.handle").click()
     accept_offer(one, body)
     expect(one.locator(".notice-success")).to_contain_text("has taken on this request")
     contact = one.locator("section[aria-labelledby=contact-heading]")

@@ -1,5 +1,5 @@
 """The organization's inbox in Chromium, at 360 px and 1280 px, with JavaScript on and off:
-on a phone each offer is a card whose reference, urgency, place and arrival are on the first
+on a phone each offer is a card whose handle, urgency, place and arrival are on the first
 screen, with nothing to scroll sideways; the history says in words what happened; axe on the
 inbox in three languages.
 """
@@ -26,7 +26,7 @@ SUMMARY = "A community leader threatened; accompaniment to court hearings is ask
 @pytest.fixture
 def inbox(live_app):
     """A member of Brigadas; an emergency and an urgent request waiting for its answer, one it
-    works on, one it declined. The emergency's reference."""
+    works on, one it declined. The handle of the emergency's offer."""
     with live_app.app_context():
         reviewer = create_staff_account("reviewer@network.test", "reviewer", PASSWORD)
         brigadas = add_organization("brigadas", name="Brigadas del Macizo")
@@ -41,7 +41,7 @@ def inbox(live_app):
         offers.decline(offered(), member, "No one free that week.")
         offers.accept(offered(), member, "By phone within two days.")
         offered(urgency="urgent")
-        return offered(urgency="emergency", place=PLACE).request.reference
+        return offered(urgency="emergency", place=PLACE).handle
 
 
 def member_page(portal, viewport, javascript=True):
@@ -64,7 +64,7 @@ def test_the_first_offer_shows_its_urgency_and_place_at_a_glance(
     waiting = page.locator("section[aria-labelledby=waiting-heading] tbody tr")
     expect(waiting).to_have_count(2)
     first = waiting.first
-    expect(first.locator("a.reference")).to_have_text(inbox)  # the emergency first
+    expect(first.locator("a.handle")).to_have_text(inbox)  # the emergency first
     expect(first.locator(".inbox-urgency")).to_contain_text("Emergency")
     expect(first.locator(".inbox-place")).to_have_text(PLACE)
     expect(first.locator("td[data-label='Offered on (UTC)'] time")).to_be_visible()
@@ -77,11 +77,11 @@ def test_the_first_offer_shows_its_urgency_and_place_at_a_glance(
     if viewport == PHONE:
         # A card: the headings are for screen readers; what matters is on the first screen.
         assert table.locator("thead").bounding_box()["width"] <= 1
-        for cell in ("a.reference", ".inbox-urgency", ".inbox-place"):
+        for cell in ("a.handle", ".inbox-urgency", ".inbox-place"):
             expect(first.locator(cell)).to_be_in_viewport()
             box = first.locator(cell).bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (cell, box)
-        assert first.locator("a.reference").bounding_box()["height"] >= 44  # a finger's size
+        assert first.locator("a.handle").bounding_box()["height"] >= 44  # a finger's size
     else:
         expect(table.locator("thead")).to_be_visible()
         expect(table.locator("thead th")).to_have_count(9)

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from portal.models import Request
 
 from portal_testing import PASSWORD_ALONE, add_organization, create_staff_account
-from staff_pages import accept_offer, signed_in
+from staff_pages import accept_offer, offer_handle, signed_in
 
 SUMMARY = "Community leaders threatened since March; accompaniment to land hearings asked."
 DECLINE_REASON = "Our two teams are in Putumayo until June: no one free for Cauca."
@@ -94,11 +94,20 @@ def test_one_organization_declines_the_other_accepts_and_the_requester_sees_it(
     click_and_wait(reviewer, offer_form.locator("button[type=submit]"))
     expect(reviewer.locator(".status-card .badge")).to_have_text("Offered to organizations")
     expect(reviewer.locator("#offers li")).to_have_count(2)
+    # Members know each offer by its handle, which the reviewer reads beside the organization.
+    handles = {key: offer_handle(live_app, reference, key) for key in ("andes", "pacifico")}
+    for handle in handles.values():
+        expect(reviewer.locator("#offers")).to_contain_text(f"Offer {handle}")
 
     # Brigadas del Pacífico reads only what it needs to decide, and declines.
     pacifico = signed_in(portal, PACIFICO, javascript)
     expect(pacifico).to_have_url(portal.url("/org/"))
-    pacifico.locator(f"#waiting-heading ~ div a:text('{reference}')").click()
+    expect(pacifico.locator("body")).not_to_contain_text(reference)
+    pacifico.locator(f"#waiting-heading ~ div a:text('{handles['pacifico']}')").click()
+    expect(pacifico).to_have_url(portal.url(f"/org/offers/{handles['pacifico']}"))
+    expect(pacifico).to_have_title(re.compile(f"^Offer {handles['pacifico']} · "))
+    expect(pacifico.locator("h1")).to_have_text(f"Offer {handles['pacifico']}")
+    expect(pacifico.locator("body")).not_to_contain_text(reference)
     expect(pacifico.locator("main")).to_contain_text(SUMMARY)
     expect(pacifico.locator("main")).to_contain_text("Cauca")
     for secret in ("Comunidad La Esperanza", "@esperanza.77", "Threats against community"):
@@ -114,16 +123,16 @@ def test_one_organization_declines_the_other_accepts_and_the_requester_sees_it(
     expect(pacifico).to_have_url(portal.url("/org/"))
     expect(pacifico.locator(".notice-success")).to_contain_text("You declined the offer.")
     expect(pacifico.locator("section[aria-labelledby=waiting-heading]")).not_to_contain_text(
-        reference
+        handles["pacifico"]
     )
-    expect(pacifico.locator("#history tbody tr", has_text=reference)).to_contain_text(
+    expect(pacifico.locator("#history tbody tr", has_text=handles["pacifico"])).to_contain_text(
         "Declined by your organization on"
     )
 
     # Acompañamiento Andino accepts, saying how and when it will make contact (without
     # that, nothing is accepted): now it reads who asked and how to reach them.
     andes = signed_in(portal, ANDES, javascript)
-    andes.locator(f"a:text('{reference}')").click()
+    andes.locator(f"a:text('{handles['andes']}')").click()
     expect(andes.locator("#contact-heading")).to_have_count(0)
     accept_offer(andes, "")
     expect(andes.locator("#accept-contact_plan-error")).to_have_text(

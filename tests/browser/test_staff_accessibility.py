@@ -310,7 +310,7 @@ def test_offer_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
     check_member = Checks(member, lang)
     expect(member).to_have_url(portal.url("/org/"))
     check_member("inbox with an offer waiting")
-    member.locator("a.reference").click()
+    member.locator("a.handle").click()
     check_member("offer page, open")
     with member.expect_navigation():
         member.locator('form[action$="/decline"] button[type=submit]').click()

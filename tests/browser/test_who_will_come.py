@@ -71,7 +71,7 @@ def stored_request(app) -> str:
 
 def offered_to_both(app) -> tuple[str, dict[str, str]]:
     """The reviewer reviews, approves and offers the one request to both organizations,
-    as the request page's buttons do. Its reference, and each organization's offer uid."""
+    as the request page's buttons do. Its reference, and each organization's offer handle."""
     with app.app_context():
         request = Request.get()
         reviewer = User.get(User.email == REVIEWER)
@@ -84,11 +84,11 @@ def offered_to_both(app) -> tuple[str, dict[str, str]]:
             expected_version=request.version,
             summary=SUMMARY,
         )
-        return request.reference, {o.organization.key: o.uid for o in made}
+        return request.reference, {o.organization.key: o.handle for o in made}
 
 
-def offer_url(portal, uid):
-    return portal.url(f"/org/offers/{uid}")
+def offer_url(portal, handle):
+    return portal.url(f"/org/offers/{handle}")
 
 
 def accept(page, plan=PLAN):
@@ -160,11 +160,11 @@ def test_the_requester_learns_who_will_come_and_only_they_and_the_organization_s
         assert Request.get().locale == "es"
 
     # Network staff approve it and offer it to both organizations.
-    reference, uid = offered_to_both(live_app)
+    reference, handles = offered_to_both(live_app)
 
     # Acompañamiento Andino accepts, saying how and when it will make contact.
     andes = signed_in(portal, ANDES)
-    andes.goto(offer_url(portal, uid["andes"]))
+    andes.goto(offer_url(portal, handles["andes"]))
     accept(andes)
     said = andes.locator(".verification-phrase")
     expect(said).to_contain_text("Say this phrase when you first make contact")
@@ -194,7 +194,7 @@ def test_the_requester_learns_who_will_come_and_only_they_and_the_organization_s
     spanish = phrases.words("es")
     assert [word for word in words if word not in spanish] == [], f"not Spanish: {phrase}"
     with live_app.app_context():
-        assert Offer.get(Offer.uid == uid["andes"]).phrase == phrase
+        assert Offer.get(Offer.handle == handles["andes"]).phrase == phrase
 
     # Andes was given the very same phrase to say.
     assert phrase_for_andes == phrase
@@ -203,7 +203,7 @@ def test_the_requester_learns_who_will_come_and_only_they_and_the_organization_s
 
     # Brigadas del Pacífico and the reviewer never see it, nor any of its words.
     pacifico = signed_in(portal, PACIFICO)
-    pacifico.goto(offer_url(portal, uid["pacifico"]))
+    pacifico.goto(offer_url(portal, handles["pacifico"]))
     expect(pacifico.locator("main .notice")).to_contain_text("Another organization accepted")
     shows_nothing_of(pacifico, phrase)
     pacifico.goto(portal.url("/org/"))
@@ -244,11 +244,11 @@ def test_the_requester_and_the_organization_write_to_each_other_and_staff_read_a
         requester.locator("#messages form button[type=submit]").click()
     expect(requester.locator("#messages .message")).to_contain_text(TO_STAFF)
 
-    reference, uid = offered_to_both(live_app)
+    reference, handles = offered_to_both(live_app)
 
     # With JavaScript, Andes accepts and writes to the requester.
     andes = signed_in(portal, ANDES)
-    andes.goto(offer_url(portal, uid["andes"]))
+    andes.goto(offer_url(portal, handles["andes"]))
     expect(andes.locator("#thread")).to_have_count(0)
     accept(andes)
     thread = andes.locator("#thread")
@@ -328,12 +328,12 @@ def test_the_status_card_the_thread_and_the_offer_page_after_accepting_are_acces
 ):
     people(live_app)
     code = stored_request(live_app)
-    _, uid = offered_to_both(live_app)
+    _, handles = offered_to_both(live_app)
     found = []
 
     # The member's offer page right after accepting: the phrase, the plan, an empty thread.
     andes = signed_in(portal, ANDES)
-    andes.goto(offer_url(portal, uid["andes"]))
+    andes.goto(offer_url(portal, handles["andes"]))
     accept(andes)
     expect(andes.locator("p.phrase")).to_be_visible()
     expect(andes.locator("#thread")).to_contain_text("No messages yet.")
@@ -365,9 +365,11 @@ def test_the_status_card_the_thread_and_the_offer_page_after_accepting_are_acces
 def test_the_box_for_the_organization_is_the_one_its_label_names(portal, live_app):
     people(live_app)
     code = stored_request(live_app)
-    _, uid = offered_to_both(live_app)
+    _, handles = offered_to_both(live_app)
     with live_app.app_context():
-        offers.accept(Offer.get(Offer.uid == uid["andes"]), User.get(User.email == ANDES), PLAN)
+        offers.accept(
+            Offer.get(Offer.handle == handles["andes"]), User.get(User.email == ANDES), PLAN
+        )
 
     requester = portal.new_page(java_script_enabled=False)
     portal.open_tracking(requester, code, "es")

@@ -52,7 +52,7 @@ class OfferedEmergency:
                 expected_version=request.version,
                 summary=SUMMARY,
             )
-            self.uid = {offer.organization.key: offer.uid for offer in made}
+            self.handle = {offer.organization.key: offer.handle for offer in made}
             self.reference = request.reference
 
     def request(self):
@@ -61,7 +61,10 @@ class OfferedEmergency:
 
     def offer_states(self):
         with self.app.app_context():
-            return {key: Offer.get(Offer.uid == uid).state for key, uid in sorted(self.uid.items())}
+            return {
+                key: Offer.get(Offer.handle == handle).state
+                for key, handle in sorted(self.handle.items())
+            }
 
     def member(self, key):
         with self.app.app_context():

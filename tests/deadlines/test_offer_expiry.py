@@ -71,8 +71,8 @@ def test_the_member_reads_that_the_offer_expired_and_cannot_accept_it(app, offer
 
     with at(hours=13):
         member = StaffClient(app, offered.member("brigadas"))
-        page = member.text(f"/org/offers/{offered.uid['brigadas']}")
-        answer = member.post(f"/org/offers/{offered.uid['brigadas']}/accept", CONTACT_PLAN)
+        page = member.text(f"/org/offers/{offered.handle['brigadas']}")
+        answer = member.post(f"/org/offers/{offered.handle['brigadas']}/accept", CONTACT_PLAN)
         inbox = member.text("/org/")
 
     assert EXPIRED in page
@@ -83,9 +83,10 @@ def test_the_member_reads_that_the_offer_expired_and_cannot_accept_it(app, offer
     assert ACCEPT_BUTTON not in answered
     assert (offered.request().state, offered.request().version, offered.offer_states()) == before
     current, history = inbox.split('id="history"')
-    assert offered.reference not in current
+    assert offered.handle["brigadas"] not in current
     assert "No offer is waiting for an answer." in current
-    assert offered.reference in history and "Nobody answered in time" in history
+    assert offered.handle["brigadas"] in history and "Nobody answered in time" in history
+    assert offered.reference not in inbox
 
 
 def test_members_are_reminded_once_when_a_quarter_of_the_time_is_left(app, offered):
@@ -103,7 +104,7 @@ def test_members_are_reminded_once_when_a_quarter_of_the_time_is_left(app, offer
 def test_an_offer_answered_in_time_is_neither_reminded_nor_expired(app, offered):
     with at(hours=1), app.app_context():
         offers.accept(
-            offers.offer_for(offered.member("tejido").organization, offered.uid["tejido"]),
+            offers.offer_for(offered.member("tejido").organization, offered.handle["tejido"]),
             offered.member("tejido"),
         )
 
@@ -122,7 +123,7 @@ def test_the_inbox_shows_when_it_was_offered_and_the_time_left(app, offered):
     with at(hours=2):
         member = StaffClient(app, offered.member("brigadas"))
         inbox = member.text("/org/")
-        page = member.text(f"/org/offers/{offered.uid['brigadas']}")
+        page = member.text(f"/org/offers/{offered.handle['brigadas']}")
     with at(hours=12, minutes=30):  # lapsed, but no sweep has run yet
         late = StaffClient(app, offered.member("brigadas")).text("/org/")
 

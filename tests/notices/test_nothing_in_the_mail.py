@@ -145,8 +145,8 @@ def test_no_email_says_anything_of_a_request_an_organization_or_a_place(app, rel
     offer_to(app, staff, first.reference, ["zqkey-first-vuhk", "zqkey-second-vuhk"])
     for email in (FIRST, SECOND):
         member = StaffClient(app, members[email])
-        uid = offer_uid(app, email)
-        declined = member.post(offer_url(uid, "decline"), {"decline-reason": WRITTEN["decline"]})
+        handle = offer_handle(app, email)
+        declined = member.post(offer_url(handle, "decline"), {"decline-reason": WRITTEN["decline"]})
         assert declined.status_code == 303
     offer_to(app, staff, first.reference, ["zqkey-taker-vuhk"])
 
@@ -155,10 +155,10 @@ def test_no_email_says_anything_of_a_request_an_organization_or_a_place(app, rel
     time_machine.move_to(START + datetime.timedelta(hours=9), tick=False)
     sweep(app)
     taker = StaffClient(app, members[TAKER])
-    uid = offer_uid(app, TAKER)
-    assert taker.post(offer_url(uid, "accept"), CONTACT_PLAN).status_code == 303
+    handle = offer_handle(app, TAKER)
+    assert taker.post(offer_url(handle, "accept"), CONTACT_PLAN).status_code == 303
     # They write to each other through the portal.
-    thread = taker.post(offer_url(uid, "message"), {"thread-body": WRITTEN["to_requester"]})
+    thread = taker.post(offer_url(handle, "message"), {"thread-body": WRITTEN["to_requester"]})
     assert thread.status_code == 303
     person.open(code)
     answer = person.client.post(
@@ -171,10 +171,10 @@ def test_no_email_says_anything_of_a_request_an_organization_or_a_place(app, rel
     assert answer.status_code == 303
     for move in ("start", "complete"):
         if move == "complete":
-            update = taker.post(offer_url(uid, "update"), {"update-body": WRITTEN["update"]})
+            update = taker.post(offer_url(handle, "update"), {"update-body": WRITTEN["update"]})
             assert update.status_code == 303
         moved = taker.post(
-            offer_url(uid, move), {"version": str(version(app, first.reference)), "confirm": "y"}
+            offer_url(handle, move), {"version": str(version(app, first.reference)), "confirm": "y"}
         )
         assert moved.status_code == 303
 
@@ -241,10 +241,10 @@ def offer_to(app, staff, reference, keys):
     assert response.status_code == 303
 
 
-def offer_uid(app, member_email):
+def offer_handle(app, member_email):
     with app.app_context():
         member = User.by_email(member_email)
-        return member.organization.offers.get().uid
+        return member.organization.offers.get().handle
 
 
 def version(app, reference):

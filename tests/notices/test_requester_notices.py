@@ -260,11 +260,11 @@ def test_organizations_and_staff_never_see_the_address(app, reviewer):
     )
     assert offered.status_code == 303
     with app.app_context():
-        uid = Request.get().offers.get().uid
+        handle = Request.get().offers.get().handle
 
-    pages = [reviewer.text(f"/review/{person.reference}"), member.text(offer_url(uid))]
-    assert member.post(offer_url(uid, "accept"), CONTACT_PLAN).status_code == 303
-    after = member.text(offer_url(uid))
+    pages = [reviewer.text(f"/review/{person.reference}"), member.text(offer_url(handle))]
+    assert member.post(offer_url(handle, "accept"), CONTACT_PLAN).status_code == 303
+    after = member.text(offer_url(handle))
     assert "+57 300 555 0101" in after  # the contact the organization may now read
     pages += [after, member.text("/org/"), reviewer.text("/review/")]
 

@@ -159,13 +159,13 @@ def test_when_the_last_organization_declines_reviewers_are_told_at_once(app):
         create_staff_account(ADMIN, "admin")
 
     first = case.members["brigadas"].post(
-        offer_url(case.uid["brigadas"], "decline"), {"decline-reason": "No volunteers."}
+        offer_url(case.handle["brigadas"], "decline"), {"decline-reason": "No volunteers."}
     )
     assert first.status_code == 303
     assert owed(app, "offers_ended") == []
 
     last = case.members["tejido"].post(
-        offer_url(case.uid["tejido"], "decline"), {"decline-reason": "Outside our area."}
+        offer_url(case.handle["tejido"], "decline"), {"decline-reason": "Outside our area."}
     )
 
     assert last.status_code == 303
@@ -208,7 +208,7 @@ def test_progress_and_completion_tell_reviewers_in_the_digest(app):
     case.move("brigadas", "start")
 
     update = case.members["brigadas"].post(
-        offer_url(case.uid["brigadas"], "update"), {"update-body": "We met the community."}
+        offer_url(case.handle["brigadas"], "update"), {"update-body": "We met the community."}
     )
     assert update.status_code == 303
     case.move("brigadas", "complete")

@@ -28,17 +28,17 @@ pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY)
 
 
 def test_the_member_who_accepts_sees_who_asked_and_how_to_reach_them(case):
-    member, uid = case.members["brigadas"], case.uid["brigadas"]
+    member, handle = case.members["brigadas"], case.handle["brigadas"]
     response = case.accept("brigadas")
-    assert response.headers["Location"] == offer_url(uid)
-    page = member.text(offer_url(uid))
+    assert response.headers["Location"] == offer_url(handle)
+    page = member.text(offer_url(handle))
     assert "Who asked and how to reach them" in page
     for secret in SECRETS:
         assert secret in page, secret
     assert "Signal" in page and "Safe to contact there." in page
     inbox = member.text("/org/")
     waiting, taken = inbox.split("Requests your organization took on")
-    assert case.reference in taken and case.reference not in waiting
+    assert handle in taken and handle not in waiting
     assert case.offer("brigadas").state == "accepted"
     assert case.offer("tejido").state == "closed"
     assert case.request().state == "accepted"
@@ -47,7 +47,7 @@ def test_the_member_who_accepts_sees_who_asked_and_how_to_reach_them(case):
 def test_the_other_organization_pressing_accept_afterwards_is_told_it_was_taken(case):
     case.accept("brigadas")
     before = case.snapshot()
-    late = case.members["tejido"].post(offer_url(case.uid["tejido"], "accept"), CONTACT_PLAN)
+    late = case.members["tejido"].post(offer_url(case.handle["tejido"], "accept"), CONTACT_PLAN)
     assert late.status_code == 409
     page = page_text(late)
     assert TAKEN in page
@@ -63,7 +63,7 @@ def test_a_colleague_pressing_accept_after_their_own_organization_is_told_so(cas
     colleague = StaffClient(app, colleague)
     case.accept("brigadas")
     before = case.snapshot()
-    response = colleague.post(offer_url(case.uid["brigadas"], "accept"), CONTACT_PLAN)
+    response = colleague.post(offer_url(case.handle["brigadas"], "accept"), CONTACT_PLAN)
     assert response.status_code == 303
     page = colleague.text(response.headers["Location"])
     assert "Your organization had already accepted this request." in page
@@ -90,7 +90,7 @@ def test_two_members_pressing_accept_at_the_same_moment_exactly_one_gets_it(back
     def press_accept(key):
         def move(ready):
             ready()
-            return case.members[key].post(offer_url(case.uid[key], "accept"), CONTACT_PLAN)
+            return case.members[key].post(offer_url(case.handle[key], "accept"), CONTACT_PLAN)
 
         return move
 
@@ -114,7 +114,7 @@ def test_accepting_without_a_valid_csrf_token_is_refused_and_changes_nothing(cas
     before = case.snapshot()
     data = {} if token is None else {"csrf_token": token}
     response = case.members["brigadas"].client.post(
-        offer_url(case.uid["brigadas"], "accept"), data=data
+        offer_url(case.handle["brigadas"], "accept"), data=data
     )
     assert response.status_code == 400
     assert case.snapshot() == before

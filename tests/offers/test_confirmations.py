@@ -31,7 +31,7 @@ def summary_links(html):
 
 
 def test_the_accept_form_says_what_accepting_does_and_who_is_told(case):
-    html = case.members["brigadas"].page(offer_url(case.uid["brigadas"]))
+    html = case.members["brigadas"].page(offer_url(case.handle["brigadas"]))
 
     assert 'id="accept-confirm"' in html and 'name="accept-confirm"' in html
     assert "The offer closes for every other organization" in html
@@ -42,7 +42,7 @@ def test_accepting_without_the_tick_changes_nothing_and_keeps_the_plan(case):
     before = case.snapshot()
 
     response = case.members["brigadas"].post(
-        offer_url(case.uid["brigadas"], "accept"), without_tick(CONTACT_PLAN)
+        offer_url(case.handle["brigadas"], "accept"), without_tick(CONTACT_PLAN)
     )
 
     assert response.status_code == 422
@@ -59,7 +59,7 @@ def test_accepting_without_the_tick_changes_nothing_and_keeps_the_plan(case):
 
 def test_accepting_with_the_tick_takes_the_request(case):
     response = case.members["brigadas"].post(
-        offer_url(case.uid["brigadas"], "accept"), CONTACT_PLAN
+        offer_url(case.handle["brigadas"], "accept"), CONTACT_PLAN
     )
 
     assert response.status_code == 303
@@ -81,13 +81,13 @@ def accepted(case):
     ],
 )
 def test_each_move_of_the_work_needs_its_tick(accepted, step, words):
-    member, uid = accepted.members["brigadas"], accepted.uid["brigadas"]
+    member, handle = accepted.members["brigadas"], accepted.handle["brigadas"]
     if step == "complete":
         accepted.move("brigadas", "start")
-    assert words in page_text(member.get(offer_url(uid)))
+    assert words in page_text(member.get(offer_url(handle)))
     before = accepted.snapshot()
 
-    response = member.post(offer_url(uid, step), {"version": version_of(accepted)})
+    response = member.post(offer_url(handle, step), {"version": version_of(accepted)})
 
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -95,18 +95,18 @@ def test_each_move_of_the_work_needs_its_tick(accepted, step, words):
     assert summary_links(html) == ["confirm"]
     assert accepted.snapshot() == before
     # The tick given, it goes through.
-    moved = member.post(offer_url(uid, step), {"version": version_of(accepted), "confirm": "y"})
+    moved = member.post(offer_url(handle, step), {"version": version_of(accepted), "confirm": "y"})
     assert moved.status_code == 303
     assert accepted.request().state == ("active" if step == "start" else "completed")
 
 
 def test_an_unticked_move_that_no_longer_applies_says_so(accepted):
     accepted.move("brigadas", "start")
-    member, uid = accepted.members["brigadas"], accepted.uid["brigadas"]
+    member, handle = accepted.members["brigadas"], accepted.handle["brigadas"]
     before = accepted.snapshot()
 
     # "Under way" again, from a page left open: it is already under way.
-    response = member.post(offer_url(uid, "start"), {"version": version_of(accepted)})
+    response = member.post(offer_url(handle, "start"), {"version": version_of(accepted)})
 
     assert response.status_code == 409
     assert NOT_ENGAGED in page_text(response)
@@ -114,11 +114,11 @@ def test_an_unticked_move_that_no_longer_applies_says_so(accepted):
 
 
 def test_a_move_without_the_version_is_refused_as_hand_made(accepted):
-    member, uid = accepted.members["brigadas"], accepted.uid["brigadas"]
+    member, handle = accepted.members["brigadas"], accepted.handle["brigadas"]
     before = accepted.snapshot()
 
     for fields in ({}, {"confirm": "y"}, {"version": "x", "confirm": "y"}):
-        assert member.post(offer_url(uid, "start"), fields).status_code in (400, 409)
+        assert member.post(offer_url(handle, "start"), fields).status_code in (400, 409)
     assert accepted.snapshot() == before
 
 
@@ -126,7 +126,7 @@ def test_another_organization_cannot_move_the_work_even_ticked(accepted):
     before = accepted.snapshot()
 
     response = accepted.members["tejido"].post(
-        offer_url(accepted.uid["brigadas"], "start"),
+        offer_url(accepted.handle["brigadas"], "start"),
         {"version": version_of(accepted), "confirm": "y"},
     )
 
@@ -135,8 +135,8 @@ def test_another_organization_cannot_move_the_work_even_ticked(accepted):
 
 
 def test_a_language_switch_keeps_the_plan_but_never_the_tick(app, case):
-    member, uid = case.members["brigadas"], case.uid["brigadas"]
-    page = offer_url(uid)
+    member, handle = case.members["brigadas"], case.handle["brigadas"]
+    page = offer_url(handle)
 
     switched = member.client.post(
         "/staff/language",
@@ -156,11 +156,11 @@ def test_a_language_switch_keeps_the_plan_but_never_the_tick(app, case):
 
 
 def test_the_page_carries_the_form_being_written_across_a_language_switch(case):
-    member, uid = case.members["brigadas"], case.uid["brigadas"]
+    member, handle = case.members["brigadas"], case.handle["brigadas"]
 
-    waiting = member.page(offer_url(uid))
+    waiting = member.page(offer_url(handle))
     assert 'form="accept-form"' in waiting and 'id="accept-form"' in waiting
 
     case.accept("brigadas")
-    working = member.page(offer_url(uid))
+    working = member.page(offer_url(handle))
     assert 'form="thread-form"' in working and 'id="thread-form"' in working

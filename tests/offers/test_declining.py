@@ -31,12 +31,14 @@ pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY)
 @pytest.mark.parametrize("reason", ["", "   \n\t "])
 def test_a_decline_needs_a_reason_and_the_page_stays_usable(case, reason):
     before = case.snapshot()
-    uid = case.uid["brigadas"]
-    response = case.members["brigadas"].post(offer_url(uid, "decline"), {"decline-reason": reason})
+    handle = case.handle["brigadas"]
+    response = case.members["brigadas"].post(
+        offer_url(handle, "decline"), {"decline-reason": reason}
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert PageForms(page).errors["decline-reason"] == [NO_REASON]
-    assert offer_url(uid, "accept") in page and offer_url(uid, "decline") in page
+    assert offer_url(handle, "accept") in page and offer_url(handle, "decline") in page
     assert SUMMARY in page_text(response)
     assert case.snapshot() == before
 
@@ -45,7 +47,7 @@ def test_a_decline_over_4000_characters_is_refused_and_what_was_typed_is_kept(ca
     before = case.snapshot()
     reason = "No volunteers free. " * 200 + "Sorry."
     response = case.members["brigadas"].post(
-        offer_url(case.uid["brigadas"], "decline"), {"decline-reason": reason}
+        offer_url(case.handle["brigadas"], "decline"), {"decline-reason": reason}
     )
     assert response.status_code == 422
     form = PageForms(response.get_data(as_text=True))
@@ -67,7 +69,7 @@ HOSTILE_REASONS = {
 @pytest.mark.parametrize("reason", HOSTILE_REASONS.values(), ids=HOSTILE_REASONS.keys())
 def test_a_decline_reason_is_stored_and_shown_to_the_reviewer_as_plain_text(case, reason):
     response = case.members["brigadas"].post(
-        offer_url(case.uid["brigadas"], "decline"), {"decline-reason": reason}
+        offer_url(case.handle["brigadas"], "decline"), {"decline-reason": reason}
     )
     assert response.status_code == 303
     assert response.headers["Location"] == "/org/"
@@ -84,21 +86,21 @@ def test_a_decline_reason_is_stored_and_shown_to_the_reviewer_as_plain_text(case
 
 
 def test_a_declined_offer_goes_to_the_inbox_history_and_shows_only_a_notice(case):
-    member, uid = case.members["brigadas"], case.uid["brigadas"]
-    declined = member.post(offer_url(uid, "decline"), {"decline-reason": "Outside our area."})
+    member, handle = case.members["brigadas"], case.handle["brigadas"]
+    declined = member.post(offer_url(handle, "decline"), {"decline-reason": "Outside our area."})
     assert declined.status_code == 303
     current, history = member.text("/org/").split('id="history"')
-    assert case.reference not in current
-    assert case.reference in history and "Declined by your organization on" in history
-    page = member.text(offer_url(uid))
+    assert handle not in current
+    assert handle in history and "Declined by your organization on" in history
+    page = member.text(offer_url(handle))
     assert "Your organization declined this offer on" in page
     assert SUMMARY not in page and shows_no_secret(page) == []
-    assert offer_url(uid, "accept") not in page
+    assert offer_url(handle, "accept") not in page
     before = case.snapshot()
-    again = member.post(offer_url(uid, "decline"), {"decline-reason": "Again."})
+    again = member.post(offer_url(handle, "decline"), {"decline-reason": "Again."})
     assert again.status_code == 409
     assert "This offer is no longer open: nothing was changed." in page_text(again)
-    late = member.post(offer_url(uid, "accept"), CONTACT_PLAN)
+    late = member.post(offer_url(handle, "accept"), CONTACT_PLAN)
     assert late.status_code == 409
     assert case.snapshot() == before
 
@@ -109,7 +111,7 @@ def test_when_every_organization_declined_the_request_is_first_in_the_reviewers_
     assert listed(case.reviewer.text("/review/"))[0] == emergency
     for key in ORGANIZATIONS:
         response = case.members[key].post(
-            offer_url(case.uid[key], "decline"), {"decline-reason": "No volunteers in May."}
+            offer_url(case.handle[key], "decline"), {"decline-reason": "No volunteers in May."}
         )
         assert response.status_code == 303
     assert case.request().state == "approved"

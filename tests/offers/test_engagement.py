@@ -32,12 +32,12 @@ pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY)
 
 def test_starting_the_work_shows_under_way_on_the_requesters_page(case):
     case.accept("brigadas")
-    uid = case.uid["brigadas"]
-    page = case.members["brigadas"].get(offer_url(uid)).get_data(as_text=True)
+    handle = case.handle["brigadas"]
+    page = case.members["brigadas"].get(offer_url(handle)).get_data(as_text=True)
     version = PageForms(page).values["version"]
     assert version == [str(case.request().version)]
     response = case.members["brigadas"].post(
-        offer_url(uid, "start"), {"version": version[0], "confirm": "y"}
+        offer_url(handle, "start"), {"version": version[0], "confirm": "y"}
     )
     assert response.status_code == 303
     assert case.request().state == "active"
@@ -52,7 +52,7 @@ def test_a_stale_version_is_refused_and_changes_nothing(case, stale):
     before = case.snapshot()
     for action in ("start", "complete"):
         response = case.members["brigadas"].post(
-            offer_url(case.uid["brigadas"], action), {"version": str(version), "confirm": "y"}
+            offer_url(case.handle["brigadas"], action), {"version": str(version), "confirm": "y"}
         )
         assert response.status_code == 409, action
         assert CHANGED in page_text(response)
@@ -64,7 +64,7 @@ def test_completing_before_starting_is_refused(case):
     case.accept("brigadas")
     before = case.snapshot()
     response = case.members["brigadas"].post(
-        offer_url(case.uid["brigadas"], "complete"),
+        offer_url(case.handle["brigadas"], "complete"),
         {"version": str(case.request().version), "confirm": "y"},
     )
     assert response.status_code == 409
@@ -75,11 +75,11 @@ def test_a_progress_update_reaches_the_reviewer_and_not_the_requester(case):
     case.accept("brigadas")
     body = "Met the group <b>at the hall</b> {{7*7}}; next visit on Friday. שלום"
     response = case.members["brigadas"].post(
-        offer_url(case.uid["brigadas"], "update"), {"update-body": body}
+        offer_url(case.handle["brigadas"], "update"), {"update-body": body}
     )
     assert response.status_code == 303
-    assert response.headers["Location"] == offer_url(case.uid["brigadas"]) + "#progress"
-    assert body in case.members["brigadas"].text(offer_url(case.uid["brigadas"]))
+    assert response.headers["Location"] == offer_url(case.handle["brigadas"]) + "#progress"
+    assert body in case.members["brigadas"].text(offer_url(case.handle["brigadas"]))
     raw = case.reviewer.get(f"/review/{case.reference}").get_data(as_text=True)
     assert "Progress updates from the organization" in raw
     assert f'<div class="user-text" dir="auto">{escape(body)}</div>' in raw
@@ -91,7 +91,7 @@ def test_an_empty_progress_update_is_refused(case):
     case.accept("brigadas")
     before = case.snapshot()
     response = case.members["brigadas"].post(
-        offer_url(case.uid["brigadas"], "update"), {"update-body": "  \n "}
+        offer_url(case.handle["brigadas"], "update"), {"update-body": "  \n "}
     )
     assert response.status_code == 422
     assert PageForms(response.get_data(as_text=True)).errors["update-body"] == [NO_UPDATE]
@@ -103,12 +103,12 @@ def test_once_completed_the_contact_details_and_the_update_form_are_gone(case):
     case.move("brigadas", "start")
     case.move("brigadas", "complete")
     assert case.request().state == "completed"
-    uid = case.uid["brigadas"]
-    page = case.members["brigadas"].text(offer_url(uid))
+    handle = case.handle["brigadas"]
+    page = case.members["brigadas"].text(offer_url(handle))
     assert shows_no_secret(page) == []
     assert "It has now ended" in page
-    assert offer_url(uid, "update") not in page
-    assert offer_url(uid, "complete") not in page
+    assert offer_url(handle, "update") not in page
+    assert offer_url(handle, "complete") not in page
     assert "Completed" in case.tracking_page()
 
 
@@ -118,7 +118,7 @@ def test_an_update_after_completion_is_refused_and_nothing_is_stored(case):
     case.move("brigadas", "complete")
     before = case.snapshot()
     response = case.members["brigadas"].post(
-        offer_url(case.uid["brigadas"], "update"), {"update-body": "One last word."}
+        offer_url(case.handle["brigadas"], "update"), {"update-body": "One last word."}
     )
     assert response.status_code == 409
     assert NOT_ENGAGED in page_text(response)
@@ -132,7 +132,7 @@ def test_an_update_refused_after_completion_keeps_what_was_typed(case):
     case.move("brigadas", "complete")
     typed = "One last word: the hearing was postponed to June."
     response = case.members["brigadas"].post(
-        offer_url(case.uid["brigadas"], "update"), {"update-body": typed}
+        offer_url(case.handle["brigadas"], "update"), {"update-body": typed}
     )
     assert response.status_code == 409
     assert PageForms(response.get_data(as_text=True)).values.get("update-body") == [typed]
@@ -144,12 +144,12 @@ def test_when_the_requester_withdraws_the_accepting_organization_no_longer_sees_
         request = Request.get(Request.reference == case.reference)
         workflow.transition(request, vocabulary.WITHDRAWN, "requester")
     before = case.snapshot()
-    uid = case.uid["brigadas"]
-    page = case.members["brigadas"].text(offer_url(uid))
+    handle = case.handle["brigadas"]
+    page = case.members["brigadas"].text(offer_url(handle))
     assert shows_no_secret(page) == []
-    assert offer_url(uid, "start") not in page and offer_url(uid, "update") not in page
+    assert offer_url(handle, "start") not in page and offer_url(handle, "update") not in page
     response = case.members["brigadas"].post(
-        offer_url(uid, "start"), {"version": str(case.request().version), "confirm": "y"}
+        offer_url(handle, "start"), {"version": str(case.request().version), "confirm": "y"}
     )
     assert response.status_code == 409
     assert case.snapshot() == before
@@ -169,14 +169,14 @@ def test_a_request_that_ended_while_offered_leaves_the_organizations_inbox(case,
     _end_while_offered(case, how)
     inbox = case.members["brigadas"].text("/org/")
     waiting = inbox.split("Requests your organization took on")[0]
-    assert case.reference not in waiting
+    assert case.handle["brigadas"] not in waiting
 
 
 def test_accepting_a_withdrawn_request_does_not_claim_another_organization_took_it(case):
     _end_while_offered(case, "withdrawn")
     before = case.snapshot()
     response = case.members["brigadas"].post(
-        offer_url(case.uid["brigadas"], "accept"), CONTACT_PLAN
+        offer_url(case.handle["brigadas"], "accept"), CONTACT_PLAN
     )
     assert response.status_code == 409
     assert case.snapshot() == before

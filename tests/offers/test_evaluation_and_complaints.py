@@ -91,7 +91,7 @@ def test_a_complaint_reaches_staff_and_never_the_organization(completed):
     assert response.status_code == 303
     staff = page_text(completed.reviewer.get(f"/review/{completed.reference}"))
     assert COMPLAINT in staff and "Brigadas del Macizo" in staff
-    member = completed.members["brigadas"].get(offer_url(completed.uid["brigadas"]))
+    member = completed.members["brigadas"].get(offer_url(completed.handle["brigadas"]))
     assert COMPLAINT not in page_text(member)
 
 

@@ -44,11 +44,13 @@ def at(hours):
 
 class Story:
     """Two organizations, Brigadas (ours) and Tejido, one member each; requests offered to
-    them one an hour from T0 and answered as each test needs. References by name."""
+    them one an hour from T0 and answered as each test needs. References by name, and the
+    handles of their offers, which are what members see."""
 
     def __init__(self, app):
         self.app = app
         self.references = {}
+        self.handles = {}
         self.hour = 0
         with app.app_context():
             self.reviewer = create_staff_account("reviewer@network.test", "reviewer")
@@ -75,7 +77,12 @@ class Story:
                 summary=SUMMARY,
             )
             self.references[name] = request.reference
+            self.handles[name] = {o.organization.key: o.handle for o in made}
             return {o.organization.key: o for o in made}
+
+    def handle(self, name, key="brigadas"):
+        """The handle of the offer of request `name` to the organization `key`."""
+        return self.handles[name][key]
 
     def arrived(self, name):
         with self.app.app_context():
@@ -129,11 +136,11 @@ def sections(page):
 
 
 def history_rows(page):
-    """(reference, what happened) for each row of the history, in order."""
+    """(handle, what happened) for each row of the history, in order."""
     return [
-        (reference, " ".join(words.split()))
-        for reference, words in re.findall(
-            r'class="reference">([^<]+)</a></th>\s*<td class="inbox-outcome[^"]*"[^>]*>(.*?)</td>',
+        (handle, " ".join(words.split()))
+        for handle, words in re.findall(
+            r'class="handle">([^<]+)</a></th>\s*<td class="inbox-outcome[^"]*"[^>]*>(.*?)</td>',
             sections(page)[2],
             re.S,
         )
@@ -157,7 +164,8 @@ def test_each_waiting_offer_shows_when_it_arrived_its_urgency_and_its_place(stor
         '<td class="inbox-place" data-label="Town or area" hx-disable>'
         '<span class="user-text" dir="auto">Toribío, vereda El Credo</span>'
     ) in waiting
-    assert story.references["emergency"] not in taken + history
+    assert story.handle("emergency") in waiting
+    assert story.handle("emergency") not in taken + history
 
 
 def test_the_place_the_requester_typed_is_shown_inert(story):
@@ -189,7 +197,7 @@ def test_every_offer_that_ended_is_in_the_history_in_words_newest_first(story):
     page = story.member().text("/org/")
     waiting, taken, history = sections(page)
 
-    refs = story.references
+    refs = {name: story.handle(name) for name, made in story.handles.items() if "brigadas" in made}
     assert refs["waiting"] in waiting and refs["waiting"] not in taken + history
     assert refs["working"] in taken and refs["working"] not in waiting + history
     # Newest first (by when the offer arrived), each in words, none in the current lists.
@@ -206,7 +214,8 @@ def test_every_offer_that_ended_is_in_the_history_in_words_newest_first(story):
         assert refs[name] not in waiting + taken, name
     assert "5 offers" in history
     # Another organization's offers, declined or not, never show.
-    assert refs["theirs declined"] not in page
+    assert story.handle("theirs declined", "tejido") not in page
+    assert story.handle("waiting", "tejido") not in page
     assert "Requests your organization took on" in page
 
 
@@ -214,7 +223,7 @@ def test_the_history_comes_in_pages_that_work_without_javascript(story):
     for number in range(offers.HISTORY_PER_PAGE + 2):
         story.declined(f"declined {number}", to=("brigadas",))
     member = story.member()
-    refs = story.references
+    refs = {name: story.handle(name) for name in story.handles}
     newest, oldest = refs[f"declined {offers.HISTORY_PER_PAGE + 1}"], refs["declined 0"]
 
     first = member.text("/org/")
@@ -244,6 +253,6 @@ def test_a_member_never_sees_another_organizations_history(story):
         ]
     ours = story.member("brigadas").text("/org/")
     theirs = story.member("tejido").text("/org/")
-    assert story.references["theirs declined"] not in ours
-    assert story.references["ours expired"] not in theirs
-    assert history_rows(theirs) == [(story.references["theirs declined"], WORDS["declined"])]
+    assert story.handle("theirs declined", "tejido") not in ours
+    assert story.handle("ours expired") not in theirs
+    assert history_rows(theirs) == [(story.handle("theirs declined", "tejido"), WORDS["declined"])]

@@ -31,15 +31,16 @@ def test_a_member_lands_on_the_inbox_and_sees_the_offer_waiting(case):
     inbox = member.text("/org/")
     waiting, taken = inbox.split("Requests your organization took on")
     assert "Waiting for your answer" in waiting
-    assert case.reference in waiting
-    assert offer_url(case.uid["brigadas"]) in waiting
-    assert offer_url(case.uid["tejido"]) not in inbox  # the other organization's link
-    assert case.reference not in taken
+    assert case.handle["brigadas"] in waiting
+    assert offer_url(case.handle["brigadas"]) in waiting
+    assert case.handle["tejido"] not in inbox  # the other organization's offer
+    assert case.handle["brigadas"] not in taken
+    assert case.reference not in inbox
 
 
 def test_a_member_gets_404_for_another_organizations_offer_on_every_route(case):
     before = case.snapshot()
-    intruder, theirs = case.members["brigadas"], case.uid["tejido"]
+    intruder, theirs = case.members["brigadas"], case.handle["tejido"]
     assert intruder.get(offer_url(theirs)).status_code == 404
     for path, data in every_post(theirs, version=str(case.request().version)):
         response = intruder.post(path, data)
@@ -49,9 +50,10 @@ def test_a_member_gets_404_for_another_organizations_offer_on_every_route(case):
 
 
 @pytest.mark.parametrize(
-    "uid",
+    "handle",
     [
-        "9c1e5b7d2a4f48e6b0d3c8a17f6e2b90",  # 32 hex, like a real uid
+        "9c1e5b7d2a4f48e6b0d3c8a17f6e2b90",  # 32 hex, like an offer's uid
+        "K7QM-4XPT",  # shaped like a handle, never given
         "0" * 32,
         "f" * 32,
         "not-an-offer",
@@ -63,23 +65,24 @@ def test_a_member_gets_404_for_another_organizations_offer_on_every_route(case):
         "a" * 500,
     ],
 )
-def test_a_member_gets_404_for_an_offer_never_made_to_their_organization(case, uid):
+def test_a_member_gets_404_for_an_offer_never_made_to_their_organization(case, handle):
     before = case.snapshot()
     member = case.members["brigadas"]
-    assert member.get(offer_url(uid)).status_code == 404
-    for path, data in every_post(uid):
+    assert member.get(offer_url(handle)).status_code == 404
+    for path, data in every_post(handle):
         assert member.post(path, data).status_code == 404, path
     assert case.snapshot() == before
 
 
-def test_an_offer_uid_is_matched_exactly_not_by_case_or_prefix(case):
-    member, own = case.members["brigadas"], case.uid["brigadas"]
-    for near_miss in (own.upper(), own[:-1], own + "0", f" {own}", f"{own}%00"):
+def test_an_offer_handle_is_matched_exactly_not_by_case_or_prefix(case):
+    member, own = case.members["brigadas"], case.handle["brigadas"]
+    near_misses = (own.lower(), own.replace("-", ""), own[:-1], own + "0", f" {own}", f"{own}%00")
+    for near_miss in near_misses:
         assert member.get(offer_url(near_miss)).status_code == 404, near_miss
 
 
 def test_an_open_offer_shows_what_is_asked_but_not_who_asked(case):
-    page = case.members["brigadas"].text(offer_url(case.uid["brigadas"]))
+    page = case.members["brigadas"].text(offer_url(case.handle["brigadas"]))
     start = format_date(case.request().start_date, "long", locale="en")
     for shown in (
         "Protective accompaniment",
@@ -102,23 +105,23 @@ def test_an_open_offer_shows_what_is_asked_but_not_who_asked(case):
 
 def test_after_another_organization_accepted_the_other_sees_only_a_closed_notice(case):
     case.accept("tejido")
-    page = case.members["brigadas"].text(offer_url(case.uid["brigadas"]))
+    page = case.members["brigadas"].text(offer_url(case.handle["brigadas"]))
     assert CLOSED_NOTICE in page
     assert shows_no_secret(page) == []
     assert SUMMARY not in page
     assert "Santander de Quilichao" not in page
-    assert offer_url(case.uid["brigadas"], "accept") not in page
-    assert offer_url(case.uid["brigadas"], "decline") not in page
+    assert offer_url(case.handle["brigadas"], "accept") not in page
+    assert offer_url(case.handle["brigadas"], "decline") not in page
     current, history = case.members["brigadas"].text("/org/").split('id="history"')
-    assert case.reference not in current  # nothing left for them to do
-    assert case.reference in history and "Another organization accepted it" in history
+    assert case.handle["brigadas"] not in current  # nothing left for them to do
+    assert case.handle["brigadas"] in history and "Another organization accepted it" in history
     assert "Santander de Quilichao" not in history
 
 
 def test_a_member_cannot_act_on_the_request_another_organization_took_and_nothing_changes(case):
     case.accept("tejido")
     before = case.snapshot()
-    intruder, theirs = case.members["brigadas"], case.uid["tejido"]
+    intruder, theirs = case.members["brigadas"], case.handle["tejido"]
     version = str(case.request().version)
     response = intruder.get(offer_url(theirs))
     assert response.status_code == 404
@@ -126,7 +129,7 @@ def test_a_member_cannot_act_on_the_request_another_organization_took_and_nothin
     for path, data in every_post(theirs, version=version):
         assert intruder.post(path, data).status_code == 404, path
     # Through its own (closed) offer, nothing either.
-    own = case.uid["brigadas"]
+    own = case.handle["brigadas"]
     for path, data in every_post(own, version=version):
         response = intruder.post(path, data)
         assert response.status_code == 409, path
@@ -147,9 +150,9 @@ def test_a_member_whose_account_has_no_organization_sees_a_notice_and_no_offer(c
     inbox = member.text("/org/")
     assert NO_ORGANIZATION in inbox
     assert case.reference not in inbox
-    for uid in case.uid.values():
-        assert member.get(offer_url(uid)).status_code == 404
-        for path, data in every_post(uid):
+    for handle in case.handle.values():
+        assert member.get(offer_url(handle)).status_code == 404
+        for path, data in every_post(handle):
             assert member.post(path, data).status_code == 404, path
     assert case.snapshot() == before
 
@@ -160,10 +163,10 @@ def test_reviewers_and_admins_get_403_on_member_pages(case, app, role):
         user = create_staff_account(f"other-{role}@network.test", role)
     staff = StaffClient(app, user)
     before = case.snapshot()
-    uid = case.uid["brigadas"]
+    handle = case.handle["brigadas"]
     assert staff.get("/org/").status_code == 403
-    assert staff.get(offer_url(uid)).status_code == 403
-    for path, data in every_post(uid, version=str(case.request().version)):
+    assert staff.get(offer_url(handle)).status_code == 403
+    for path, data in every_post(handle, version=str(case.request().version)):
         assert staff.post(path, data).status_code == 403, path
     assert case.snapshot() == before
 
@@ -171,13 +174,13 @@ def test_reviewers_and_admins_get_403_on_member_pages(case, app, role):
 def test_anonymous_visitors_are_sent_to_sign_in_and_change_nothing(case, app):
     before = case.snapshot()
     visitor = app.test_client()
-    uid = case.uid["brigadas"]
-    for path in ("/org/", offer_url(uid)):
+    handle = case.handle["brigadas"]
+    for path in ("/org/", offer_url(handle)):
         response = visitor.get(path)
         assert response.status_code == 303
         assert response.headers["Location"].startswith("/staff/sign-in?next=")
     token = csrf_token(visitor, "/track")
-    for path, data in every_post(uid, version=str(case.request().version)):
+    for path, data in every_post(handle, version=str(case.request().version)):
         response = visitor.post(path, data={"csrf_token": token, **data})
         assert response.status_code == 303, path
         assert response.headers["Location"].startswith("/staff/sign-in?next=")
@@ -186,8 +189,8 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_change_nothing(case, app):
 
 def test_opening_an_offer_page_is_written_to_the_audit_trail(case):
     member = case.members["brigadas"]
-    member.text(offer_url(case.uid["brigadas"]))
-    case.members["tejido"].get(offer_url(case.uid["brigadas"]))  # 404: not theirs
+    member.text(offer_url(case.handle["brigadas"]))
+    case.members["tejido"].get(offer_url(case.handle["brigadas"]))  # 404: not theirs
     with case.app.app_context():
         viewed = list(AuditEvent.select().where(AuditEvent.action == "offer.viewed"))
         assert [(e.user_id, e.reference) for e in viewed] == [(member.user.id, case.reference)]

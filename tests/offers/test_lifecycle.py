@@ -85,8 +85,8 @@ def test_a_request_that_is_not_approved_cannot_be_offered(world):
 def test_each_organization_sees_only_its_own_offers(world):
     first_offer, second_offer = _offer_both(world)
     assert [o.id for o in offers.inbox(world["first"])[0]] == [first_offer.id]
-    assert offers.offer_for(world["first"], second_offer.uid) is None
-    assert offers.offer_for(world["visits"], first_offer.uid) is None
+    assert offers.offer_for(world["first"], second_offer.handle) is None
+    assert offers.offer_for(world["visits"], first_offer.handle) is None
     assert offers.inbox(world["visits"]) == ([], [])
 
 

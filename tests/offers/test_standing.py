@@ -44,4 +44,4 @@ def test_every_next_move_is_a_page_of_the_offers_area(app):
         from flask import url_for
 
         for move in offers.NEXT_MOVES.values():
-            assert url_for(f"offers.{move}", uid="x").startswith("/org/offers/x/")
+            assert url_for(f"offers.{move}", handle="x").startswith("/org/offers/x/")

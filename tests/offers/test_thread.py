@@ -20,7 +20,7 @@ TO_STAFF = "Only the network should read this: the mayor visited again."
 
 
 def write_to_requester(case, key, body):
-    return case.members[key].post(offer_url(case.uid[key], "message"), {"thread-body": body})
+    return case.members[key].post(offer_url(case.handle[key], "message"), {"thread-body": body})
 
 
 def write_to_organization(case, body):
@@ -45,7 +45,7 @@ def test_the_organization_and_the_requester_write_to_each_other(taken):
 
     assert write_to_organization(taken, FROM_REQUESTER).status_code == 303
 
-    page = page_text(taken.members["brigadas"].get(offer_url(taken.uid["brigadas"])))
+    page = page_text(taken.members["brigadas"].get(offer_url(taken.handle["brigadas"])))
     assert FROM_ORG in page and FROM_REQUESTER in page
     staff = page_text(taken.reviewer.get(f"/review/{taken.reference}"))
     assert FROM_ORG in staff and FROM_REQUESTER in staff
@@ -54,7 +54,7 @@ def test_the_organization_and_the_requester_write_to_each_other(taken):
 def test_the_organization_never_reads_the_requesters_thread_with_staff(taken):
     write_to_organization(taken, FROM_REQUESTER)
 
-    page = page_text(taken.members["brigadas"].get(offer_url(taken.uid["brigadas"])))
+    page = page_text(taken.members["brigadas"].get(offer_url(taken.handle["brigadas"])))
 
     assert FROM_REQUESTER in page
     assert TO_STAFF not in page
@@ -64,7 +64,7 @@ def test_another_organization_reads_nothing_of_the_thread(taken):
     write_to_requester(taken, "brigadas", FROM_ORG)
     write_to_organization(taken, FROM_REQUESTER)
 
-    page = page_text(taken.members["tejido"].get(offer_url(taken.uid["tejido"])))
+    page = page_text(taken.members["tejido"].get(offer_url(taken.handle["tejido"])))
     refused = write_to_requester(taken, "tejido", "Let us help too.")
 
     assert FROM_ORG not in page and FROM_REQUESTER not in page
@@ -114,7 +114,7 @@ def test_an_empty_message_is_refused_and_what_was_typed_stays(taken):
 def test_hostile_text_is_kept_and_shown_as_text(taken, body):
     write_to_organization(taken, body)
 
-    page = taken.members["brigadas"].get(offer_url(taken.uid["brigadas"])).get_data(as_text=True)
+    page = taken.members["brigadas"].get(offer_url(taken.handle["brigadas"])).get_data(as_text=True)
 
     assert body in html.unescape(page)  # kept exactly, shown as text
     assert "<script>alert(1)</script>" not in page

@@ -20,7 +20,7 @@ NO_PLAN = "Please say how and roughly when you will make contact."
 
 def phrase_of(case, key):
     with case.app.app_context(), db.connection_context():
-        return Offer.get(Offer.uid == case.uid[key]).phrase
+        return Offer.get(Offer.handle == case.handle[key]).phrase
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def accepted(case):
 def test_accepting_needs_to_say_how_and_when_contact_will_be_made(case):
     before = case.snapshot()
 
-    response = case.members["brigadas"].post(offer_url(case.uid["brigadas"], "accept"))
+    response = case.members["brigadas"].post(offer_url(case.handle["brigadas"], "accept"))
 
     assert response.status_code == 422
     assert NO_PLAN in page_text(response)
@@ -55,7 +55,7 @@ def test_the_requester_sees_who_will_come_how_and_the_phrase(accepted):
 
 def test_the_accepting_organization_sees_the_phrase_to_say(accepted):
     phrase = phrase_of(accepted, "brigadas")
-    page = page_text(accepted.members["brigadas"].get(offer_url(accepted.uid["brigadas"])))
+    page = page_text(accepted.members["brigadas"].get(offer_url(accepted.handle["brigadas"])))
 
     assert phrase in page
     assert "Say this phrase when you first make contact" in page
@@ -64,7 +64,7 @@ def test_the_accepting_organization_sees_the_phrase_to_say(accepted):
 
 def test_neither_the_other_organization_nor_network_staff_see_the_phrase(accepted):
     phrase = phrase_of(accepted, "brigadas")
-    other = accepted.members["tejido"].get(offer_url(accepted.uid["tejido"]))
+    other = accepted.members["tejido"].get(offer_url(accepted.handle["tejido"]))
     staff = accepted.reviewer.get(f"/review/{accepted.reference}")
 
     assert other.status_code == staff.status_code == 200

@@ -50,9 +50,9 @@ def audit(app, action):
         ]
 
 
-def offer_state(app, uid):
+def offer_state(app, handle):
     with app.app_context():
-        return Offer.get(Offer.uid == uid).state
+        return Offer.get(Offer.handle == handle).state
 
 
 def request_state(app, reference):
@@ -64,7 +64,7 @@ _numbers = itertools.count(1)
 
 
 def offered(app, keys, **request_fields):
-    """A request approved and offered to the organizations with `keys`: (reference, uids)."""
+    """A request approved and offered to the organizations with `keys`: (reference, handles)."""
     with app.app_context():
         reviewer = create_staff_account(f"rev-{next(_numbers)}@example.org", "reviewer")
         request = approved_request(reviewer, **request_fields)
@@ -72,7 +72,7 @@ def offered(app, keys, **request_fields):
         made = offers.offer(
             request, chosen, reviewer, expected_version=request.version, summary=SUMMARY
         )
-        return request.reference, {o.organization.key: o.uid for o in made}
+        return request.reference, {o.organization.key: o.handle for o in made}
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def test_the_archive_page_says_what_will_happen_before_anything_does(app, admin,
 
 @pytest.mark.parametrize("tick", [None, ""])
 def test_archiving_without_the_tick_changes_nothing(app, admin, andes, tick):
-    reference, uids = offered(app, ["andes"])
+    reference, handles = offered(app, ["andes"])
 
     response = admin.post(archive_url("andes"), {} if tick is None else {"confirm": tick})
 
@@ -122,7 +122,7 @@ def test_archiving_without_the_tick_changes_nothing(app, admin, andes, tick):
     page = page_of(response)
     assert 'href="#confirm"' in page[page.index('id="error-summary"') :]
     assert archived_at(app, "andes") is None
-    assert offer_state(app, uids["andes"]) == "open"
+    assert offer_state(app, handles["andes"]) == "open"
     assert request_state(app, reference) == "offered"
     assert audit(app, "organization.archived") == []
     assert "Andes Collective" in page_text(app.test_client().get("/organizations"))
@@ -173,8 +173,8 @@ def test_the_list_shows_archived_organizations_apart_and_marked(app, admin, ande
 def test_its_open_offers_are_taken_back_and_a_request_left_with_none_goes_back(
     app, admin, andes, sahel
 ):
-    alone, alone_uids = offered(app, ["andes"])
-    shared, shared_uids = offered(app, ["andes", "sahel"])
+    alone, alone_handles = offered(app, ["andes"])
+    shared, shared_handles = offered(app, ["andes", "sahel"])
     with app.app_context():
         create_staff_account("other-reviewer@example.org", "reviewer")
         before = Notice.select().where(Notice.kind == "offers_ended").count()
@@ -182,10 +182,10 @@ def test_its_open_offers_are_taken_back_and_a_request_left_with_none_goes_back(
     response = admin.post(archive_url("andes"), confirm="y")
 
     assert response.status_code == 303
-    assert offer_state(app, alone_uids["andes"]) == "closed"
-    assert offer_state(app, shared_uids["andes"]) == "closed"
+    assert offer_state(app, alone_handles["andes"]) == "closed"
+    assert offer_state(app, shared_handles["andes"]) == "closed"
     assert (
-        offer_state(app, shared_uids["sahel"]) == "open"
+        offer_state(app, shared_handles["sahel"]) == "open"
     )  # another organization may still say yes
     assert request_state(app, alone) == "approved"  # back to be offered again
     assert request_state(app, shared) == "offered"
@@ -206,31 +206,32 @@ def test_its_open_offers_are_taken_back_and_a_request_left_with_none_goes_back(
 
 
 def test_its_members_can_no_longer_answer_an_offer(app, admin, andes, andes_member):
-    reference, uids = offered(app, ["andes"])
+    reference, handles = offered(app, ["andes"])
 
     admin.post(archive_url("andes"), confirm="y")
 
-    response = andes_member.post(offer_url(uids["andes"], "accept"), CONTACT_PLAN)
+    response = andes_member.post(offer_url(handles["andes"], "accept"), CONTACT_PLAN)
     assert response.status_code == 409
-    assert offer_state(app, uids["andes"]) == "closed"
+    assert offer_state(app, handles["andes"]) == "closed"
     assert request_state(app, reference) == "approved"
-    declined = andes_member.post(offer_url(uids["andes"], "decline"), {"decline-reason": "No."})
+    declined = andes_member.post(offer_url(handles["andes"], "decline"), {"decline-reason": "No."})
     assert declined.status_code == 409
     # They can still sign in and open their inbox: nothing is waiting there.
     inbox = andes_member.get("/org/")
     assert inbox.status_code == 200
     waiting = page_of(inbox).split('id="taken-heading"')[0]
-    assert offer_url(uids["andes"]) not in waiting
+    assert offer_url(handles["andes"]) not in waiting
     assert "No offer is waiting for an answer." in waiting
 
 
 def test_an_organization_working_on_a_request_cannot_be_archived_and_nothing_changes(
     app, admin, andes, andes_member, sahel
 ):
-    taken, taken_uids = offered(app, ["andes"])
-    waiting, waiting_uids = offered(app, ["andes", "sahel"])
+    taken, taken_handles = offered(app, ["andes"])
+    waiting, waiting_handles = offered(app, ["andes", "sahel"])
     assert (
-        andes_member.post(offer_url(taken_uids["andes"], "accept"), CONTACT_PLAN).status_code == 303
+        andes_member.post(offer_url(taken_handles["andes"], "accept"), CONTACT_PLAN).status_code
+        == 303
     )
 
     page = admin.get(archive_url("andes"))
@@ -242,20 +243,20 @@ def test_an_organization_working_on_a_request_cannot_be_archived_and_nothing_cha
     assert "It cannot be archived now" in page_text(response)
     assert archived_at(app, "andes") is None
     # The offer that would have been taken back is still open (all or nothing).
-    assert offer_state(app, waiting_uids["andes"]) == "open"
+    assert offer_state(app, waiting_handles["andes"]) == "open"
     assert request_state(app, taken) == "accepted"
     assert audit(app, "organization.archived") == []
 
 
 def test_the_history_stays(app, admin, andes, andes_member):
-    reference, uids = offered(app, ["andes"])
+    reference, handles = offered(app, ["andes"])
     with app.app_context():
         events_before = TimelineEvent.select().count()
 
     admin.post(archive_url("andes"), confirm="y")
 
     with app.app_context():
-        assert Offer.select().where(Offer.uid == uids["andes"]).exists()
+        assert Offer.select().where(Offer.handle == handles["andes"]).exists()
         assert TimelineEvent.select().count() == events_before + 1  # the move back, added
         assert Organization.select().where(Organization.key == "andes").exists()
     members = page_text(admin.get(f"{LIST}/andes")).split("Members")[1]

@@ -48,18 +48,18 @@ CONTACT_PLAN = {
 }
 
 
-def offer_url(uid, action=""):
-    return f"/org/offers/{uid}" + (f"/{action}" if action else "")
+def offer_url(handle, action=""):
+    return f"/org/offers/{handle}" + (f"/{action}" if action else "")
 
 
-def every_post(uid, version="1"):
+def every_post(handle, version="1"):
     """Each button of an offer page, with what its form sends."""
     return [
-        (offer_url(uid, "accept"), CONTACT_PLAN),
-        (offer_url(uid, "decline"), {"decline-reason": "Not this time."}),
-        (offer_url(uid, "start"), {"version": version, "confirm": "y"}),
-        (offer_url(uid, "complete"), {"version": version, "confirm": "y"}),
-        (offer_url(uid, "update"), {"update-body": "We met the requester today."}),
+        (offer_url(handle, "accept"), CONTACT_PLAN),
+        (offer_url(handle, "decline"), {"decline-reason": "Not this time."}),
+        (offer_url(handle, "start"), {"version": version, "confirm": "y"}),
+        (offer_url(handle, "complete"), {"version": version, "confirm": "y"}),
+        (offer_url(handle, "update"), {"update-body": "We met the requester today."}),
     ]
 
 
@@ -89,7 +89,7 @@ class Case:
                 expected_version=request.version,
                 summary=SUMMARY,
             )
-            self.uid = {o.organization.key: o.uid for o in made}
+            self.handle = {o.organization.key: o.handle for o in made}
             self.reference = request.reference
             users = {
                 key: create_staff_account(f"member@{key}.test", "org_member", organization=org)
@@ -104,7 +104,7 @@ class Case:
 
     def offer(self, key):
         with self.app.app_context():
-            return Offer.get(Offer.uid == self.uid[key])
+            return Offer.get(Offer.handle == self.handle[key])
 
     def snapshot(self):
         """Everything an answer could change, to show that nothing did."""
@@ -119,13 +119,13 @@ class Case:
             }
 
     def accept(self, key):
-        response = self.members[key].post(offer_url(self.uid[key], "accept"), CONTACT_PLAN)
+        response = self.members[key].post(offer_url(self.handle[key], "accept"), CONTACT_PLAN)
         assert response.status_code == 303
         return response
 
     def move(self, key, action):
         response = self.members[key].post(
-            offer_url(self.uid[key], action),
+            offer_url(self.handle[key], action),
             {"version": str(self.request().version), "confirm": "y"},
         )
         assert response.status_code == 303
