@@ -33,6 +33,7 @@ demo: db
 run: translations demo
 	@echo "Portal on http://$(HOST):$(PORT)/ with its worker  (Ctrl-C stops both)"
 	@export PORTAL_PUBLIC_URL=$${PORTAL_PUBLIC_URL:-http://$(HOST):$(PORT)}; \
+	$(FLASK) check || true; \
 	$(FLASK) worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	PORTAL_BIND=$(HOST):$(PORT) $(BIN)/gunicorn --config deploy/gunicorn.conf.py wsgi:app

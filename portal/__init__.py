@@ -17,6 +17,7 @@ from . import (
     jobs,
     navigation,
     regions,
+    request_log,
     review,
     sealing,
     security,
@@ -65,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
     security.init_app(app)
+    request_log.init_app(app)
     deadlines.init_app(app)
     jobs.init_app(app)
     app.after_request(remember_locale)

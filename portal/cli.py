@@ -10,7 +10,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from . import backup_cli
+from . import backup_cli, checks
 from . import db as database
 from .db import db
 from .vocabulary import ROLES
@@ -312,3 +312,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_orgs)
     app.cli.add_command(export_orgs)
     backup_cli.init_app(app)
+    app.cli.add_command(checks.check)

@@ -15,6 +15,7 @@ DEFAULTS = {
     "HTTPS": False,  # secure __Host- cookies and HSTS
     "ONION": False,  # served as an onion service: never send HSTS
     "TRUSTED_PROXIES": 0,  # how many reverse proxies set X-Forwarded-For
+    "LOG_CLIENTS": False,  # add client addresses to the request log (who asked is data)
     "TRACKING_IDLE_MINUTES": 30,
     # A tracking session ends this long after the code was typed, however active.
     "TRACKING_ABSOLUTE_MINUTES": 120,

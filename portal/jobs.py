@@ -21,7 +21,7 @@ from huey.signals import SIGNAL_ERROR
 
 from . import audit, deadlines, held, notices, offers, retention, sessions
 from .db import db
-from .models import utcnow
+from .models import JobRun, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,19 @@ def _in_app(app: Flask, fn):
     return run
 
 
+def _noted(job: str, fn):
+    """`fn`, noting when it finished: `flask --app portal check` tells a worker that has
+    stopped sweeping, or a purge that no longer runs, from these rows."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        result = fn(*args, **kwargs)
+        JobRun.record(job)
+        return result
+
+    return run
+
+
 class Jobs:
     """The app's Huey and its tasks."""
 
@@ -91,14 +104,14 @@ class Jobs:
             _in_app(app, notices.deliver)
         )
         self.sweep = huey.periodic_task(crontab(minute=f"*/{minutes}"), name="sweep")(
-            _in_app(app, sweep)
+            _in_app(app, _noted("sweep", sweep))
         )
         self.digest = huey.periodic_task(
             crontab(minute="0", hour=str(config["DIGEST_HOUR"])), name="digest"
         )(_in_app(app, notices.deliver))
         self.purge = huey.periodic_task(
             crontab(minute="30", hour=str(config["PURGE_HOUR"])), name="purge"
-        )(_in_app(app, purge))
+        )(_in_app(app, _noted("purge", purge)))
         huey.signal(SIGNAL_ERROR)(_in_app(app, _failed))
 
 

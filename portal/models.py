@@ -464,6 +464,28 @@ class ServerSession(BaseModel):
     last_seen_at = DateTimeField(default=utcnow)
 
 
+class JobRun(BaseModel):
+    """When a periodic job last finished (one row per job): the deployment check reads it."""
+
+    job = CharField(max_length=20, unique=True)  # sweep | purge
+    finished_at = DateTimeField()
+
+    @classmethod
+    def record(cls, job: str, at: datetime.datetime | None = None) -> None:
+        """Say that `job` finished `at` (now); two workers finishing at once are both fine."""
+        at = at or utcnow()
+        (
+            cls.insert(job=job, finished_at=at)
+            .on_conflict(conflict_target=[cls.job], update={cls.finished_at: at})
+            .execute()
+        )
+
+    @classmethod
+    def last(cls, job: str) -> datetime.datetime | None:
+        row = cls.get_or_none(cls.job == job)
+        return row.finished_at if row else None
+
+
 MODELS = [
     Organization,
     User,
@@ -485,4 +507,5 @@ MODELS = [
     PendingCode,
     Held,
     ServerSession,
+    JobRun,
 ]

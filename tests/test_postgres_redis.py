@@ -176,6 +176,7 @@ def test_a_requester_goes_the_whole_way_on_postgresql(pg_app):
         "PendingCode": 0,  # erased once the requester said they kept the code
         "Held": 0,
         "ServerSession": 0,
+        "JobRun": 0,
     }
 
 
