@@ -1,4 +1,4 @@
-"""Gunicorn's settings for the portal, used by `make run` and deploy/portal-web.service.
+"""Gunicorn's settings for the portal, used by `make run` and deploy/systemd/portal-web.service.
 
 One process with threads by default: the rate limits count in that process (see
 portal/serving.py), and a small server has no use for more. Several processes

@@ -14,6 +14,8 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "HTTPS": False,  # secure __Host- cookies and HSTS
     "ONION": False,  # served as an onion service: never send HSTS
+    # The onion service's address (56 characters + ".onion"): clearnet pages point to it.
+    "ONION_ADDRESS": "",
     "TRUSTED_PROXIES": 0,  # how many reverse proxies set X-Forwarded-For
     "LOG_CLIENTS": False,  # add client addresses to the request log (who asked is data)
     "TRACKING_IDLE_MINUTES": 30,

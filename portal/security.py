@@ -1,6 +1,13 @@
 """Response headers for every answer, and the error pages."""
 
-from flask import Flask, current_app, render_template, request
+import base64
+import hashlib
+import re
+import traceback
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -24,6 +31,8 @@ HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
 }
+
+ONION_V3 = re.compile(r"[a-z2-7]{56}\.onion")
 
 ERRORS = {
     400: (_l("Something went wrong with what was sent"), _l("Please go back and try again.")),
@@ -65,7 +74,31 @@ def set_headers(response):
         response.headers["Pragma"] = "no-cache"
     if current_app.config["HTTPS"] and not current_app.config["ONION"]:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    onion = current_app.config["ONION_ADDRESS"]
+    clearnet = not current_app.config["ONION"] and request.host.split(":")[0] != onion
+    if onion and clearnet and response.mimetype == "text/html":
+        # Tor Browser offers the same page on the onion service, where nobody on the way
+        # can see, or block, which site it is.
+        response.headers["Onion-Location"] = f"http://{onion}{_path_and_query()}"
     return response
+
+
+def _path_and_query() -> str:
+    path = quote(request.script_root + request.path)
+    query = quote(request.query_string, safe="=&;%+/?:@,")
+    return f"{path}?{query}" if query else path
+
+
+def onion_address_problem(address: str) -> str | None:
+    """What is wrong with a v3 onion address (56 base32 characters + ".onion"), or None."""
+    if not ONION_V3.fullmatch(address):
+        return 'must be 56 letters a-z and digits 2-7 then ".onion", without http:// or a path'
+    key = base64.b32decode(address[:56].upper())
+    public_key, checksum, version = key[:32], key[32:34], key[34:]
+    expected = hashlib.sha3_256(b".onion checksum" + public_key + version).digest()[:2]
+    if version != b"\x03" or checksum != expected:
+        return "is not an onion address: its checksum does not match (a typo?)"
+    return None
 
 
 def render_error(code: int, title, message, back: str | None = None):
@@ -99,11 +132,25 @@ def handle_csrf_error(error: CSRFError):
 
 
 def handle_unexpected(error: Exception):
-    current_app.logger.exception("unhandled error on %s", request.endpoint)
+    # The class and where it was raised, never the message: a database error quotes
+    # the values of its query (an address, a name), and a log is read by others.
+    frames = traceback.extract_tb(error.__traceback__)
+    where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    current_app.logger.error(
+        "unhandled %s on %s (request %s) at %s",
+        type(error).__name__,
+        request.endpoint,
+        g.get("request_id", "-"),
+        where,
+    )
     return handle_http_error(InternalServerError())
 
 
 def init_app(app: Flask) -> None:
+    address = app.config["ONION_ADDRESS"]
+    if address and (problem := onion_address_problem(address)):
+        # A mistyped address would send every Tor Browser user to a site nobody controls.
+        raise ValueError(f"PORTAL_ONION_ADDRESS {problem}: {address!r}")
     app.after_request(set_headers)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)

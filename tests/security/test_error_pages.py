@@ -1,5 +1,7 @@
 """Error pages are plain translated pages that leak nothing."""
 
+import re
+
 import pytest
 
 from portal_testing import (
@@ -83,3 +85,14 @@ def test_a_crash_shows_the_plain_french_page_without_a_traceback(crashing_app):
     assert_shows(
         crashing_app, page, "Nothing you did caused this. Please try again in a few minutes.", "fr"
     )
+
+
+def test_a_crash_is_logged_by_its_class_and_place_never_its_message(crashing_app, caplog):
+    caplog.set_level("DEBUG")
+
+    assert crashing_app.test_client().get("/boom").status_code == 500
+
+    logged = caplog.text
+    assert "secret internals" not in logged  # a database error would quote its values here
+    assert "RuntimeError" in logged and "boom" in logged
+    assert re.search(r"conftest\.py:\d+ boom", logged)  # where it was raised

@@ -1,0 +1,290 @@
+"""Debian's nginx with the site in deploy/nginx/, in front of the portal as
+deploy/gunicorn.conf.py serves it, on loopback ports; and clients that reach it over TLS,
+or over the onion block as Tor would, from loopback addresses of their own (127.0.0.x).
+
+Started once for the module: nginx and gunicorn together take a few seconds to start.
+"""
+
+import contextlib
+import datetime
+import http.client
+import os
+import re
+import socket
+import ssl
+import subprocess
+import time
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from portal_testing import unavailable
+from portal_testing.served import ROOT, Answer, free_port, migrated, portal_environment, start
+
+NGINX = Path("/usr/sbin/nginx")
+DEBIAN_NGINX_CONF = Path("/etc/nginx/nginx.conf")
+SITE = ROOT / "deploy" / "nginx" / "portal.conf"
+SNIPPET = ROOT / "deploy" / "nginx" / "portal-proxy.conf"
+STATIC_ROOT = ROOT / "portal" / "static"
+
+SERVER_NAME = "portal.test"
+# A real v3 onion address (DuckDuckGo's): the portal refuses one that cannot be.
+ONION_ADDRESS = "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion"
+PLACEHOLDER = re.compile(r"@[A-Z_]+@")
+LISTEN = re.compile(r"^(?P<indent>\s*)listen (?P<address>\S+)(?P<rest>[^;]*);\n", re.MULTILINE)
+
+
+@dataclass
+class Ports:
+    http: int
+    https: int
+    onion: int
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for SERVER_NAME, signed by its own key, and that key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SERVER_NAME)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(SERVER_NAME)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_path, key_path = folder / "portal.crt", folder / "portal.key"
+    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return certificate_path, key_path
+
+
+def render(text: str, values: dict, ports: Ports, folder: Path) -> str:
+    """A shipped file with its placeholders filled in as README's sed does, and every
+    listener moved to its loopback port (the IPv6 ones dropped)."""
+    for placeholder, value in values.items():
+        text = text.replace(placeholder, str(value))
+    left = PLACEHOLDER.findall(text)
+    assert not left, f"placeholders README does not fill in: {left}"
+    on_loopback = {"80": ports.http, "443": ports.https, "127.0.0.1:8081": ports.onion}
+
+    def loopback(match):
+        if match["address"].startswith("[::]"):
+            return ""
+        port = on_loopback[match["address"]]  # a new listener needs a port here
+        return f"{match['indent']}listen 127.0.0.1:{port}{match['rest']};\n"
+
+    text = LISTEN.sub(loopback, text)
+    # Logs and the certificate authority's folder in the test's own folder.
+    text = text.replace("/var/log/nginx/", f"{folder}/log-")
+    return text.replace("/var/www/letsencrypt", str(folder / "acme"))
+
+
+def main_config(folder: Path, site: Path) -> str:
+    """Debian's own nginx.conf, including only the portal's site, its files in `folder`."""
+    if not DEBIAN_NGINX_CONF.exists():
+        unavailable(f"{DEBIAN_NGINX_CONF} is missing: install nginx-light")
+    temporary = " ".join(
+        f"{kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi")
+    ) + " ".join(f" {kind}_temp_path {folder / kind};" for kind in ("uwsgi", "scgi"))
+    lines, included = [], False
+    # The command line (-g) names the pid file and the error log; the test runs as root
+    # in CI, and its folder is open to root alone. Dynamic modules would be looked for
+    # under the test's folder (-p), and the portal needs none.
+    dropped = ("user", "pid", "error_log", "access_log", "worker_processes")
+    elsewhere = ("/etc/nginx/conf.d/", "/etc/nginx/modules-enabled/")
+    for line in DEBIAN_NGINX_CONF.read_text().splitlines():
+        words = line.split() or [""]
+        if words[0] in dropped or words[0] == "include" and words[1].startswith(elsewhere):
+            continue
+        if words == ["include", "/etc/nginx/sites-enabled/*;"]:
+            line, included = f"include {site}; access_log off; {temporary}", True
+        lines.append(line)
+    assert included, f"{DEBIAN_NGINX_CONF} no longer includes sites-enabled/"
+    user = ["user root;"] if os.geteuid() == 0 else []
+    return "\n".join([*user, "worker_processes 2;", *lines]) + "\n"
+
+
+class Site:
+    """nginx in front of the portal: the listeners a client reaches on loopback."""
+
+    server_name, onion_address = SERVER_NAME, ONION_ADDRESS
+
+    def __init__(self, ports: Ports, certificate: Path, folder: Path, served):
+        self.ports, self.folder, self.served = ports, folder, served
+        self.tls = ssl.create_default_context(cafile=str(certificate))
+
+    def connect(self, source="127.0.0.1", circuit=None, server_name=SERVER_NAME):
+        """A connection, over TLS; or to the onion block as Tor makes one for `circuit`."""
+        port = self.ports.https if circuit is None else self.ports.onion
+        sock = socket.create_connection(("127.0.0.1", port), 10, (source, 0))
+        if circuit is not None:
+            # What Tor sends first with HiddenServiceExportCircuitID haproxy.
+            sock.sendall(
+                f"PROXY TCP6 fc00:dead:beef:4dad::{circuit >> 16:x}:{circuit & 0xFFFF:x} "
+                f"::1 40000 80\r\n".encode()
+            )
+            return sock
+        try:
+            return self.tls.wrap_socket(sock, server_hostname=server_name)
+        except BaseException:
+            sock.close()
+            raise
+
+    def exchange(self, sock, raw: bytes) -> Answer:
+        """Send `raw` on `sock`, read the answer, close."""
+        with contextlib.closing(sock):
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                sock.sendall(raw)  # nginx may answer and stop reading before the end
+            response = http.client.HTTPResponse(sock)
+            try:
+                response.begin()
+                return Answer(response)
+            finally:
+                response.close()
+
+    def request(
+        self, method, path, headers=None, body=b"", source="127.0.0.1", circuit=None
+    ) -> Answer:
+        host = SERVER_NAME if circuit is None else ONION_ADDRESS
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", "Connection: close"]
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        if body:
+            lines.append(f"Content-Length: {len(body)}")
+        raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        return self.exchange(self.connect(source, circuit), raw)
+
+    def get(self, path, **kwargs) -> Answer:
+        return self.request("GET", path, **kwargs)
+
+    def visitor(self, source="127.0.0.1", circuit=None):
+        return Visitor(self, source, circuit)
+
+
+class Visitor:
+    """A browser with its own cookies, from `source` (or a Tor `circuit`), through nginx."""
+
+    def __init__(self, site: Site, source: str, circuit: int | None):
+        self.site, self.source, self.circuit = site, source, circuit
+        self.cookies: dict[str, str] = {}
+        scheme, host = ("http", ONION_ADDRESS) if circuit else ("https", SERVER_NAME)
+        self.origin = f"{scheme}://{host}"
+
+    def request(self, method, path, body=b"", headers=None) -> Answer:
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        answer = self.site.request(method, path, headers, body, self.source, self.circuit)
+        for header in answer.headers.get_all("Set-Cookie") or ():
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return answer
+
+    def post_form(self, path, data: dict, headers=None) -> Answer:
+        """Open the form's page for its token, then send `data` as a browser would."""
+        token = self.request("GET", path).token()
+        body = urlencode({**data, "csrf_token": token}).encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            # Over HTTPS the portal refuses a form without its own page as Referer.
+            "Referer": f"{self.origin}{path}",
+            **(headers or {}),
+        }
+        return self.request("POST", path, body, headers)
+
+
+@pytest.fixture(scope="module")
+def nginx_binary():
+    if not NGINX.exists():
+        unavailable(f"{NGINX} is missing: apt-get install nginx-light")
+    return NGINX
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory, nginx_binary):
+    """The portal served by gunicorn as deploy/gunicorn.conf.py serves it, behind one proxy."""
+    environment = portal_environment(
+        tmp_path_factory.mktemp("portal"),
+        TRUSTED_PROXIES=1,
+        HTTPS=True,
+        ONION_ADDRESS=ONION_ADDRESS,
+        QUEUE_URL="",
+        TRACK_RATE_LIMIT="10 per minute; 60 per hour",
+    )
+    migrated(environment)
+    served = start(environment)
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, nginx_binary, portal):
+    """nginx with the shipped site in front of `portal`; returns once it answers."""
+    folder = tmp_path_factory.mktemp("nginx")
+    certificate, key = self_signed_certificate(folder)
+    ports = Ports(free_port(), free_port(), free_port())
+    values = {
+        "@SERVER_NAME@": SERVER_NAME,
+        "@CERTIFICATE@": certificate,
+        "@CERTIFICATE_KEY@": key,
+        "@STATIC_ROOT@": STATIC_ROOT,
+        "@UPSTREAM@": f"127.0.0.1:{portal.port}",
+    }
+    (folder / "snippets").mkdir()
+    (folder / "snippets" / "portal-proxy.conf").write_text(
+        render(SNIPPET.read_text(), values, ports, folder)
+    )
+    site_path = folder / "portal"
+    site_path.write_text(render(SITE.read_text(), values, ports, folder))
+    config = folder / "nginx.conf"
+    config.write_text(main_config(folder, site_path))
+    log = folder / "nginx.log"
+    global_directives = f"daemon off; pid {folder / 'nginx.pid'}; error_log {log} notice;"
+    with open(folder / "nginx.out", "wb") as output:
+        process = subprocess.Popen(  # noqa: S603 (Debian's nginx, our configuration)
+            [str(nginx_binary), "-p", str(folder), "-c", str(config), "-g", global_directives],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    site = Site(ports, certificate, folder, portal)
+    try:
+        _wait_until_it_answers(site, process)
+        yield site
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_it_answers(site: Site, process: subprocess.Popen, deadline=15.0):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if process.poll() is not None:
+            output = (site.folder / "nginx.out").read_text(errors="replace")
+            raise RuntimeError(f"nginx stopped ({process.returncode}):\n{output}")
+        with contextlib.suppress(OSError):
+            if site.get("/healthz").status == 200:
+                return
+        time.sleep(0.05)
+    raise RuntimeError("nginx did not answer in time")
