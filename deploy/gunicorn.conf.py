@@ -18,6 +18,9 @@ threads = int(os.environ.get("PORTAL_THREADS", "8"))
 timeout = 30
 keepalive = 5
 graceful_timeout = 10
+# No control socket (gunicornc): nothing here needs one, and it would be one more way in,
+# written to the service user's home.
+control_socket_disable = True
 # The portal writes one line per request itself, without addresses or paths.
 accesslog = None
 errorlog = "-"

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from portal_testing import WRONG_CODE
-from portal_testing.served import answered, refusal
+from portal_testing.served import answered
 from security.test_headers import HSTS, SECURITY_HEADERS
 
 WRONG = {"code": WRONG_CODE}
@@ -255,17 +255,3 @@ def test_plain_http_is_sent_to_https(site):
 
     assert answer.status == 301
     assert answer.headers["Location"] == f"https://{site.server_name}/track?x=1"
-
-
-def test_gunicorn_alone_does_not_name_itself(portal):
-    answer = portal.browser().get("/")
-
-    assert answer.status == 200
-    assert answer.headers["Server"] is None
-
-
-def test_several_gunicorn_processes_with_counters_of_their_own_refuse_to_start(portal):
-    stopped = refusal(portal.environment, workers=2)
-
-    assert stopped.returncode != 0
-    assert "would each count rate limits on their own" in stopped.stdout
