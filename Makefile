@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Test processes: each takes whole files (their module fixtures, servers and Redis
+# databases stay in one process). TEST_PROCESSES=0 runs everything in this one.
+TEST_PROCESSES ?= 2
 
 .PHONY: run test install install-test translations db demo lint format messages bench clean
 
@@ -50,7 +53,7 @@ test: install-test
 	$(FLASK) translate compile
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile
 
 # Extract new strings and merge them into translations/*/messages.po.
 messages: install

@@ -203,19 +203,27 @@ class Portal:
             self.wait_for_htmx(page)
             if name in RADIOS:
                 if value:
-                    page.locator(f'input[name="{name}"][value="{value}"]').check()
+                    self._choose(page.locator(f'input[name="{name}"][value="{value}"]'))
             elif name in SELECTS:
                 page.locator(f'select[name="{name}"]').select_option(value)
             elif name == "languages":
                 for code in value:
                     self._open_more_choices(page, "languages", code)
-                    page.locator(f'input[name="languages"][value="{code}"]').check()
+                    self._choose(page.locator(f'input[name="languages"][value="{code}"]'))
             elif name == "consent":
                 page.locator('input[name="consent"]').set_checked(bool(value))
             else:
                 page.locator(f'[name="{name}"]').fill(value)
         # Leave the last field, as a person moving on to the button would.
         page.locator("form.request-form button[type=submit]").focus()
+
+    def _choose(self, option):
+        """Tick a radio button or a box. Its check swaps the field anew as soon as it
+        changes, so the state is read again from the page (the locator), not from the
+        element clicked, which may already be gone on a slow machine."""
+        if not option.is_checked():
+            option.click()
+        expect(option).to_be_checked()
 
     def _open_more_choices(self, page, name, value):
         """Open "More languages" (or the like) when the option is behind it, as a person would."""
