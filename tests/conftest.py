@@ -4,15 +4,13 @@ The portal's settings come from `pytest.mark.app_config(NAME=value, ...)` on a m
 (pytestmark), a class or a test; the nearest marker wins for a setting it names.
 """
 
-import secrets
-
 import pytest
 from argon2 import PasswordHasher
 
 from portal import accounts
 from portal.db import db
 
-from portal_testing import Requester, StaffClient, admin_connection, make_app, pg_url
+from portal_testing import Requester, StaffClient, fresh_pg_database, make_app, pg_url
 
 # Argon2 as shipped costs about 0.2 s a hash on a small machine, and the suite makes
 # thousands of accounts and sign-ins. Tests use the cheapest Argon2id, from the first
@@ -113,15 +111,5 @@ def org_member(sign_in_as):
 @pytest.fixture
 def pg_name():
     """A fresh, empty database with a random name, dropped afterwards."""
-    admin = admin_connection()
-    name = f"portal_test_{secrets.token_hex(6)}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with fresh_pg_database() as name:
         yield name
-    finally:
-        if not db.is_closed():
-            db.close()
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()

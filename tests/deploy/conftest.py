@@ -6,7 +6,6 @@ Started once for the module: nginx and gunicorn together take a few seconds to s
 """
 
 import contextlib
-import datetime
 import http.client
 import os
 import re
@@ -20,13 +19,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from portal_testing import unavailable
 from portal_testing.served import ROOT, Answer, free_port, migrated, portal_environment, start
+from portal_testing.tls import self_signed_certificate
 
 NGINX = Path("/usr/sbin/nginx")
 DEBIAN_NGINX_CONF = Path("/etc/nginx/nginx.conf")
@@ -46,35 +42,6 @@ class Ports:
     http: int
     https: int
     onion: int
-
-
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """A certificate for SERVER_NAME, signed by its own key, and that key."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SERVER_NAME)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(SERVER_NAME)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    certificate_path, key_path = folder / "portal.crt", folder / "portal.key"
-    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return certificate_path, key_path
 
 
 def render(text: str, values: dict, ports: Ports, folder: Path) -> str:
@@ -239,7 +206,7 @@ def portal(tmp_path_factory, nginx_binary):
 def site(tmp_path_factory, nginx_binary, portal):
     """nginx with the shipped site in front of `portal`; returns once it answers."""
     folder = tmp_path_factory.mktemp("nginx")
-    certificate, key = self_signed_certificate(folder)
+    certificate, key = self_signed_certificate(folder, SERVER_NAME)
     ports = Ports(free_port(), free_port(), free_port())
     values = {
         "@SERVER_NAME@": SERVER_NAME,

@@ -6,7 +6,6 @@ refuses (`MailServer.refuse`) and reads what it accepted (`MailServer.received`)
 """
 
 import datetime
-import ipaddress
 import socket
 import ssl
 from dataclasses import dataclass
@@ -18,13 +17,11 @@ from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from portal import mail
 from portal.models import Notice, User
+
+from portal_testing.tls import self_signed_certificate  # noqa: F401 (the relay's, for its users)
 
 # The relay's account; the password has characters that must be percent-encoded in the URL.
 SMTP_USER = "portal-relay"
@@ -228,38 +225,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 (IP address in its SAN) and its key, as PEM files."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "portal test relay")])
-    # Valid from long ago to far ahead: tests travel in time (the TLS library does not).
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC))
-        .not_valid_after(datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "relay.pem", folder / "relay.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 def server_tls_context(cert_path: Path, key_path: Path) -> ssl.SSLContext:

@@ -8,7 +8,6 @@ spoils) into a fresh portal.
 
 import base64
 import os
-import secrets
 import sqlite3
 import struct
 import threading
@@ -39,6 +38,7 @@ from portal_testing import (
     add_organization,
     admin_connection,
     create_staff_account,
+    fresh_pg_database,
     make_app,
     pg_url,
     request_fields,
@@ -145,18 +145,8 @@ def made(request, tmp_path_factory):
     if request.param == "sqlite":
         yield _made(request.param, folder, {})
         return
-    admin = admin_connection()
-    name = f"portal_test_backup_{secrets.token_hex(6)}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with fresh_pg_database("portal_test_backup") as name:
         yield _made(request.param, folder, {"DATABASE_URL": pg_url(name)})
-    finally:
-        if not db.is_closed():
-            db.close()
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def _made(backend, folder, settings):

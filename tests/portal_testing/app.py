@@ -2,8 +2,10 @@
 
 import atexit
 import base64
+import contextlib
 import functools
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -117,6 +119,23 @@ def admin_connection():
         unavailable(f"PostgreSQL is not reachable on 127.0.0.1:5432: {exc}".strip())
     connection.autocommit = True
     return connection
+
+
+@contextlib.contextmanager
+def fresh_pg_database(prefix="portal_test"):
+    """A fresh, empty PostgreSQL database with a random name (yielded), dropped afterwards."""
+    admin = admin_connection()
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        if not db.is_closed():
+            db.close()
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
 
 
 def database_bytes(tmp_path):
