@@ -15,6 +15,7 @@ import secrets
 from flask import after_this_request, current_app, request
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from .accounts import normalise_email
 from .keys import keyed_hash
 
 LIFETIME = datetime.timedelta(days=90)
@@ -24,7 +25,7 @@ ACCOUNTS_PER_BROWSER = 5
 
 def account_tag(email: str) -> str:
     """What stands for an account, in the cookie and in the rate-limit keys."""
-    return keyed_hash("rate_limit_account", email.strip().lower())[:32]
+    return keyed_hash("rate_limit_account", normalise_email(email))[:32]
 
 
 def _cookie_name() -> str:

@@ -6,7 +6,6 @@ refuses (`MailServer.refuse`) and reads what it accepted (`MailServer.received`)
 """
 
 import datetime
-import socket
 import ssl
 from dataclasses import dataclass
 from email import message_from_bytes
@@ -21,6 +20,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from portal import mail
 from portal.models import Notice, User
 
+from portal_testing.served import free_port
 from portal_testing.tls import self_signed_certificate  # noqa: F401 (the relay's, for its users)
 
 # The relay's account; the password has characters that must be percent-encoded in the URL.
@@ -218,13 +218,6 @@ def start_server(handler: MailServer, tls_context: ssl.SSLContext | None = None)
 
 def url_of(controller: Controller) -> str:
     return f"smtp://{SMTP_USER}:{quote(SMTP_PASSWORD, safe='')}@127.0.0.1:{controller.port}"
-
-
-def free_port() -> int:
-    """A port nothing listens on (a moment ago)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def server_tls_context(cert_path: Path, key_path: Path) -> ssl.SSLContext:
