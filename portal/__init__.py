@@ -10,6 +10,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
     access,
+    assets,
+    compression,
     db,
     deadlines,
     i18n,
@@ -41,6 +43,8 @@ def create_app(config: dict | None = None) -> Flask:
         __name__,
         instance_path=str(Path(instance_path).resolve()),
         template_folder=str(ROOT / "templates"),
+        # Static files are served by portal/assets.py, under hashed names.
+        static_folder=None,
     )
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
 
@@ -66,6 +70,8 @@ def create_app(config: dict | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
     security.init_app(app)
+    assets.init_app(app, security.static_headers(app))
+    compression.init_app(app)
     request_log.init_app(app)
     deadlines.init_app(app)
     jobs.init_app(app)

@@ -62,6 +62,9 @@ DEFAULTS = {
     "PURGE_HOUR": 3,  # UTC hour of the daily purge
     # A notice that cannot be sent is tried again, less and less often, for this long.
     "NOTICE_GIVE_UP_HOURS": 48,
+    # Where the static files are written under their hashed names, with compressed
+    # copies (portal/assets.py); empty: static/ in the instance folder.
+    "STATIC_BUILD_FOLDER": "",
 }
 
 _BOOL = {

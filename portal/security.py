@@ -32,6 +32,8 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
 }
 
+STRICT_TRANSPORT = "max-age=31536000; includeSubDomains"
+
 ONION_V3 = re.compile(r"[a-z2-7]{56}\.onion")
 
 ERRORS = {
@@ -68,12 +70,12 @@ CSRF_EXPIRED = (
 def set_headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.endpoint != "static":
-        # Pages may show a request's contents: nothing is kept in any cache.
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Pragma"] = "no-cache"
-    if current_app.config["HTTPS"] and not current_app.config["ONION"]:
-        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    # Pages may show a request's contents: nothing is kept in any cache. (Static files
+    # never reach here: portal/assets.py serves them, with static_headers.)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    if _strict_transport(current_app):
+        response.headers["Strict-Transport-Security"] = STRICT_TRANSPORT
     onion = current_app.config["ONION_ADDRESS"]
     clearnet = not current_app.config["ONION"] and request.host.split(":")[0] != onion
     if onion and clearnet and response.mimetype == "text/html":
@@ -81,6 +83,18 @@ def set_headers(response):
         # can see, or block, which site it is.
         response.headers["Onion-Location"] = f"http://{onion}{_path_and_query()}"
     return response
+
+
+def _strict_transport(app: Flask) -> bool:
+    return app.config["HTTPS"] and not app.config["ONION"]
+
+
+def static_headers(app: Flask) -> dict[str, str]:
+    """The headers of every static file: the same as a page's, but for caching."""
+    headers = dict(HEADERS)
+    if _strict_transport(app):
+        headers["Strict-Transport-Security"] = STRICT_TRANSPORT
+    return headers
 
 
 def _path_and_query() -> str:

@@ -74,6 +74,12 @@ def has_staff_cookie() -> bool:
     return isinstance(session.get(_COOKIE_KEY[STAFF]), str)
 
 
+def holds_any() -> bool:
+    """Whether this browser's session claims anything here: a tracking or staff session,
+    a sign-in under way, or a new request's code (not yet checked on the server)."""
+    return any(key in session for key in (*_COOKIE_KEY.values(), _CODE_KEY))
+
+
 def _alive_record(kind: str):
     sid = session.get(_COOKIE_KEY[kind])
     if not isinstance(sid, str):

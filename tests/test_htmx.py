@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from portal.assets import asset_url
+
 from portal_testing import (
     CODE_PAGE,
     Requester,
@@ -60,9 +62,10 @@ def test_pages_load_the_vendored_htmx_served_as_javascript(client):
     path = vendored_htmx()
     page = client.get("/").get_data(as_text=True)
     sources = [attrs["src"] for tag, attrs in tags(page) if tag == "script"]
-    assert f"/static/js/{path.name}" in sources
+    address = asset_url(f"js/{path.name}", client.application)
+    assert address in sources
 
-    response = client.get(f"/static/js/{path.name}")
+    response = client.get(address)
 
     assert response.status_code == 200
     assert response.mimetype in ("text/javascript", "application/javascript")

@@ -4,6 +4,7 @@ from flask import Blueprint, request
 from flask_babel import get_locale
 
 from .. import directory
+from ..compression import public_page
 from ..htmx import render
 from .forms import DirectoryForm
 
@@ -11,6 +12,7 @@ bp = Blueprint("directory", __name__)
 
 
 @bp.get("/organizations", endpoint="index")
+@public_page
 def listing():
     form = DirectoryForm(formdata=request.args)
     form.validate()  # a refused filter is shown by its field and left out

@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from .. import intake, offers, sessions, tracking, workflow
+from ..compression import public_page
 from ..extensions import limiter
 from ..htmx import navigate, render, wants_partial
 from ..vocabulary import REJECTED, REJECTION_REASONS, STAFF
@@ -41,6 +42,7 @@ def _invalid_status() -> int:
 
 
 @bp.get("/request")
+@public_page
 def new():
     form = RequestForm()
     form.submission_token.data = secrets.token_urlsafe(24)
@@ -139,6 +141,7 @@ def _track_entry(form=None, status=200):
 
 
 @bp.get("/track")
+@public_page
 def track():
     tracked = sessions.tracked_request()
     if tracked is None:

@@ -3,17 +3,20 @@
 from flask import Blueprint, current_app, jsonify, redirect, render_template, session
 
 from .. import sessions
+from ..compression import public_page
 from ..db import db
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
+@public_page
 def home():
     return render_template("pages/home.html")
 
 
 @bp.get("/safety")
+@public_page
 def safety():
     return render_template("pages/safety.html")
 

@@ -28,7 +28,6 @@ NGINX = Path("/usr/sbin/nginx")
 DEBIAN_NGINX_CONF = Path("/etc/nginx/nginx.conf")
 SITE = ROOT / "deploy" / "nginx" / "portal.conf"
 SNIPPET = ROOT / "deploy" / "nginx" / "portal-proxy.conf"
-STATIC_ROOT = ROOT / "portal" / "static"
 
 SERVER_NAME = "portal.test"
 # A real v3 onion address (DuckDuckGo's): the portal refuses one that cannot be.
@@ -212,7 +211,6 @@ def site(tmp_path_factory, nginx_binary, portal):
         "@SERVER_NAME@": SERVER_NAME,
         "@CERTIFICATE@": certificate,
         "@CERTIFICATE_KEY@": key,
-        "@STATIC_ROOT@": STATIC_ROOT,
         "@UPSTREAM@": f"127.0.0.1:{portal.port}",
     }
     (folder / "snippets").mkdir()

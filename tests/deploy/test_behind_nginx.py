@@ -8,10 +8,12 @@ import http.client
 import socket
 import time
 
+import brotli
 import pytest
 
 from portal_testing import WRONG_CODE
-from portal_testing.served import answered
+from portal_testing.served import ROOT, answered
+from portal_testing.static import STATIC, unhashed
 from security.test_headers import HSTS, SECURITY_HEADERS
 
 WRONG = {"code": WRONG_CODE}
@@ -132,21 +134,27 @@ def test_the_portal_headers_arrive_through_the_proxy(site):
     assert answer.headers.get_all("Server") == ["nginx"]
 
 
-def test_static_files_come_from_nginx_with_the_same_headers_and_long_caching(site):
-    vendored = site.get("/static/js/htmx-2.0.11.min.js")
-    own = site.get("/static/css/portal.css")
-    missing = site.get("/static/js/no-such-file.js")
+def test_static_files_pass_through_compressed_with_the_same_headers_and_a_years_caching(site):
+    addresses = STATIC.findall(site.get("/").text)
+    answers = {
+        address: site.get(address, headers={"Accept-Encoding": "gzip, br"}) for address in addresses
+    }
+    missing = site.get("/static/js/portal.js")  # a name without its hash: no such file
 
-    for answer in (vendored, own):
-        assert answer.status == 200
+    assert len(addresses) == 3, addresses
+    for address, answer in answers.items():
+        assert answer.status == 200, address
         for name, value in SECURITY_HEADERS.items():
             assert answer.headers.get_all(name) == [value], name
         assert answer.headers["Strict-Transport-Security"] == HSTS
         assert "Onion-Location" not in answer.headers
-    assert vendored.headers["Cache-Control"] == "max-age=31536000, immutable"
-    assert own.headers["Cache-Control"] == "max-age=86400"
-    assert vendored.headers["Content-Type"] == "application/javascript"
-    assert (missing.status, missing.text) == (404, "Page not found.\n")
+        assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert answer.headers["Content-Encoding"] == "br"
+        assert "Accept-Encoding" in answer.headers["Vary"]
+        source = ROOT / "portal" / "static" / unhashed(address)
+        assert brotli.decompress(answer.body) == source.read_bytes()
+    assert missing.status == 404
+    assert "Page not found" in missing.text
 
 
 def test_nginx_answers_in_its_own_words_with_the_portal_headers(site):
@@ -195,7 +203,7 @@ def test_each_tor_circuit_counts_as_a_client_of_its_own(site):
 
 def test_the_onion_service_sends_neither_hsts_nor_onion_location(site):
     page = site.get("/", circuit=7)
-    script = site.get("/static/js/portal.js", circuit=7)
+    script = site.get(STATIC.findall(page.text)[-1], circuit=7)
     refused = site.request("POST", "/track", {"Content-Length": 2 * 1024 * 1024}, circuit=7)
 
     assert (page.status, script.status, refused.status) == (200, 200, 413)

@@ -31,6 +31,13 @@ ROOM_FOR_MANY = {
 }
 
 
+@functools.cache
+def _static_build_folder() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="portal-static-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 def portal_settings(tmp_path, **overrides):
     """The settings of a test portal keeping its files in `tmp_path`, with `overrides`.
 
@@ -46,6 +53,8 @@ def portal_settings(tmp_path, **overrides):
         "RATELIMIT_STORAGE_URI": "memory://",
         # Jobs run at once, in the test's own thread (tests/jobs/ runs a real worker).
         "QUEUE_URL": "memory://",
+        # Static files are built once for the test session, not once per portal.
+        "STATIC_BUILD_FOLDER": str(_static_build_folder()),
     }
     settings.update(overrides)
     return {name: value for name, value in settings.items() if value is not AS_SHIPPED}

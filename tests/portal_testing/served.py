@@ -133,7 +133,8 @@ class Answer:
     def __init__(self, response: http.client.HTTPResponse):
         self.status = response.status
         self.headers = response.headers
-        self.text = response.read().decode("utf-8", "replace")
+        self.body = response.read()
+        self.text = self.body.decode("utf-8", "replace")
 
     def token(self) -> str:
         return html.unescape(TOKEN.search(self.text).group(1))

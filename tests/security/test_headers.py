@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from portal.assets import asset_url
+
 from portal_testing import (
     CODE_PAGE,
     Requester,
@@ -81,7 +83,7 @@ def _csrf_failure(client):
 
 
 def _static(client):
-    return client.get("/static/js/portal.js")
+    return client.get(asset_url("js/portal.js", client.application))
 
 
 def _healthz(client):
@@ -117,7 +119,9 @@ def test_every_response_carries_the_security_headers(client, case):
         assert response.headers.get(name) == value, name
     assert "werkzeug" not in response.headers.get("Server", "").lower()
     assert "Strict-Transport-Security" not in response.headers
-    if case != "static file":
+    if case == "static file":
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    else:
         assert response.headers["Cache-Control"] == "no-store"
 
 

@@ -3,6 +3,8 @@ portal refuses to start with an onion address that cannot be one."""
 
 import pytest
 
+from portal.assets import asset_url
+
 from portal_testing import unmigrated_app
 
 # Real v3 addresses, checked by Tor's own rules and not by the portal's (DuckDuckGo's and
@@ -29,7 +31,7 @@ def test_a_path_the_header_cannot_hold_is_percent_encoded(client):
 
 
 def test_files_and_data_are_not_pages(client):
-    script = client.get("/static/js/portal.js")
+    script = client.get(asset_url("js/portal.js", client.application))
     script.close()
 
     assert "Onion-Location" not in script.headers
