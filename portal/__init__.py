@@ -18,6 +18,7 @@ from . import (
     incoming,
     jobs,
     navigation,
+    page_cache,
     regions,
     request_log,
     review,
@@ -72,6 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     assets.init_app(app, security.static_headers(app))
     compression.init_app(app)
+    page_cache.init_app(app)
     request_log.init_app(app)
     deadlines.init_app(app)
     jobs.init_app(app)

@@ -8,17 +8,13 @@ only for a browser without a session here: SECURITY.md ("Compression") gives the
 reasoning. Static files are compressed ahead of time (portal/assets.py).
 """
 
-import functools
-
-from flask import Flask, after_this_request, request
+from flask import Flask, after_this_request
 from flask_compress import Compress
-
-from . import sessions
 
 compress = Compress()
 
 SETTINGS = {
-    # Compressed only where public_page says so, never by default.
+    # Compressed only where page_cache.public_page says so, never by default.
     "COMPRESS_REGISTER": False,
     "COMPRESS_MIMETYPES": ["text/html"],
     "COMPRESS_ALGORITHM": ["br", "gzip"],
@@ -35,14 +31,7 @@ def init_app(app: Flask) -> None:
     compress.init_app(app)
 
 
-def public_page(view):
-    """Mark a view whose answer to GET holds nobody's data: compressed when the browser
-    accepts it and holds no session here."""
-
-    @functools.wraps(view)
-    def compressed_when_safe(*args, **kwargs):
-        if request.method in ("GET", "HEAD") and not sessions.holds_any():
-            after_this_request(compress.after_request)
-        return view(*args, **kwargs)
-
-    return compressed_when_safe
+def compress_answer() -> None:
+    """Compress this answer if the browser accepts it. Only for a page that holds nobody's
+    data, asked for by a browser that holds no session (page_cache.public_page)."""
+    after_this_request(compress.after_request)

@@ -7,8 +7,12 @@ the organizations given; only `listed_organizations` and `directory` read the
 database.
 """
 
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from flask import current_app
+from peewee import fn
 
 from ..i18n import collation_key, country_name, language_name
 from ..models import Organization
@@ -49,6 +53,24 @@ def group_by_region(organizations, region: str | None = None, service: str | Non
 def listed_organizations() -> list[Organization]:
     """The organizations the public may see: never a private or an archived one."""
     return list(Organization.listed())
+
+
+# How often a process asks the database whether the organizations changed: a kept
+# directory page (portal/page_cache.py) is shown at most this long after a change.
+VERSION_SECONDS = 1.0
+clock = time.monotonic
+
+
+def version() -> tuple:
+    """What the organizations are now, as far as the directory can tell: their number
+    and the last change to any of them (every change sets updated_at)."""
+    checked = current_app.extensions.setdefault("directory_version", {"at": None})
+    now = clock()
+    if checked["at"] is None or now - checked["at"] >= VERSION_SECONDS:
+        query = Organization.select(fn.COUNT(Organization.id), fn.MAX(Organization.updated_at))
+        checked["value"] = tuple(query.tuples().get())
+        checked["at"] = now
+    return checked["value"]
 
 
 def website_link(website: str) -> str | None:

@@ -4,15 +4,15 @@ from flask import Blueprint, request
 from flask_babel import get_locale
 
 from .. import directory
-from ..compression import public_page
 from ..htmx import render
+from ..page_cache import public_page
 from .forms import DirectoryForm
 
 bp = Blueprint("directory", __name__)
 
 
 @bp.get("/organizations", endpoint="index")
-@public_page
+@public_page(version=directory.version)
 def listing():
     form = DirectoryForm(formdata=request.args)
     form.validate()  # a refused filter is shown by its field and left out

@@ -16,9 +16,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from .. import intake, offers, sessions, tracking, workflow
-from ..compression import public_page
 from ..extensions import limiter
 from ..htmx import navigate, render, wants_partial
+from ..page_cache import per_answer, public_page
 from ..vocabulary import REJECTED, REJECTION_REASONS, STAFF
 from .forms import (
     CHECKED_WHILE_TYPING,
@@ -45,7 +45,7 @@ def _invalid_status() -> int:
 @public_page
 def new():
     form = RequestForm()
-    form.submission_token.data = secrets.token_urlsafe(24)
+    form.submission_token.data = per_answer("submission", lambda: secrets.token_urlsafe(24))
     # A code not yet confirmed would be replaced by the next request's: say so first.
     unconfirmed = sessions.held_code() is not None
     return render("intake/new.html", "intake/_new.html", form=form, unconfirmed=unconfirmed)

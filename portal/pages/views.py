@@ -3,8 +3,8 @@
 from flask import Blueprint, current_app, jsonify, redirect, render_template, session
 
 from .. import sessions
-from ..compression import public_page
 from ..db import db
+from ..page_cache import public_page
 
 bp = Blueprint("pages", __name__)
 

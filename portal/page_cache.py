@@ -1,0 +1,167 @@
+"""Public pages: the same for everyone in a language, so rendered once and reused.
+
+A page marked `public_page` (home, staying safe, the request form, the tracking entry,
+the directory) is kept, once rendered, for the next browser that asks for the same
+address in the same language: that costs a lookup instead of a template with hundreds
+of options. Nothing of anyone's can be in it, because a page is kept and reused only
+for a browser that holds no session here (no tracking or staff session, no sign-in
+under way, no new request's code) and has no message waiting.
+
+The values that are each answer's own are placeholders in the kept page, filled in for
+each answer: the form token (CSRF), valid for this browser's session, and any
+`per_answer` value such as a new form's submission token.
+
+Such pages are also compressed (portal/compression.py), under the same conditions.
+"""
+
+import functools
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app, g, request, session
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+
+from . import compression, sessions
+
+# Bounds on what is kept: an address's query string is the visitor's to choose.
+MAX_PAGES = 256
+MAX_BYTES = 32 * 1024 * 1024
+# What picks the page or its partial (portal/htmx.py wants_partial), besides the address.
+HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
+
+
+@dataclass
+class Kept:
+    version: object
+    body: str
+    status: int
+    headers: list
+    fillers: dict[str, Callable[[], str]]
+
+
+class PageCache:
+    def __init__(self):
+        self._pages: OrderedDict[tuple, Kept] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        # Unguessable, and made of characters that escaping leaves alone.
+        self.mark = "pagecache" + secrets.token_hex(16)
+
+    def get(self, key, version) -> Kept | None:
+        with self._lock:
+            kept = self._pages.get(key)
+            if kept is None or kept.version != version:
+                return None
+            self._pages.move_to_end(key)
+            return kept
+
+    def put(self, key, kept: Kept) -> None:
+        with self._lock:
+            old = self._pages.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+            self._pages[key] = kept
+            self._bytes += len(kept.body)
+            while len(self._pages) > MAX_PAGES or self._bytes > MAX_BYTES:
+                _, dropped = self._pages.popitem(last=False)
+                self._bytes -= len(dropped.body)
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+def init_app(app) -> None:
+    app.extensions["page_cache"] = PageCache()
+
+
+def _cache() -> PageCache:
+    return current_app.extensions["page_cache"]
+
+
+def per_answer(name: str, make: Callable[[], str]) -> str:
+    """A value that must differ between answers (`make()`); in a page being kept, a
+    placeholder that each answer fills with a new `make()`."""
+    fillers = g.get("page_cache_fillers")
+    if fillers is None:
+        return make()
+    fillers[name] = make
+    return f"{_cache().mark}{name}"
+
+
+def _reusable() -> bool:
+    return (
+        request.method in ("GET", "HEAD") and not sessions.holds_any() and "_flashes" not in session
+    )
+
+
+def _key() -> tuple:
+    return (
+        request.endpoint,
+        str(get_locale()),
+        request.host,
+        request.full_path,
+        *(request.headers.get(name, "") for name in HTMX_HEADERS),
+    )
+
+
+def public_page(view=None, *, version: Callable[[], object] | None = None):
+    """Mark a view whose GET answer holds nobody's data: kept and reused, and
+    compressed, for browsers that hold no session here. `version()` says when a kept
+    page is out of date (the directory's organizations changed)."""
+    if view is None:
+        return functools.partial(public_page, version=version)
+
+    @functools.wraps(view)
+    def public_view(*args, **kwargs):
+        if not _reusable():
+            return view(*args, **kwargs)
+        compression.compress_answer()
+        cache, key = _cache(), _key()
+        current = version() if version else None
+        kept = cache.get(key, current)
+        if kept is None:
+            kept = _render(view, args, kwargs, current)
+            if not isinstance(kept, Kept):  # not a plain page: answered, and not kept
+                return kept
+            cache.put(key, kept)
+        return _answer(cache, kept)
+
+    return public_view
+
+
+def _render(view, args, kwargs, version):
+    """The view's page, rendered with placeholders, to keep; or, if it is not a plain
+    page, its answer with the placeholders filled in."""
+    mark = _cache().mark
+    g.csrf_token = f"{mark}csrf"  # what generate_csrf returns while the page renders
+    g.page_cache_fillers = {}
+    try:
+        response = current_app.make_response(view(*args, **kwargs))
+    finally:
+        fillers = g.pop("page_cache_fillers")
+        g.pop("csrf_token", None)
+    if response.is_streamed:
+        return response
+    body = response.get_data(as_text=True)
+    if response.status_code != 200 or response.mimetype != "text/html":
+        response.set_data(_filled(body, fillers))
+        return response
+    dropped = ("Content-Length", "Set-Cookie")
+    headers = [(name, value) for name, value in response.headers if name not in dropped]
+    return Kept(version, body, 200, headers, fillers)
+
+
+def _filled(body: str, fillers: dict) -> str:
+    mark = _cache().mark
+    body = body.replace(f"{mark}csrf", generate_csrf())
+    for name, make in fillers.items():
+        body = body.replace(f"{mark}{name}", make())
+    return body
+
+
+def _answer(cache: PageCache, kept: Kept):
+    return current_app.response_class(_filled(kept.body, kept.fillers), kept.status, kept.headers)
