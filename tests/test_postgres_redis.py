@@ -339,6 +339,26 @@ def test_healthz_reports_a_lost_database_as_503_not_an_error_page(pg_app, pg_nam
     assert response.get_json() == {"status": "error"}
 
 
+def test_healthz_asks_the_database_at_most_once_a_second(pg_app, pg_name, monkeypatch):
+    from portal.pages import views
+
+    now = [100.0]
+    monkeypatch.setattr(views.time, "monotonic", lambda: now[0])
+    pg_app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = pg_app.test_client()
+    assert client.get("/healthz").status_code == 200
+    admin = admin_connection()
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE "{pg_name}" WITH (FORCE)')
+    admin.close()
+
+    within = client.get("/healthz").status_code
+    now[0] += views.HEALTH_SECONDS
+    after = client.get("/healthz").status_code
+
+    assert (within, after) == (200, 503)
+
+
 # --- Redis ---------------------------------------------------------------------------------
 
 
