@@ -28,7 +28,7 @@ from . import (
 )
 from . import config as settings
 from .extensions import babel, csrf, htmx, limiter
-from .i18n import LANGUAGES, country_name, remember_locale, select_locale, text_direction
+from .i18n import LANGUAGES, country_name, remember_locale, selected_locale, text_direction
 from .models import utcnow
 from .navigation import language_url, this_page
 from .sessions import staff_user
@@ -65,7 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     sealing.init_app(app)
     db.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=selected_locale)
     incoming.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
