@@ -63,6 +63,31 @@ class Organization(BaseModel):
     # its rows (offers, timeline, audit) stay. None while it is in service.
     archived_at = DateTimeField(null=True)
 
+    # Writes this process has started: the public directory's kept page (portal/
+    # page_cache.py) is dropped at once here, and within a second in other processes,
+    # which see updated_at change (portal/directory version()).
+    writes = 0
+
+    @classmethod
+    def insert(cls, *args, **kwargs):
+        cls.writes += 1
+        return super().insert(*args, **kwargs)
+
+    @classmethod
+    def insert_many(cls, *args, **kwargs):
+        cls.writes += 1
+        return super().insert_many(*args, **kwargs)
+
+    @classmethod
+    def update(cls, *args, **kwargs):  # save() of a stored row comes here too
+        cls.writes += 1
+        return super().update(*args, **kwargs)
+
+    @classmethod
+    def delete(cls):
+        cls.writes += 1
+        return super().delete()
+
     @classmethod
     def in_service(cls):
         """The organizations that are not archived: the only ones matching may propose."""

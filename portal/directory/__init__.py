@@ -55,22 +55,23 @@ def listed_organizations() -> list[Organization]:
     return list(Organization.listed())
 
 
-# How often a process asks the database whether the organizations changed: a kept
-# directory page (portal/page_cache.py) is shown at most this long after a change.
+# How often a process asks the database whether another process changed the
+# organizations: a kept directory page (portal/page_cache.py) is shown at most this long
+# after such a change. A change made by this process drops it at once.
 VERSION_SECONDS = 1.0
 clock = time.monotonic
 
 
 def version() -> tuple:
-    """What the organizations are now, as far as the directory can tell: their number
-    and the last change to any of them (every change sets updated_at)."""
+    """What the organizations are now, as far as the directory can tell: the writes this
+    process made, their number and the last change to any (every change sets updated_at)."""
     checked = current_app.extensions.setdefault("directory_version", {"at": None})
     now = clock()
     if checked["at"] is None or now - checked["at"] >= VERSION_SECONDS:
         query = Organization.select(fn.COUNT(Organization.id), fn.MAX(Organization.updated_at))
         checked["value"] = tuple(query.tuples().get())
         checked["at"] = now
-    return checked["value"]
+    return (Organization.writes, *checked["value"])
 
 
 def website_link(website: str) -> str | None:
