@@ -18,7 +18,9 @@ SETTINGS = {
     "COMPRESS_REGISTER": False,
     "COMPRESS_MIMETYPES": ["text/html"],
     "COMPRESS_ALGORITHM": ["br", "gzip"],
-    "COMPRESS_BR_LEVEL": 5,
+    # Each answer is compressed anew (its form token is its own): brotli's level 3 takes
+    # a fifth of a millisecond for the request form, level 5 a whole one, for 10% less.
+    "COMPRESS_BR_LEVEL": 3,
     "COMPRESS_LEVEL": 6,
     "COMPRESS_STREAMS": False,
     "COMPRESS_EVALUATE_CONDITIONAL_REQUEST": False,

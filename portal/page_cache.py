@@ -15,6 +15,7 @@ Such pages are also compressed (portal/compression.py), under the same condition
 """
 
 import functools
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -32,15 +33,20 @@ MAX_PAGES = 256
 MAX_BYTES = 32 * 1024 * 1024
 # What picks the page or its partial (portal/htmx.py wants_partial), besides the address.
 HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
+CSRF = "csrf"
 
 
 @dataclass
 class Kept:
     version: object
-    body: str
-    status: int
+    # The page as bytes, cut where each answer's own values go: bytes, a name, bytes...
+    pieces: list
     headers: list
     fillers: dict[str, Callable[[], str]]
+
+    @property
+    def size(self) -> int:
+        return sum(len(piece) for piece in self.pieces)
 
 
 class PageCache:
@@ -50,6 +56,10 @@ class PageCache:
         self._lock = threading.Lock()
         # Unguessable, and made of characters that escaping leaves alone.
         self.mark = "pagecache" + secrets.token_hex(16)
+        self.placeholder = re.compile(re.escape(self.mark) + "-([a-z_]+)-")
+
+    def placeholder_for(self, name: str) -> str:
+        return f"{self.mark}-{name}-"
 
     def get(self, key, version) -> Kept | None:
         with self._lock:
@@ -63,12 +73,12 @@ class PageCache:
         with self._lock:
             old = self._pages.pop(key, None)
             if old is not None:
-                self._bytes -= len(old.body)
+                self._bytes -= old.size
             self._pages[key] = kept
-            self._bytes += len(kept.body)
+            self._bytes += kept.size
             while len(self._pages) > MAX_PAGES or self._bytes > MAX_BYTES:
                 _, dropped = self._pages.popitem(last=False)
-                self._bytes -= len(dropped.body)
+                self._bytes -= dropped.size
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -89,7 +99,7 @@ def per_answer(name: str, make: Callable[[], str]) -> str:
     if fillers is None:
         return make()
     fillers[name] = make
-    return f"{_cache().mark}{name}"
+    return _cache().placeholder_for(name)
 
 
 def _reusable() -> bool:
@@ -128,7 +138,7 @@ def public_page(view=None, *, version: Callable[[], object] | None = None):
             if not isinstance(kept, Kept):  # not a plain page: answered, and not kept
                 return kept
             cache.put(key, kept)
-        return _answer(cache, kept)
+        return _answer(kept)
 
     return public_view
 
@@ -136,8 +146,8 @@ def public_page(view=None, *, version: Callable[[], object] | None = None):
 def _render(view, args, kwargs, version):
     """The view's page, rendered with placeholders, to keep; or, if it is not a plain
     page, its answer with the placeholders filled in."""
-    mark = _cache().mark
-    g.csrf_token = f"{mark}csrf"  # what generate_csrf returns while the page renders
+    cache = _cache()
+    g.csrf_token = cache.placeholder_for(CSRF)  # what generate_csrf gives while it renders
     g.page_cache_fillers = {}
     try:
         response = current_app.make_response(view(*args, **kwargs))
@@ -146,22 +156,21 @@ def _render(view, args, kwargs, version):
         g.pop("csrf_token", None)
     if response.is_streamed:
         return response
-    body = response.get_data(as_text=True)
+    cut = cache.placeholder.split(response.get_data(as_text=True))
+    pieces = [piece.encode() if n % 2 == 0 else piece for n, piece in enumerate(cut)]
     if response.status_code != 200 or response.mimetype != "text/html":
-        response.set_data(_filled(body, fillers))
+        response.set_data(_filled(pieces, fillers))
         return response
     dropped = ("Content-Length", "Set-Cookie")
     headers = [(name, value) for name, value in response.headers if name not in dropped]
-    return Kept(version, body, 200, headers, fillers)
+    return Kept(version, pieces, headers, fillers)
 
 
-def _filled(body: str, fillers: dict) -> str:
-    mark = _cache().mark
-    body = body.replace(f"{mark}csrf", generate_csrf())
-    for name, make in fillers.items():
-        body = body.replace(f"{mark}{name}", make())
-    return body
+def _filled(pieces: list, fillers: dict) -> bytes:
+    values = {CSRF: generate_csrf().encode()}
+    values.update((name, make().encode()) for name, make in fillers.items())
+    return b"".join(piece if n % 2 == 0 else values[piece] for n, piece in enumerate(pieces))
 
 
-def _answer(cache: PageCache, kept: Kept):
-    return current_app.response_class(_filled(kept.body, kept.fillers), kept.status, kept.headers)
+def _answer(kept: Kept):
+    return current_app.response_class(_filled(kept.pieces, kept.fillers), 200, kept.headers)
