@@ -7,6 +7,7 @@ the organizations given; only `listed_organizations` and `directory` read the
 database.
 """
 
+import math
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from peewee import fn
 
+from ..db import Page
 from ..i18n import collation_key, country_name, language_name
 from ..models import Organization
 from ..regions import COUNTRY_REGION, REGIONS
@@ -134,19 +136,47 @@ class RegionGroup:
     entries: list[Entry]
 
 
-def directory(language: str, region: str | None = None, service: str | None = None):
-    """The directory's groups for a page in `language`, filtered by region and service."""
-    entries: dict[int, Entry] = {}  # built once per organization, however many regions it has
+# Organizations shown on one page of the directory, each counted once per region it is
+# listed under: a page stays light on a slow connection and a cheap phone, however many
+# organizations the network lists (500 in one page would be over a megabyte).
+ENTRIES_PER_PAGE = 30
 
-    def entry(org) -> Entry:
+
+@dataclass(frozen=True)
+class DirectoryPage:
+    groups: list[RegionGroup]  # this page's entries, by region
+    regions: list[RegionGroup]  # every region with organizations (entries left empty)
+    organizations: int  # how many organizations match, on all pages
+    page: Page
+
+
+def directory(
+    language: str,
+    region: str | None = None,
+    service: str | None = None,
+    number: int = 1,
+    size: int = ENTRIES_PER_PAGE,
+) -> DirectoryPage:
+    """Page `number` of the directory in `language`, filtered by region and service."""
+    grouped = group_by_region(listed_organizations(), region, service)
+    placed = [(key, org) for key, members in grouped for org in members]
+    pages = max(1, math.ceil(len(placed) / size))
+    number = min(max(1, number), pages)
+    shown = placed[(number - 1) * size : number * size]
+    entries: dict[int, Entry] = {}  # built once per organization, however many regions it has
+    groups: list[RegionGroup] = []
+    for key, org in shown:
         if org.id not in entries:
             entries[org.id] = entry_for(org, language)
-        return entries[org.id]
-
-    return [
-        RegionGroup(key, str(REGIONS[key]), [entry(org) for org in members])
-        for key, members in group_by_region(listed_organizations(), region, service)
-    ]
+        if not groups or groups[-1].key != key:
+            groups.append(RegionGroup(key, str(REGIONS[key]), []))
+        groups[-1].entries.append(entries[org.id])
+    return DirectoryPage(
+        groups=groups,
+        regions=[RegionGroup(key, str(REGIONS[key]), []) for key, _ in grouped],
+        organizations=len({org.id for _, org in placed}),
+        page=Page(shown, len(placed), number, pages),
+    )
 
 
 def _language_of(organization, description: str, language: str) -> str | None:

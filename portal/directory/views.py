@@ -17,12 +17,17 @@ def listing():
     form = DirectoryForm(formdata=request.args)
     form.validate()  # a refused filter is shown by its field and left out
     region, service = form.chosen("region"), form.chosen("service")
-    groups = directory.directory(get_locale().language, region=region, service=service)
+    number = request.args.get("page", 1, type=int)
+    listing = directory.directory(get_locale().language, region, service, number)
     return render(
         "directory/directory.html",
         "directory/_results.html",
         form=form,
-        groups=groups,
-        count=len({entry.organization.id for group in groups for entry in group.entries}),
+        listing=listing,
+        groups=listing.groups,
+        count=listing.organizations,
         filtered=bool(region or service),
+        filters={
+            name: value for name, value in (("region", region), ("service", service)) if value
+        },
     )
