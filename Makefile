@@ -59,9 +59,20 @@ test: install-test
 messages: install
 	$(FLASK) translate update
 
-# Timings that are measured, not asserted (benchmarks/).
-bench: install
-	$(BIN)/python benchmarks/rank_organizations.py
+# Timings that are measured, not asserted (benchmarks/): one report, kept in
+# benchmarks/RESULTS.md. Besides the test packages it needs Debian's wrk, chromium and
+# nginx-light, installed here when missing if make runs as root (as .ci/run does).
+BENCH_PACKAGES := wrk chromium nginx-light
+bench: install-test
+	@missing=$$(for p in $(BENCH_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "make bench needs: apt-get install" $$missing; exit 1; fi; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	$(FLASK) translate compile
+	$(BIN)/python benchmarks/run.py --write
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
