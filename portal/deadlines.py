@@ -134,15 +134,21 @@ def expectation(request: Request) -> tuple[str, datetime.timedelta] | None:
 
 
 def overdue(now: datetime.datetime | None = None) -> Expression:
-    """A query condition: the request is past its deadline."""
+    """A query condition: the request is past its deadline.
+
+    One clause per state and urgency, each a range of the index on (state, urgency,
+    created_at): counting the late requests reads only them.
+    """
     now = now or utcnow()
     condition = None
     for urgency, target in targets().items():
-        late = ((Request.state == SUBMITTED) & (Request.created_at < now - target.first_look)) | (
-            (Request.state == IN_REVIEW) & (Request.created_at < now - target.decision)
-        )
-        clause = (Request.urgency == urgency) & late
-        condition = clause if condition is None else condition | clause
+        for state, key in _MEASURED.items():
+            clause = (
+                (Request.state == state)
+                & (Request.urgency == urgency)
+                & (Request.created_at < now - getattr(target, key))
+            )
+            condition = clause if condition is None else condition | clause
     return condition
 
 

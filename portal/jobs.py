@@ -20,7 +20,7 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.signals import SIGNAL_ERROR
 
 from . import audit, deadlines, held, notices, offers, retention, sessions
-from .db import db
+from .db import db, refresh_statistics
 from .models import JobRun, utcnow
 
 log = logging.getLogger(__name__)
@@ -43,10 +43,13 @@ def sweep(now=None) -> dict[str, int]:
 
 
 def purge(now=None) -> tuple[int, int]:
-    """Closed requests past their retention, sessions left idle, notices sent long ago."""
+    """Closed requests past their retention, sessions left idle, notices sent long ago; then
+    the query planner's statistics, which SQLite never gathers by itself."""
     deleted = retention.purge_closed(current_app.config["RETENTION_DAYS"], now)
     notices.purge_sent(now)
-    return deleted, sessions.purge_expired()
+    expired = sessions.purge_expired()
+    refresh_statistics()
+    return deleted, expired
 
 
 def _queue(app: Flask):

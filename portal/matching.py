@@ -7,6 +7,9 @@ ranks higher, then spare capacity (more spare first), then the name.
 Organizations that already declined the request, and archived ones, are left out.
 """
 
+import dataclasses
+import functools
+import heapq
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -51,6 +54,11 @@ class Candidate:
     def spare(self) -> int:
         return max(self.capacity - self.active, 0)
 
+    @functools.cached_property
+    def sort_name(self) -> str:
+        """The name as ranking compares it, its case folded."""
+        return self.name.casefold()
+
 
 @dataclass
 class Match:
@@ -74,27 +82,64 @@ class Match:
 
     def sort_key(self):
         c = self.candidate
-        return (self.where, not self.shared_languages, c.spare == 0, -c.spare, c.name.casefold())
+        return (self.where, not self.shared_languages, c.spare == 0, -c.spare, c.sort_name)
 
 
-def rank(need: Need, candidates, declined=frozenset()) -> list[Match]:
-    """The candidates that offer the service and have not declined, best first, with reasons."""
-    matches = []
-    for candidate in candidates:
+def rank(
+    need: Need,
+    candidates,
+    declined=frozenset(),
+    limit: int | None = None,
+    engaged: dict[int, int] | None = None,
+) -> list[Match]:
+    """The candidates that offer the service and have not declined, best first, with reasons;
+    the first `limit` of them when a page shows only those.
+
+    `engaged` gives each organization's engagements under way by id, when the candidates
+    (kept from one page to the next) do not carry them.
+
+    The order is Match.sort_key's, then the order the candidates were given in, written as
+    one integer per candidate: thousands of tuples per request would wake Python's garbage
+    collector, which then walks every object the process holds (tens of milliseconds), and
+    only the matches returned are built.
+    """
+    candidates = list(candidates)
+    names = {name: order for order, name in enumerate(sorted({c.sort_name for c in candidates}))}
+    positions = len(candidates)
+    keys = []
+    for position, candidate in enumerate(candidates):
         if need.service not in candidate.services or candidate.id in declined:
             continue
         if candidate.archived:
             continue
-        if need.country in candidate.countries:
-            where = SAME_COUNTRY
-        elif need.region in candidate.regions:
-            where = SAME_REGION
-        else:
-            where = ELSEWHERE
+        where = _where(need, candidate)
+        no_language = need.languages.isdisjoint(candidate.languages)
+        active = candidate.active if engaged is None else engaged.get(candidate.id, 0)
+        spare = min(max(candidate.capacity - active, 0), _MOST_SPARE)
+        key = ((where * 2 + no_language) * 2 + (spare == 0)) * (_MOST_SPARE + 1)
+        key = (key + _MOST_SPARE - spare) * len(names) + names[candidate.sort_name]
+        keys.append(key * positions + position)
+    best = sorted(keys) if limit is None else heapq.nsmallest(limit, keys)
+    matches = []
+    for key in best:
+        candidate = candidates[key % positions]
+        if engaged is not None:
+            candidate = dataclasses.replace(candidate, active=engaged.get(candidate.id, 0))
         shared = sorted(need.languages & candidate.languages)
-        matches.append(Match(candidate, where, shared))
-    matches.sort(key=Match.sort_key)
+        matches.append(Match(candidate, _where(need, candidate), shared))
     return matches
+
+
+# Spare capacity beyond this ranks as this (organizations hold at most 10,000).
+_MOST_SPARE = 2**31
+
+
+def _where(need: Need, candidate: Candidate) -> int:
+    if need.country in candidate.countries:
+        return SAME_COUNTRY
+    if need.region in candidate.regions:
+        return SAME_REGION
+    return ELSEWHERE
 
 
 def need_of(request) -> Need:
@@ -107,15 +152,22 @@ def need_of(request) -> Need:
 
 
 def candidate_of(organization, active: int = 0) -> Candidate:
+    """What matching reads of an organization: a model, or a row of its columns (an
+    organization without `archived_at` among them is in service)."""
     return Candidate(
         id=organization.id,
         key=organization.key,
         name=organization.name,
-        services=frozenset(organization.service_keys),
-        countries=frozenset(organization.country_codes),
-        regions=frozenset(organization.region_keys),
-        languages=frozenset(organization.language_codes),
+        services=_codes(organization.services),
+        countries=_codes(organization.countries),
+        regions=_codes(organization.regions),
+        languages=_codes(organization.languages),
         capacity=organization.capacity,
         active=active,
-        archived=organization.archived_at is not None,
+        archived=getattr(organization, "archived_at", None) is not None,
     )
+
+
+def _codes(text: str) -> frozenset[str]:
+    """The codes of a comma-separated column."""
+    return frozenset(filter(None, (text or "").split(",")))

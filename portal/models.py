@@ -175,15 +175,19 @@ class Request(BaseModel):
     submission_hash = CharField(max_length=64, unique=True, null=True)
     state = CharField(max_length=20, index=True)
     version = IntegerField(default=1)
+    # Its place in the review queue before its age, lowest first: kept by the functions that
+    # create a request and change its state (portal.workflow.queue_rank), so that the queue's
+    # order is an index's order.
+    queue_rank = IntegerField()
     locale = CharField(max_length=10)
     created_at = DateTimeField(default=utcnow, index=True)
     updated_at = DateTimeField(default=utcnow)
 
-    service = CharField(max_length=20)
+    service = CharField(max_length=20, index=True)
     requester_kind = CharField(max_length=20)
     country = CharField(max_length=2, index=True)
     region = CharField(max_length=30, index=True)
-    urgency = CharField(max_length=10, index=True)
+    urgency = CharField(max_length=10)
     start_date = DateField()
     end_date = DateField(null=True)
     people_count = IntegerField()
@@ -214,6 +218,18 @@ class Request(BaseModel):
     other_languages = Sealed()
     contact_detail = Sealed()
     notify_email = Sealed()
+
+    class Meta:
+        indexes = (
+            # The review queue, one page at a time, in the order it is shown (portal.review).
+            (("queue_rank", "created_at", "id"), False),
+            # Requests past their response time (portal.deadlines.overdue), a range per state
+            # and urgency.
+            (("state", "urgency", "created_at"), False),
+            # The queue filtered by urgency, and by urgency and region (emergencies in Africa):
+            # counted from the index alone.
+            (("urgency", "region"), False),
+        )
 
     @property
     def language_codes(self) -> list[str]:
@@ -311,6 +327,21 @@ class Offer(BaseModel):
     expires_at = DateTimeField(null=True, index=True)
     # When the organization's members were told that it is about to lapse.
     warned_at = DateTimeField(null=True)
+    # True while its organization works on the request (the offer accepted, the request
+    # accepted or under way): kept by portal.offers, so that the engagements under way are
+    # found without reading every offer ever accepted (an offer stays accepted once the
+    # work has ended).
+    working = BooleanField(default=False)
+
+    class Meta:
+        indexes = (
+            # Each organization's engagements under way (spare capacity, the inbox).
+            (("working", "organization"), False),
+            # An organization's offers waiting for it, and its history counted.
+            (("organization", "state", "working"), False),
+            # An organization's offers, newest first (the inbox's history).
+            (("organization", "created_at"), False),
+        )
 
 
 class OrganizationMessage(BaseModel):
@@ -386,10 +417,14 @@ class AuditEvent(BaseModel):
 
     created_at = DateTimeField(default=utcnow, index=True)
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
-    action = CharField(max_length=40, index=True)
+    action = CharField(max_length=40)
     reference = CharField(max_length=20, null=True, index=True)
     target_user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="audited")
     detail = CharField(max_length=200, default="")
+
+    class Meta:
+        # One action's events, newest first, however rare the action among a million.
+        indexes = ((("action", "created_at"), False),)
 
 
 class NoticeChoice(BaseModel):

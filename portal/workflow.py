@@ -30,6 +30,7 @@ from .vocabulary import (
     STAFF,
     SUBMITTED,
     SYSTEM,
+    URGENCIES,
     WITHDRAWN,
 )
 
@@ -65,6 +66,37 @@ def on_leaving(state: str):
     return register
 
 
+# The review queue's order before age (portal.review.queue), stored on each request as
+# `queue_rank` so that an index can serve it: approved requests that organizations declined
+# or let lapse (to be matched again) first, then the other open requests, then closed ones;
+# within each, by urgency. (Overdue emergencies come before all of them: that depends on
+# the clock, and the queue reads it from the state and the time of arrival.)
+_REMATCH, _OPEN, _CLOSED = 0, 4, 8
+_URGENCY_ORDER = {urgency: position for position, urgency in enumerate(URGENCIES)}
+
+
+def queue_rank(state: str, urgency: str, rematch: bool = False) -> int:
+    """A request's place in the review queue before its age, lowest first."""
+    if state in CLOSED_STATES:
+        base = _CLOSED
+    elif state == APPROVED and rematch:
+        base = _REMATCH
+    else:
+        base = _OPEN
+    return base + _URGENCY_ORDER.get(urgency, len(URGENCIES))
+
+
+# Whether a request going back to `approved` was offered and nobody took it (declined or let
+# lapse): registered by the module that knows (portal.offers).
+_UNANSWERED: list[Callable] = []
+
+
+def unanswered_when(check):
+    """Register `check(request) -> bool`: some organization declined it or let it lapse."""
+    _UNANSWERED.append(check)
+    return check
+
+
 class TransitionRefused(Exception):
     """The move is not allowed from this state for this actor."""
 
@@ -98,6 +130,8 @@ def transition(
         # Nothing more will be said about a closed request: its notice address goes.
         changes["notify_email_sealed"] = None
     with db.atomic():
+        rematch = to_state == APPROVED and any(check(request) for check in _UNANSWERED)
+        changes["queue_rank"] = rank = queue_rank(to_state, request.urgency, rematch)
         changed = (
             Request.update(**changes)
             .where(
@@ -125,6 +159,7 @@ def transition(
             # The requester's own moves are no news to them.
             notices.to_requester(request)
     request.state, request.version, request.updated_at = to_state, request.version + 1, now
+    request.queue_rank = rank
     if to_state in CLOSED_STATES:
         request.notify_email_sealed = None
     return event

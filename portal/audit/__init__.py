@@ -23,6 +23,7 @@ from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
+from ..db import Page, counted_page_of
 from ..models import AuditEvent, Organization, User
 from ..vocabulary import (
     ACTIVE,
@@ -78,22 +79,13 @@ def category_of(action: str) -> str:
     return next((name for name, kept in CATEGORY_ACTIONS.items() if action in kept), ACTIONS)
 
 
-def trail(
-    action: str | None = None,
-    email: str | None = None,
-    exact_email: bool = False,
-    reference: str | None = None,
-    since: datetime.date | None = None,
-    until: datetime.date | None = None,
-    category: str = EVERYTHING,
-):
+def trail(**filters):
     """Audit events, newest first, each with `actor_email`, `actor_organization_id` and
-    `target_email`.
+    `target_email`, filtered as `conditions` says."""
+    return _with_accounts(conditions(**filters))
 
-    `email` matches the account that acted or the account acted on; `since`
-    and `until` are days in UTC, both included. A chosen `action` is shown
-    whatever the `category`.
-    """
+
+def _with_accounts(found: list):
     actor, target = User.alias("actor"), User.alias("target")
     query = (
         AuditEvent.select(
@@ -104,31 +96,69 @@ def trail(
         )
         .join_from(AuditEvent, actor, JOIN.LEFT_OUTER, on=(AuditEvent.user == actor.id))
         .join_from(AuditEvent, target, JOIN.LEFT_OUTER, on=(AuditEvent.target_user == target.id))
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .order_by(*TRAIL_ORDER)
+        .objects()
     )
+    return query.where(*found) if found else query
+
+
+TRAIL_ORDER = (AuditEvent.created_at.desc(), AuditEvent.id.desc())
+# A page of the trail counts its events up to this many, and then only says there are more:
+# counting a million events through the whole table on every page would cost more than the
+# page itself.
+COUNTED_UP_TO = 10_000
+
+
+def trail_page(number: int, size: int, **filters) -> Page:
+    """Page `number` of the trail, filtered; counted up to COUNTED_UP_TO (see db.Page.more)."""
+    found = conditions(**filters)
+    return counted_page_of(
+        _with_accounts(found),
+        number,
+        size,
+        # Counted on the audit table alone: the accounts are needed only for the page's rows.
+        count_query=AuditEvent.select().where(*found) if found else AuditEvent.select(),
+        up_to=COUNTED_UP_TO,
+    )
+
+
+def conditions(
+    action: str | None = None,
+    email: str | None = None,
+    exact_email: bool = False,
+    reference: str | None = None,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+    category: str = EVERYTHING,
+) -> list:
+    """What the trail's filters keep, on the audit table alone (no join to count it).
+
+    `email` matches the account that acted or the account acted on; `since`
+    and `until` are days in UTC, both included. A chosen `action` is shown
+    whatever the `category`.
+    """
+    found = []
     if action:
-        query = query.where(AuditEvent.action == action)
+        found.append(AuditEvent.action == action)
     elif category == ACTIONS:
         others = [name for kept in CATEGORY_ACTIONS.values() for name in kept]
-        query = query.where(AuditEvent.action.not_in(others))
+        found.append(AuditEvent.action.not_in(others))
     elif category in CATEGORY_ACTIONS:
-        query = query.where(AuditEvent.action.in_(CATEGORY_ACTIONS[category]))
+        found.append(AuditEvent.action.in_(CATEGORY_ACTIONS[category]))
     if email:
         email = email.strip().lower()
-        if exact_email:
-            query = query.where((actor.email == email) | (target.email == email))
-        else:  # peewee escapes % and _ in contains()
-            query = query.where(actor.email.contains(email) | target.email.contains(email))
-    if reference:
-        query = query.where(AuditEvent.reference.contains(reference))
+        # The accounts first (a small table), then their events by the indexes on both columns.
+        matching = User.email == email if exact_email else User.email.contains(email)
+        ids = [user_id for (user_id,) in User.select(User.id).where(matching).tuples()]
+        found.append(AuditEvent.user.in_(ids) | AuditEvent.target_user.in_(ids))
+    if reference:  # peewee escapes % and _ in contains()
+        found.append(AuditEvent.reference.contains(reference))
     if since:
-        query = query.where(
-            AuditEvent.created_at >= datetime.datetime.combine(since, datetime.time())
-        )
+        found.append(AuditEvent.created_at >= datetime.datetime.combine(since, datetime.time()))
     if until and until < datetime.date.max:  # the day after 9999-12-31 does not exist
         day_after = datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time())
-        query = query.where(AuditEvent.created_at < day_after)
-    return query.objects()
+        found.append(AuditEvent.created_at < day_after)
+    return found
 
 
 # --- sentences ------------------------------------------------------------------------------

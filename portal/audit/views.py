@@ -4,7 +4,6 @@ from flask import Blueprint, Response, redirect, request, stream_with_context, u
 
 from .. import audit
 from ..access import ADMINISTRATORS, staff_required
-from ..db import page_of
 from ..htmx import render
 from ..models import utcnow
 from ..sessions import staff_user
@@ -23,7 +22,7 @@ def audit_trail():
     page = entries = None
     if form.validate():
         number = request.args.get("page", 1, type=int)
-        page = page_of(audit.trail(**form.filters()), number, EVENTS_PER_PAGE)
+        page = audit.trail_page(number, EVENTS_PER_PAGE, **form.filters())
         entries = audit.entries(page.items)
     audit.record("audit.viewed", user=staff_user())
     return render("audit/trail.html", "audit/_results.html", form=form, page=page, entries=entries)

@@ -65,6 +65,7 @@ def submit(fields: dict, locale: str, submission_token: str | None = None) -> Su
         tracking_hash=tracking.code_hash(code),
         submission_hash=digest,
         state=vocabulary.SUBMITTED,
+        queue_rank=workflow.queue_rank(vocabulary.SUBMITTED, values["urgency"]),
         locale=locale,
         region=region_of(values["country"]),
         languages=",".join(languages),

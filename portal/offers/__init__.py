@@ -18,7 +18,7 @@ network receives.
 import datetime
 from dataclasses import dataclass
 
-from peewee import fn
+from peewee import SQL, fn
 
 from .. import audit, deadlines, handles, notices, phrases, vocabulary, workflow
 from ..db import Page, db, page_of
@@ -64,6 +64,30 @@ def _close_open_offers(request: Request, to_state: str, now) -> None:
     closes the others itself, once its own offer is marked accepted.)"""
     if to_state != ACCEPTED:
         _close_still_open(request, now)
+
+
+@workflow.on_leaving(ACCEPTED)
+@workflow.on_leaving(ACTIVE)
+def _engagement_ends(request: Request, to_state: str, now) -> None:
+    """Completed, withdrawn or rejected while an organization worked on it: its offer stays
+    accepted, and stops counting among the organization's engagements under way."""
+    if to_state not in ENGAGED_STATES:
+        (
+            Offer.update(working=False)
+            .where((Offer.request == request.id) & (Offer.working == True))  # noqa: E712
+            .execute()
+        )
+
+
+@workflow.unanswered_when
+def _declined_or_lapsed(request: Request) -> bool:
+    """Some organization declined the request or let its offer lapse: it is matched again
+    first (see workflow.queue_rank)."""
+    return (
+        Offer.select()
+        .where((Offer.request == request.id) & Offer.state.in_((OFFER_DECLINED, OFFER_EXPIRED)))
+        .exists()
+    )
 
 
 def _close_still_open(request: Request, now) -> None:
@@ -155,28 +179,32 @@ def _unused_handle() -> str:
 
 def inbox(organization: Organization) -> tuple[list[Offer], list[Offer]]:
     """What an organization's members act on: offers awaiting an answer, and the requests it
-    works on now (accepted or under way), each with its request, in one query.
+    works on now (accepted or under way), each with its request: a query each, whose rows
+    an index finds however many offers the organization had before.
 
     Everything else (declined, lapsed, closed, taken by another, ended) is in `history`.
     """
-    rows = (
-        Offer.select(Offer, Request)
-        .join(Request)
-        .where(
-            (Offer.organization == organization)
-            & (
-                (Offer.state == OFFER_OPEN)
-                | ((Offer.state == OFFER_ACCEPTED) & Request.state.in_(ENGAGED_STATES))
-            )
+
+    def offers_with_requests(condition):
+        # Sorted here, not by the database: an ORDER BY could tempt it to walk every offer
+        # the organization ever had, newest first, for the few that match.
+        return list(
+            Offer.select(Offer, Request)
+            .join(Request)
+            .where((Offer.organization == organization) & condition)
         )
-        .order_by(Offer.created_at.desc(), Offer.id.desc())
-    )
+
     # Waiting: emergencies first, then the offer that has waited longest.
     waiting = sorted(
-        (row for row in rows if row.state == OFFER_OPEN),
+        offers_with_requests(Offer.state == OFFER_OPEN),
         key=lambda row: (_URGENCY_RANK.get(row.request.urgency, 3), row.created_at, row.id),
     )
-    taken = [row for row in rows if row.state == OFFER_ACCEPTED]
+    # Taken on: the newest first.
+    taken = sorted(
+        offers_with_requests(Offer.working == True),  # noqa: E712
+        key=lambda row: (row.created_at, row.id),
+        reverse=True,
+    )
     return waiting, taken
 
 
@@ -211,19 +239,14 @@ def history(organization: Organization, number: int, size: int = HISTORY_PER_PAG
     """Page `number` of the offers that no longer need the organization, the most recently
     offered first, each a PastOffer: declined, lapsed, closed, taken by another, and the
     requests it took on that have ended. One query for the page (and one to count)."""
-    query = (
-        Offer.select(Offer, Request)
-        .join(Request)
-        .where(
-            (Offer.organization == organization)
-            & (
-                Offer.state.in_((OFFER_DECLINED, OFFER_EXPIRED, OFFER_CLOSED))
-                | ((Offer.state == OFFER_ACCEPTED) & Request.state.not_in(ENGAGED_STATES))
-            )
-        )
-        .order_by(Offer.created_at.desc(), Offer.id.desc())
+    past = (Offer.organization == organization) & (
+        Offer.state.in_((OFFER_DECLINED, OFFER_EXPIRED, OFFER_CLOSED))
+        | ((Offer.state == OFFER_ACCEPTED) & (Offer.working == False))  # noqa: E712
     )
-    page = page_of(query, number, size)
+    ordering = (Offer.created_at.desc(), Offer.id.desc())
+    query = Offer.select(Offer, Request).join(Request).where(past).order_by(*ordering)
+    # Counted from an index alone: the requests are needed only for the page's rows.
+    page = page_of(query, number, size, count_query=Offer.select().where(past), ordering=ordering)
     page.items = [PastOffer(row, outcome(row, row.request)) for row in page.items]
     return page
 
@@ -259,9 +282,8 @@ def may_see_contact(organization: Organization, request: Request) -> bool:
 def engagements() -> dict[int, int]:
     """How many requests each organization is working on now (accepted or under way)."""
     rows = (
-        Offer.select(Offer.organization, fn.COUNT(Offer.id).alias("count"))
-        .join(Request)
-        .where((Offer.state == OFFER_ACCEPTED) & Request.state.in_(ENGAGED_STATES))
+        Offer.select(Offer.organization, fn.COUNT(SQL("*")).alias("count"))
+        .where(Offer.working == True)  # noqa: E712
         .group_by(Offer.organization)
         .tuples()
     )
@@ -293,6 +315,7 @@ def accept(the_offer: Offer, user: User, contact_plan: str = "") -> None:
             taken = (
                 Offer.update(
                     state=OFFER_ACCEPTED,
+                    working=True,
                     decided_at=now,
                     decided_by=user,
                     contact_plan_sealed=the_offer.contact_plan_sealed,
@@ -308,6 +331,7 @@ def accept(the_offer: Offer, user: User, contact_plan: str = "") -> None:
     except (workflow.ConcurrentChange, workflow.TransitionRefused) as exc:
         raise AlreadyTaken(request.reference) from exc
     the_offer.state, the_offer.decided_at, the_offer.decided_by = OFFER_ACCEPTED, now, user
+    the_offer.working = True
 
 
 def _lock(request_id: int) -> None:

@@ -4,41 +4,45 @@ Every function that shows or changes a request writes the audit trail.
 """
 
 import datetime
+import functools
 import itertools
+import math
+import operator
+import re
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from peewee import JOIN, Case, fn
+from peewee import JOIN, SQL, fn
 
-from .. import audit, deadlines, handles, matching, notices, offers, workflow
-from ..db import Page, db, page_of
+from .. import audit, deadlines, directory, handles, matching, notices, offers, workflow
+from ..db import Page, db, rows_at
 from ..models import (
     InternalNote,
     Message,
     Offer,
     Organization,
     ProgressUpdate,
+    ReferenceCounter,
     Request,
     RequestSeen,
     TimelineEvent,
     User,
     utcnow,
 )
+from ..references import PREFIX
 from ..vocabulary import (
     APPROVED,
-    CLOSED_STATES,
     COMPLETED,
     EMERGENCY,
     IN_REVIEW,
     NEEDS_INFO,
-    OFFER_DECLINED,
-    OFFER_EXPIRED,
     OFFERED,
     REJECTED,
     REJECTION_REASONS,
     REQUESTER,
     STAFF,
-    URGENCIES,
+    SUBMITTED,
 )
 
 PAGE_SIZE = 25
@@ -157,42 +161,130 @@ class QueueFilters:
     page: int = 1
 
 
-def queue(filters: QueueFilters, now: datetime.datetime | None = None):
-    """Requests matching the filters: overdue emergencies first, then requests to match
-    again, then by urgency, then the oldest."""
-    query = Request.select()
-    for name in ("state", "urgency", "region", "country", "service"):
-        value = getattr(filters, name)
-        if value:
-            query = query.where(getattr(Request, name) == value)
-    if filters.older_than_days:
-        cutoff = utcnow() - datetime.timedelta(days=filters.older_than_days)
-        query = query.where(Request.created_at < cutoff)
-    if filters.reference:
-        typed = filters.reference.strip().upper()
-        found = Request.reference.contains(typed)
-        handle = handles.read_handle(typed)
-        if handle:  # what an organization's members call their offer of the request
-            found |= Request.id.in_(Offer.select(Offer.request).where(Offer.handle == handle))
-        query = query.where(found)
-    if filters.overdue_only:
-        query = query.where(deadlines.overdue(now))
-    urgency_rank = Case(Request.urgency, list(zip(URGENCIES, itertools.count())), 3)
-    # Closed requests sink below open ones whatever their urgency.
-    closed_rank = Case(None, ((Request.state.in_(CLOSED_STATES), 1),), 0)
-    late_rank = Case(None, (((Request.urgency == EMERGENCY) & deadlines.overdue(now), 0),), 1)
-    # An approved request that every organization declined, or that nobody answered
-    # in time, needs a new match first.
-    unanswered = Offer.select(Offer.request).where(Offer.state.in_((OFFER_DECLINED, OFFER_EXPIRED)))
-    rematch_rank = Case(None, (((Request.state == APPROVED) & Request.id.in_(unanswered), 0),), 1)
-    return query.order_by(
-        closed_rank, late_rank, rematch_rank, urgency_rank, Request.created_at, Request.id
+# The queue's order after overdue emergencies: the stored rank (workflow.queue_rank), then the
+# oldest; an index holds the requests in this order.
+_ORDER = (Request.queue_rank, Request.created_at, Request.id)
+_LATE_ORDER = (Request.created_at, Request.id)
+
+
+def _late_emergencies(now: datetime.datetime):
+    """Emergencies past their response time: the queue shows them before everything else.
+
+    Only open emergencies that nobody has to match again can be late (submitted or in
+    review), so they are all of one rank: a range of the queue's index.
+    """
+    return (
+        (Request.queue_rank == workflow.queue_rank(SUBMITTED, EMERGENCY))
+        & (Request.urgency == EMERGENCY)
+        & deadlines.overdue(now)
     )
 
 
-def queue_page(filters: QueueFilters) -> Page:
-    """The page `filters.page` of the queue; a page past the end gives the last one."""
-    return page_of(queue(filters), filters.page, PAGE_SIZE)
+def _conditions(filters: QueueFilters, now: datetime.datetime) -> list:
+    conditions = []
+    for name in ("state", "urgency", "region", "country", "service"):
+        value = getattr(filters, name)
+        if value:
+            conditions.append(getattr(Request, name) == value)
+    if filters.older_than_days:
+        cutoff = utcnow() - datetime.timedelta(days=filters.older_than_days)
+        conditions.append(Request.created_at < cutoff)
+    if filters.reference:
+        conditions.append(_reference_search(filters.reference))
+    if filters.overdue_only:
+        conditions.append(deadlines.overdue(now))
+    return conditions
+
+
+# What a reference is made of (AR-2026-0042): anything else typed finds no reference.
+_REFERENCE_TEXT = re.compile(r"[A-Z0-9-]+")
+
+
+def _reference_search(typed: str):
+    """The requests a typed reference finds: those whose reference starts with it (AR-2026-00,
+    or 2026-0042 without the prefix), those with that number in any year (42, 0042), and
+    the request of the offer with that handle (what an organization's members call it).
+
+    Each is a range or a value of an index: never a scan of every reference.
+    """
+    typed = typed.strip().upper()
+    found = []
+    if _REFERENCE_TEXT.fullmatch(typed):
+        found.append(_starting_with(Request.reference, typed))
+        if not typed.startswith(PREFIX):
+            found.append(_starting_with(Request.reference, f"{PREFIX}-{typed}"))
+        if typed.isdigit():
+            years = ReferenceCounter.select(ReferenceCounter.year).tuples()
+            numbered = [f"{PREFIX}-{year}-{int(typed):04d}" for (year,) in years]
+            found.append(Request.reference.in_(numbered))
+    handle = handles.read_handle(typed)
+    if handle:
+        found.append(Request.id.in_(Offer.select(Offer.request).where(Offer.handle == handle)))
+    if not found:
+        return Request.id.in_([])  # nothing
+    return functools.reduce(operator.or_, found)
+
+
+def _starting_with(field, prefix: str):
+    """`field` starts with `prefix`, as a range of its index: the references compare byte by
+    byte (SQLite's default; a "C" collation on PostgreSQL, see migration 0015), and `prefix`
+    holds only A-Z, 0-9 and hyphens, so the next character exists."""
+    return (field >= prefix) & (field < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
+def queue(filters: QueueFilters, now: datetime.datetime | None = None):
+    """Requests matching the filters: overdue emergencies first, then requests to match
+    again, then by urgency, then the oldest (closed requests last)."""
+    now = now or utcnow()
+    conditions = _conditions(filters, now)
+    late = _late_emergencies(now)
+    return itertools.chain(
+        Request.select().where(late, *conditions).order_by(*_LATE_ORDER),
+        Request.select().where(~late, *conditions).order_by(*_ORDER),
+    )
+
+
+def queue_page(filters: QueueFilters, counts: dict[str, int] | None = None, now=None) -> Page:
+    """The page `filters.page` of the queue; a page past the end gives the last one.
+
+    `counts` (state_counts()) give the total when no filter but the state is chosen. The
+    overdue emergencies are read apart (a few rows of one index range), then the rest in the
+    index's order; a page past the middle is read from the end.
+    """
+    now = now or utcnow()
+    conditions = _conditions(filters, now)
+    late = _late_emergencies(now)
+    total = _total(filters, conditions, counts)
+    late_total = Request.select().where(late, *conditions).count()
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    number = min(max(1, filters.page), pages)
+    offset = (number - 1) * PAGE_SIZE
+    # Both parts are always asked for (one may give nothing): a page runs the same
+    # statements whatever it shows.
+    late_rows = Request.select().where(late, *conditions).order_by(*_LATE_ORDER)
+    items = list(late_rows.limit(PAGE_SIZE).offset(offset))
+    rest = Request.select().where(~late, *conditions).order_by(*_ORDER)
+    after, wanted = max(0, offset - late_total), PAGE_SIZE - len(items)
+    items += rows_at(rest, after, wanted, max(0, total - late_total), ordering=_ORDER)
+    return Page(items, total, number, pages)
+
+
+def _total(filters: QueueFilters, conditions: list, counts: dict[str, int] | None) -> int:
+    """How many requests the filters find: from the state counts when only a state is chosen."""
+    only_state = not any(
+        (
+            filters.urgency,
+            filters.region,
+            filters.country,
+            filters.service,
+            filters.older_than_days,
+            filters.reference,
+            filters.overdue_only,
+        )
+    )
+    if counts is not None and only_state:
+        return counts.get(filters.state, 0) if filters.state else sum(counts.values())
+    return (Request.select().where(*conditions) if conditions else Request.select()).count()
 
 
 def age_in_days(request: Request, now: datetime.datetime | None = None) -> int:
@@ -201,9 +293,10 @@ def age_in_days(request: Request, now: datetime.datetime | None = None) -> int:
 
 
 def state_counts() -> dict[str, int]:
-    """How many requests are in each state (states without any are absent)."""
-    rows = Request.select(Request.state, fn.COUNT(Request.id).alias("n")).group_by(Request.state)
-    return {row.state: row.n for row in rows}
+    """How many requests are in each state (states without any are absent): COUNT(*), which
+    the index on the state alone can answer."""
+    rows = Request.select(Request.state, fn.COUNT(SQL("*"))).group_by(Request.state).tuples()
+    return dict(rows)
 
 
 def overdue_count(now: datetime.datetime | None = None) -> int:
@@ -399,6 +492,17 @@ def staff_messages(request: Request):
 
 MATCH_STATES = frozenset({IN_REVIEW, APPROVED})
 SHOWN_MATCHES = 10
+# What matching.candidate_of reads of an organization (in service: not archived).
+_RANKED_COLUMNS = (
+    Organization.id,
+    Organization.key,
+    Organization.name,
+    Organization.services,
+    Organization.countries,
+    Organization.regions,
+    Organization.languages,
+    Organization.capacity,
+)
 
 
 def shows_matches(request: Request) -> bool:
@@ -415,12 +519,41 @@ def matches_for(request: Request) -> list:
     """The organizations this request could go to, best first, with reasons (a few)."""
     if not shows_matches(request):
         return []
-    busy = offers.engagements()
-    candidates = [
-        matching.candidate_of(org, active=busy.get(org.id, 0)) for org in Organization.in_service()
-    ]
-    declined = offers.declined_by(request)
-    return matching.rank(matching.need_of(request), candidates, declined)[:SHOWN_MATCHES]
+    return matching.rank(
+        matching.need_of(request),
+        _candidates().get(request.service, ()),
+        offers.declined_by(request),
+        limit=SHOWN_MATCHES,
+        engaged=offers.engagements(),
+    )
+
+
+_CANDIDATES = "portal.review.candidates"
+
+
+def _candidates() -> dict[str, list[matching.Candidate]]:
+    """The organizations in service as matching reads them, by service offered.
+
+    Read from the database again only when the organizations change (directory.version():
+    at once for a change made by this process, within a second for another's): thousands of
+    organizations are not read and parsed again for every request page.
+    """
+    now = directory.version()
+    kept = current_app.extensions.get(_CANDIDATES)
+    if kept is None or kept[0] != now:
+        by_service: dict[str, list[matching.Candidate]] = {}
+        rows = (
+            Organization.in_service()
+            .select(*_RANKED_COLUMNS)
+            .order_by(Organization.id)
+            .namedtuples()
+        )
+        for row in rows:
+            candidate = matching.candidate_of(row)
+            for service in candidate.services:
+                by_service.setdefault(service, []).append(candidate)
+        kept = current_app.extensions[_CANDIDATES] = (now, by_service)
+    return kept[1]
 
 
 def offer_to(request: Request, keys: list[str], user: User, *, expected_version: int, summary: str):

@@ -42,7 +42,8 @@ def _page_number() -> int:
 def queue():
     form = QueueForm(formdata=request.args)
     form.validate()  # a refused filter is shown by its field and left out
-    page = review.queue_page(form.filters(_page_number()))
+    counts = review.state_counts()
+    page = review.queue_page(form.filters(_page_number()), counts)
     return render(
         "review/queue.html",
         "review/_results.html",
@@ -50,7 +51,7 @@ def queue():
         page=page,
         activity=review.activity(page.items, staff_user()),
         filter_args=form.valid_values(),
-        counts=review.state_counts(),
+        counts=counts,
         overdue_count=review.overdue_count(),
     )
 

@@ -65,12 +65,17 @@ class Seen:
         ]
 
 
+FORM_TOKEN = re.compile(r"[\w-]+\.[\w-]{6}\.[\w-]{27}")
+
+
 def not_found(member, handle):
     """A 404 page as it reads whatever the address: the page echoes the address itself
     (where its language buttons lead), which is what the member typed, nothing more."""
     response = member.get(offer_url(handle))
     assert response.status_code == 404, handle
-    return response.get_data(as_text=True).replace(offer_url(handle), "/org/offers/…")
+    page = response.get_data(as_text=True).replace(offer_url(handle), "/org/offers/…")
+    # The form token is signed with the time to the second: two pages a second apart differ.
+    return FORM_TOKEN.sub("token", page)
 
 
 def outbox(app):

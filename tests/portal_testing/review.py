@@ -3,7 +3,7 @@
 import datetime
 import re
 
-from portal import intake
+from portal import intake, workflow
 from portal.models import Request, TimelineEvent
 
 from .requesters import request_fields
@@ -25,7 +25,9 @@ def new_request(app, days_old=0, state=None, **overrides):
         if days_old:
             changes["created_at"] = req.created_at - datetime.timedelta(days=days_old, hours=1)
         if state:
+            # As workflow.transition would leave it: the queue's order is stored with it.
             changes["state"] = state
+            changes["queue_rank"] = workflow.queue_rank(state, req.urgency)
         if changes:
             Request.update(**changes).where(Request.id == req.id).execute()
         return req.reference
