@@ -167,8 +167,12 @@ def _render(view, args, kwargs, version):
 
 
 def _filled(pieces: list, fillers: dict) -> bytes:
-    values = {CSRF: generate_csrf().encode()}
-    values.update((name, make().encode()) for name, make in fillers.items())
+    # Only the values the page holds: a page without a form token makes none (and so
+    # sets no session cookie).
+    values = {}
+    for name in pieces[1::2]:
+        if name not in values:
+            values[name] = (generate_csrf() if name == CSRF else fillers[name]()).encode()
     return b"".join(piece if n % 2 == 0 else values[piece] for n, piece in enumerate(pieces))
 
 

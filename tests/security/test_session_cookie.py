@@ -3,10 +3,13 @@
 import datetime
 import json
 
+import pytest
+
 from portal.db import db
 from portal.models import ServerSession
 
 from portal_testing import (
+    PASSWORD_ALONE,
     Requester,
     code_on,
     csrf_token,
@@ -23,6 +26,25 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(client):
     assert "httponly" in attributes
     assert "samesite=lax" in attributes
     assert "path=/" in attributes
+
+
+@pytest.mark.parametrize("path", ["/", "/safety", "/organizations", "/organizations?region=africa"])
+def test_a_page_that_posts_nothing_leaves_no_cookie_and_carries_no_form_token(app, path):
+    first, again = app.test_client().get(path), app.test_client().get(path)
+
+    for response in (first, again):  # rendered, then kept (portal/page_cache.py)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers
+        assert "X-CSRFToken" not in response.get_data(as_text=True)
+    # A page with a form does set the session cookie that its form token needs.
+    assert "session" in set_cookie_headers(app.test_client().get("/track"))
+
+
+@pytest.mark.app_config(**PASSWORD_ALONE)
+def test_a_signed_in_staff_member_still_gets_the_form_token_on_those_pages(app, reviewer):
+    page = reviewer.get("/").get_data(as_text=True)
+
+    assert "X-CSRFToken" in page
 
 
 def test_the_session_cookie_carries_no_personal_data(app, client):
