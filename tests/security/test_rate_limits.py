@@ -10,6 +10,7 @@ from portal_testing import (
     Requester,
     assert_shows,
     guess_code,
+    make_app,
     speak_french,
     tracking_sessions,
 )
@@ -101,3 +102,10 @@ def test_the_rate_limit_key_is_a_keyed_hash_not_the_address(app):
     assert key_for("127.0.0.1") == key
     assert key_for("127.0.0.1", **{"X-Forwarded-For": "203.0.113.9"}) == key
     assert key_for("192.0.2.1") != key
+
+
+@pytest.mark.parametrize("setting", ["RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"])
+def test_a_limit_for_every_page_is_refused_rather_than_silently_ignored(tmp_path, setting):
+    # Limits are checked by each view's decorator; nothing would count one set for all.
+    with pytest.raises(RuntimeError, match=setting):
+        make_app(tmp_path, **{setting: "100 per minute"})
