@@ -20,7 +20,6 @@ Run alone: python benchmarks/page_weight.py
 
 import base64
 import contextlib
-import datetime
 import hashlib
 import http.client
 import io
@@ -28,6 +27,7 @@ import os
 import re
 import socket
 import ssl
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -35,12 +35,15 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 from playwright.sync_api import sync_playwright
 from report import Section
 from throughput import ROOT, demo_portal, free_port, serve_portal, serving
+
+# nginx set up as the deployment tests set it up, with their certificate maker.
+sys.path.insert(0, str(ROOT / "tests"))
+from portal_testing.nginx import DEBIAN_NGINX_CONF, NGINX, Ports, configure  # noqa: E402
+from portal_testing.tls import self_signed_certificate  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -64,13 +67,7 @@ REPEAT_VISIT_GOAL = 12 * KB
 SWAP_GOAL = 5 * KB
 ACCEPT_ENCODING = "gzip, br"
 
-NGINX = Path("/usr/sbin/nginx")
-DEBIAN_NGINX_CONF = Path("/etc/nginx/nginx.conf")
-SITE = ROOT / "deploy" / "nginx" / "portal.conf"
-SNIPPET = ROOT / "deploy" / "nginx" / "portal-proxy.conf"
 SERVER_NAME = "portal.test"
-LISTEN = re.compile(r"^(?P<indent>\s*)listen (?P<address>\S+)(?P<rest>[^;]*);\n", re.MULTILINE)
-PLACEHOLDER = re.compile(r"@[A-Z_]+@")
 
 
 # --- Where a client reaches the portal ---------------------------------------------------
@@ -150,106 +147,33 @@ class Answer:
 # --- nginx as the deployment sets it up ----------------------------------------------------
 
 
-def self_signed_certificate(folder: Path, name: str) -> tuple[Path, Path, str]:
-    """A certificate for `name` and its key (PEM files in `folder`), and the base64 SHA-256
-    of its public key, which Chromium is told to trust (so it caches as on a real site)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    certificate_path, key_path = folder / "certificate.pem", folder / "key.pem"
-    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public_key = key.public_key().public_bytes(
+def trusted_key(certificate: Path) -> str:
+    """The base64 SHA-256 of the certificate's public key, which Chromium is told to trust
+    (so that it caches as on a real site)."""
+    loaded = x509.load_pem_x509_certificate(certificate.read_bytes())
+    public_key = loaded.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    return (
-        certificate_path,
-        key_path,
-        base64.b64encode(hashlib.sha256(public_key).digest()).decode(),
-    )
-
-
-def _render(text: str, values: dict, ports: dict, folder: Path) -> str:
-    """A shipped file with README's placeholders filled in and its listeners on loopback
-    ports (IPv6 ones dropped), as tests/deploy/conftest.py renders it."""
-    for placeholder, value in values.items():
-        text = text.replace(placeholder, str(value))
-    left = PLACEHOLDER.findall(text)
-    if left:
-        raise RuntimeError(f"placeholders the benchmark does not fill in: {left}")
-
-    def loopback(match):
-        if match["address"].startswith("[::]"):
-            return ""
-        return f"{match['indent']}listen 127.0.0.1:{ports[match['address']]}{match['rest']};\n"
-
-    text = LISTEN.sub(loopback, text)
-    text = text.replace("/var/log/nginx/", f"{folder}/log-")
-    return text.replace("/var/www/letsencrypt", str(folder / "acme"))
-
-
-def _main_config(folder: Path, site: Path) -> str:
-    """Debian's nginx.conf, including only the portal's site, its files in `folder`."""
-    temporary = " ".join(
-        f"{kind}_temp_path {folder / kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    dropped = ("user", "pid", "error_log", "access_log", "worker_processes")
-    elsewhere = ("/etc/nginx/conf.d/", "/etc/nginx/modules-enabled/")
-    lines, included = [], False
-    for line in DEBIAN_NGINX_CONF.read_text().splitlines():
-        words = line.split() or [""]
-        if words[0] in dropped or words[0] == "include" and words[1].startswith(elsewhere):
-            continue
-        if words == ["include", "/etc/nginx/sites-enabled/*;"]:
-            line, included = f"include {site}; access_log off; {temporary}", True
-        lines.append(line)
-    if not included:
-        raise RuntimeError(f"{DEBIAN_NGINX_CONF} no longer includes sites-enabled/")
-    user = ["user root;"] if os.geteuid() == 0 else []
-    return "\n".join([*user, "worker_processes 2;", *lines]) + "\n"
+    return base64.b64encode(hashlib.sha256(public_key).digest()).decode()
 
 
 @contextlib.contextmanager
 def behind_nginx(folder: Path, upstream_port: int):
     """nginx with the shipped site in front of gunicorn on `upstream_port`: an Origin."""
     folder.mkdir(parents=True, exist_ok=True)
-    certificate, key, spki = self_signed_certificate(folder, SERVER_NAME)
-    ports = {"80": free_port(), "443": free_port(), "127.0.0.1:8081": free_port()}
+    certificate, key = self_signed_certificate(folder, SERVER_NAME)
+    spki = trusted_key(certificate)
+    ports = Ports(free_port(), free_port(), free_port())
     values = {
         "@SERVER_NAME@": SERVER_NAME,
         "@CERTIFICATE@": certificate,
         "@CERTIFICATE_KEY@": key,
         "@UPSTREAM@": f"127.0.0.1:{upstream_port}",
     }
-    (folder / "snippets").mkdir(exist_ok=True)
-    (folder / "snippets" / "portal-proxy.conf").write_text(
-        _render(SNIPPET.read_text(), values, ports, folder)
-    )
-    site = folder / "portal"
-    site.write_text(_render(SITE.read_text(), values, ports, folder))
-    config = folder / "nginx.conf"
-    config.write_text(_main_config(folder, site))
+    config = configure(folder, values, ports)
     directives = f"daemon off; pid {folder / 'nginx.pid'}; error_log {folder / 'error.log'};"
     command = [str(NGINX), "-p", str(folder), "-c", str(config), "-g", directives]
-    https = ports["443"]
+    https = ports.https
     origin = Origin(
         name="behind nginx (TLS)",
         port=https,
@@ -261,7 +185,7 @@ def behind_nginx(folder: Path, upstream_port: int):
         ],
     )
     # Ready once the plain-HTTP block answers (with its redirect to HTTPS).
-    with serving(command, ports["80"], os.environ.copy(), folder, folder / "nginx.out", "/"):
+    with serving(command, ports.http, os.environ.copy(), folder, folder / "nginx.out", "/"):
         end = time.monotonic() + 30
         while True:
             try:

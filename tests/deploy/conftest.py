@@ -7,13 +7,10 @@ Started once for the module: nginx and gunicorn together take a few seconds to s
 
 import contextlib
 import http.client
-import os
-import re
 import socket
 import ssl
 import subprocess
 import time
-from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
@@ -21,72 +18,13 @@ from urllib.parse import urlencode
 import pytest
 
 from portal_testing import unavailable
-from portal_testing.served import ROOT, Answer, free_port, migrated, portal_environment, start
+from portal_testing.nginx import DEBIAN_NGINX_CONF, NGINX, Ports, configure
+from portal_testing.served import Answer, free_port, migrated, portal_environment, start
 from portal_testing.tls import self_signed_certificate
-
-NGINX = Path("/usr/sbin/nginx")
-DEBIAN_NGINX_CONF = Path("/etc/nginx/nginx.conf")
-SITE = ROOT / "deploy" / "nginx" / "portal.conf"
-SNIPPET = ROOT / "deploy" / "nginx" / "portal-proxy.conf"
 
 SERVER_NAME = "portal.test"
 # A real v3 onion address (DuckDuckGo's): the portal refuses one that cannot be.
 ONION_ADDRESS = "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion"
-PLACEHOLDER = re.compile(r"@[A-Z_]+@")
-LISTEN = re.compile(r"^(?P<indent>\s*)listen (?P<address>\S+)(?P<rest>[^;]*);\n", re.MULTILINE)
-
-
-@dataclass
-class Ports:
-    http: int
-    https: int
-    onion: int
-
-
-def render(text: str, values: dict, ports: Ports, folder: Path) -> str:
-    """A shipped file with its placeholders filled in as README's sed does, and every
-    listener moved to its loopback port (the IPv6 ones dropped)."""
-    for placeholder, value in values.items():
-        text = text.replace(placeholder, str(value))
-    left = PLACEHOLDER.findall(text)
-    assert not left, f"placeholders README does not fill in: {left}"
-    on_loopback = {"80": ports.http, "443": ports.https, "127.0.0.1:8081": ports.onion}
-
-    def loopback(match):
-        if match["address"].startswith("[::]"):
-            return ""
-        port = on_loopback[match["address"]]  # a new listener needs a port here
-        return f"{match['indent']}listen 127.0.0.1:{port}{match['rest']};\n"
-
-    text = LISTEN.sub(loopback, text)
-    # Logs and the certificate authority's folder in the test's own folder.
-    text = text.replace("/var/log/nginx/", f"{folder}/log-")
-    return text.replace("/var/www/letsencrypt", str(folder / "acme"))
-
-
-def main_config(folder: Path, site: Path) -> str:
-    """Debian's own nginx.conf, including only the portal's site, its files in `folder`."""
-    if not DEBIAN_NGINX_CONF.exists():
-        unavailable(f"{DEBIAN_NGINX_CONF} is missing: install nginx-light")
-    temporary = " ".join(
-        f"{kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi")
-    ) + " ".join(f" {kind}_temp_path {folder / kind};" for kind in ("uwsgi", "scgi"))
-    lines, included = [], False
-    # The command line (-g) names the pid file and the error log; the test runs as root
-    # in CI, and its folder is open to root alone. Dynamic modules would be looked for
-    # under the test's folder (-p), and the portal needs none.
-    dropped = ("user", "pid", "error_log", "access_log", "worker_processes")
-    elsewhere = ("/etc/nginx/conf.d/", "/etc/nginx/modules-enabled/")
-    for line in DEBIAN_NGINX_CONF.read_text().splitlines():
-        words = line.split() or [""]
-        if words[0] in dropped or words[0] == "include" and words[1].startswith(elsewhere):
-            continue
-        if words == ["include", "/etc/nginx/sites-enabled/*;"]:
-            line, included = f"include {site}; access_log off; {temporary}", True
-        lines.append(line)
-    assert included, f"{DEBIAN_NGINX_CONF} no longer includes sites-enabled/"
-    user = ["user root;"] if os.geteuid() == 0 else []
-    return "\n".join([*user, "worker_processes 2;", *lines]) + "\n"
 
 
 class Site:
@@ -213,14 +151,9 @@ def site(tmp_path_factory, nginx_binary, portal):
         "@CERTIFICATE_KEY@": key,
         "@UPSTREAM@": f"127.0.0.1:{portal.port}",
     }
-    (folder / "snippets").mkdir()
-    (folder / "snippets" / "portal-proxy.conf").write_text(
-        render(SNIPPET.read_text(), values, ports, folder)
-    )
-    site_path = folder / "portal"
-    site_path.write_text(render(SITE.read_text(), values, ports, folder))
-    config = folder / "nginx.conf"
-    config.write_text(main_config(folder, site_path))
+    if not DEBIAN_NGINX_CONF.exists():
+        unavailable(f"{DEBIAN_NGINX_CONF} is missing: install nginx-light")
+    config = configure(folder, values, ports)
     log = folder / "nginx.log"
     global_directives = f"daemon off; pid {folder / 'nginx.pid'}; error_log {log} notice;"
     with open(folder / "nginx.out", "wb") as output:
