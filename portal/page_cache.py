@@ -11,7 +11,9 @@ The values that are each answer's own are placeholders in the kept page, filled 
 each answer: the form token (CSRF), valid for this browser's session, and any
 `per_answer` value such as a new form's submission token.
 
-Such pages are also compressed (portal/compression.py), under the same conditions.
+Only such pages are compressed, and only under the same conditions: gzip joined from
+the kept page's pieces, compressed once, and each answer's own values stored between them
+(portal/pieced_gzip.py; SECURITY.md, "Caching and compression").
 """
 
 import functools
@@ -26,7 +28,8 @@ from flask import current_app, g, request, session
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
-from . import compression, sessions
+from . import sessions
+from .pieced_gzip import Piece, joined
 
 # Bounds on what is kept: an address's query string is the visitor's to choose.
 MAX_PAGES = 256
@@ -39,14 +42,14 @@ CSRF = "csrf"
 @dataclass
 class Kept:
     version: object
-    # The page as bytes, cut where each answer's own values go: bytes, a name, bytes...
+    # The page cut where each answer's own values go: a Piece, a name, a Piece...
     pieces: list
     headers: list
     fillers: dict[str, Callable[[], str]]
 
     @property
     def size(self) -> int:
-        return sum(len(piece) for piece in self.pieces)
+        return sum(len(piece.text) + len(piece.run) for piece in self.pieces[::2])
 
 
 class PageCache:
@@ -109,12 +112,14 @@ def _reusable() -> bool:
 
 
 def _key() -> tuple:
+    asked = request._get_current_object()  # once: each look through the proxy costs
+    headers = asked.headers
     return (
-        request.endpoint,
+        asked.endpoint,
         str(get_locale()),
-        request.host,
-        request.full_path,
-        *(request.headers.get(name, "") for name in HTMX_HEADERS),
+        asked.host,
+        asked.full_path,
+        *(headers.get(name, "") for name in HTMX_HEADERS),
     )
 
 
@@ -129,7 +134,6 @@ def public_page(view=None, *, version: Callable[[], object] | None = None):
     def public_view(*args, **kwargs):
         if not _reusable():
             return view(*args, **kwargs)
-        compression.compress_answer()
         cache, key = _cache(), _key()
         current = version() if version else None
         kept = cache.get(key, current)
@@ -157,24 +161,38 @@ def _render(view, args, kwargs, version):
     if response.is_streamed:
         return response
     cut = cache.placeholder.split(response.get_data(as_text=True))
-    pieces = [piece.encode() if n % 2 == 0 else piece for n, piece in enumerate(cut)]
     if response.status_code != 200 or response.mimetype != "text/html":
-        response.set_data(_filled(pieces, fillers))
+        texts = [piece.encode() if n % 2 == 0 else piece for n, piece in enumerate(cut)]
+        values = _values(texts[1::2], fillers)
+        response.set_data(b"".join(values.get(piece, piece) for piece in texts))
         return response
-    dropped = ("Content-Length", "Set-Cookie")
+    pieces = [Piece.of(piece.encode()) if n % 2 == 0 else piece for n, piece in enumerate(cut)]
+    dropped = ("Content-Length", "Set-Cookie", "Vary")
     headers = [(name, value) for name, value in response.headers if name not in dropped]
+    vary = {value.strip() for value in response.headers.get("Vary", "").split(",")}
+    headers.append(("Vary", ", ".join(sorted((vary - {""}) | {"Accept-Encoding"}))))
     return Kept(version, pieces, headers, fillers)
 
 
-def _filled(pieces: list, fillers: dict) -> bytes:
+def _values(names: list[str], fillers: dict) -> dict[str, bytes]:
     # Only the values the page holds: a page without a form token makes none (and so
     # sets no session cookie).
     values = {}
-    for name in pieces[1::2]:
+    for name in names:
         if name not in values:
             values[name] = (generate_csrf() if name == CSRF else fillers[name]()).encode()
-    return b"".join(piece if n % 2 == 0 else values[piece] for n, piece in enumerate(pieces))
+    return values
 
 
 def _answer(kept: Kept):
-    return current_app.response_class(_filled(kept.pieces, kept.fillers), 200, kept.headers)
+    values = _values(kept.pieces[1::2], kept.fillers)
+    gzip = request.accept_encodings.quality("gzip") > 0
+    pieces = [
+        piece if n % 2 == 0 else Piece.secret(values[piece]) if gzip else Piece(values[piece], b"")
+        for n, piece in enumerate(kept.pieces)
+    ]
+    if not gzip:
+        body = b"".join(piece.text for piece in pieces)
+        return current_app.response_class(body, 200, kept.headers)
+    encoded = [*kept.headers, ("Content-Encoding", "gzip")]
+    return current_app.response_class(joined(pieces), 200, encoded)
