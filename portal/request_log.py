@@ -4,12 +4,22 @@ A line is `<request id> <method> <route> <status> <milliseconds>ms`: the route i
 template a URL matched (`/review/<reference>`), never the path itself, which may carry a
 reference; no query string, no form, no cookie, no code. The client's address is added
 only when LOG_CLIENTS is set: a log of who reached the portal is a list of the people who
-asked for protection, for whoever obtains it.
+asked for protection, for whoever obtains it. A health check that answers 200 writes no
+line: monitors ask for it every few seconds, and its lines would bury the others.
+
+Lines go to a queue, and a thread of their own hands them to logging: formatting and
+writing a line on the request's thread, under the interpreter's lock, cost a served page
+as much as the page itself. (When testing, lines are written at once.)
 """
 
+import atexit
 import logging
+import os
+import queue
 import secrets
+import threading
 import time
+from logging.handlers import QueueListener
 
 from flask import Flask, current_app, g, request
 
@@ -31,15 +41,65 @@ def _start() -> None:
     g.request_started = time.perf_counter()
 
 
+class _Onward(logging.Handler):
+    """What the queue's thread does with a line: what logging does with any (the
+    handlers of "portal" and above)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log.handle(record)
+
+
+class _Queued:
+    """The queue and its thread, made in the process that writes: gunicorn builds the app
+    once before it forks its workers, and a thread does not survive a fork."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pid = None
+        self._lines = None
+
+    def put(self, record: logging.LogRecord) -> None:
+        if self._pid != os.getpid():
+            self._start()
+        self._lines.put(record)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._lines = queue.Queue()
+            listener = QueueListener(self._lines, _Onward())
+            listener.start()
+            atexit.register(listener.stop)  # what is queued is written before the end
+            self._pid = os.getpid()
+
+    def flush(self) -> None:
+        """Wait until every line queued so far is written."""
+        if self._pid == os.getpid():
+            self._lines.join()
+
+
+_queued = _Queued()
+flush = _queued.flush
+
+
 def _write(response):
     if "request_id" not in g:  # a handler that ran before ours refused the request
         _start()
+    asked = request._get_current_object()  # once: each look through the proxy costs
+    if asked.endpoint == "pages.healthz" and response.status_code == 200:
+        return response
     milliseconds = (time.perf_counter() - g.request_started) * 1000
-    route = request.url_rule.rule if request.url_rule is not None else "-"
-    line = f"{g.request_id} {request.method} {route} {response.status_code} {milliseconds:.0f}ms"
+    route = asked.url_rule.rule if asked.url_rule is not None else "-"
+    line = f"{g.request_id} {asked.method} {route} {response.status_code} {milliseconds:.0f}ms"
     if current_app.config["LOG_CLIENTS"]:
-        line += f" {request.remote_addr}"
-    log.info(line)
+        line += f" {asked.remote_addr}"
+    if log.isEnabledFor(logging.INFO):
+        record = log.makeRecord(log.name, logging.INFO, __file__, 0, line, None, None, "_write")
+        if current_app.testing:
+            log.handle(record)
+        else:
+            _queued.put(record)
     return response
 
 

@@ -1,8 +1,9 @@
 """Pages without data: home, staying safe, leaving quickly, and the health check."""
 
+import json
 import time
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, session
+from flask import Blueprint, current_app, redirect, render_template, session
 
 from .. import sessions
 from ..db import db
@@ -40,6 +41,8 @@ def leave():
 
 # A health check polled often, or flooded, asks the database at most this often.
 HEALTH_SECONDS = 1.0
+HEALTH_ANSWERS = {True: json.dumps({"status": "ok"}), False: json.dumps({"status": "error"})}
+JSON = {"Content-Type": "application/json"}
 
 
 @bp.get("/healthz")
@@ -49,8 +52,8 @@ def healthz():
     if checked["at"] is None or now - checked["at"] >= HEALTH_SECONDS:
         checked["healthy"], checked["at"] = _database_answers(), now
     if not checked["healthy"]:
-        return jsonify(status="error"), 503
-    return jsonify(status="ok")
+        return HEALTH_ANSWERS[False], 503, JSON
+    return HEALTH_ANSWERS[True], 200, JSON
 
 
 def _database_answers() -> bool:

@@ -12,8 +12,10 @@ import re
 import pytest
 from flask import request_started
 
+from portal import request_log
 from portal.db import db
 from portal.models import Offer, Request
+from portal.pages import views as pages_views
 
 from portal_testing import (
     PASSWORD_ALONE,
@@ -172,3 +174,29 @@ def test_client_addresses_are_not_logged_by_default(app, caplog):
 
     [line] = request_lines(caplog)
     assert "203.0.113.9" not in caplog.text and LINE.fullmatch(line), line
+
+
+@pytest.mark.app_config(TESTING=False)
+def test_outside_tests_lines_are_written_by_a_thread_of_their_own(app, caplog):
+    caplog.set_level(logging.DEBUG)
+
+    app.test_client().get("/")
+    app.test_client().get("/nowhere")
+    request_log.flush()
+
+    lines = request_lines(caplog)
+    assert [line.split()[1:4] for line in lines] == [["GET", "/", "200"], ["GET", "-", "404"]]
+    assert all(LINE.fullmatch(line) for line in lines), lines
+
+
+def test_a_health_check_is_logged_only_when_it_fails(app, caplog, monkeypatch):
+    caplog.set_level(logging.DEBUG)
+
+    assert app.test_client().get("/healthz").status_code == 200
+    assert request_lines(caplog) == []
+
+    monkeypatch.setattr(pages_views, "HEALTH_SECONDS", 0)
+    monkeypatch.setattr(pages_views, "_database_answers", lambda: False)
+    assert app.test_client().get("/healthz").status_code == 503
+    [line] = request_lines(caplog)
+    assert line.split()[1:4] == ["GET", "/healthz", "503"]
