@@ -5,13 +5,13 @@ import tomllib
 from pathlib import Path
 
 from flask import Flask
+from flask.globals import request_ctx
 from flask_babel import format_date, format_datetime, format_timedelta, get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
     access,
     assets,
-    compression,
     db,
     deadlines,
     i18n,
@@ -28,6 +28,7 @@ from . import (
 )
 from . import config as settings
 from .extensions import babel, csrf, htmx, limiter
+from .flask_app import Portal
 from .i18n import LANGUAGES, country_name, remember_locale, selected_locale, text_direction
 from .models import utcnow
 from .navigation import language_url, this_page
@@ -40,7 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     instance_path = os.environ.get("PORTAL_INSTANCE_PATH") or str(ROOT / "instance")
     if config and config.get("INSTANCE_PATH"):
         instance_path = config["INSTANCE_PATH"]
-    app = Flask(
+    app = Portal(
         __name__,
         instance_path=str(Path(instance_path).resolve()),
         template_folder=str(ROOT / "templates"),
@@ -73,7 +74,6 @@ def create_app(config: dict | None = None) -> Flask:
     _limits_only_where_declared(app)
     security.init_app(app)
     assets.init_app(app, security.static_headers(app))
-    compression.init_app(app)
     page_cache.init_app(app)
     request_log.init_app(app)
     deadlines.init_app(app)
@@ -145,11 +145,31 @@ def _limits_only_where_declared(app: Flask) -> None:
     """Every rate limit here is a decorator's, checked when its view runs. The check
     Flask-Limiter also makes before every request would look for default and
     application limits, which the portal has none of: it costs a fifth of a millisecond
-    on every answer, a quarter of a small page's time, for nothing."""
+    on every answer, a quarter of a small page's time, for nothing. Its after-request
+    step (limits that count only some answers, `deduct_when`) and its clean-up run only
+    where a limit was checked: that is where it keeps its state for the request."""
     for setting in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"):
         if app.config.get(setting):
             raise RuntimeError(f"{setting} is not supported: limits are set on each view")
     app.before_request_funcs[None].remove(limiter._check_request_limit)
+    after = app.after_request_funcs[None]
+    inject_headers = type(limiter)._Limiter__inject_headers
+    (deduct,) = [f for f in after if getattr(f, "func", None) is inject_headers]
+    (release,) = app.teardown_request_funcs[None]
+
+    def deduct_where_checked(response):
+        return deduct(response) if _limit_checked() else response
+
+    def release_where_checked(error=None):
+        if _limit_checked():
+            release(error)
+
+    after[after.index(deduct)] = deduct_where_checked
+    app.teardown_request_funcs[None] = [release_where_checked]
+
+
+def _limit_checked() -> bool:
+    return hasattr(request_ctx._get_current_object(), "_limiter_request_context")
 
 
 def _complete_config(app: Flask) -> None:

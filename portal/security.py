@@ -67,22 +67,36 @@ CSRF_EXPIRED = (
 )
 
 
+# Pages may show a request's contents: nothing is kept in any cache. (Static files never
+# come this way: portal/assets.py serves them, with static_headers.)
+NOT_KEPT = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
 def set_headers(response):
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    # Pages may show a request's contents: nothing is kept in any cache. (Static files
-    # never reach here: portal/assets.py serves them, with static_headers.)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    if _strict_transport(current_app):
-        response.headers["Strict-Transport-Security"] = STRICT_TRANSPORT
-    onion = current_app.config["ONION_ADDRESS"]
-    clearnet = not current_app.config["ONION"] and request.host.split(":")[0] != onion
-    if onion and clearnet and response.mimetype == "text/html":
+    headers = response.headers
+    present = {name.lower() for name, _ in headers}
+    for name, value in current_app.extensions["page_headers"]:
+        if name.lower() not in present:
+            headers.add(name, value)
+        elif name in NOT_KEPT or name == "Strict-Transport-Security":
+            headers[name] = value
+    config = current_app.config
+    onion = config["ONION_ADDRESS"]
+    clearnet = onion and not config["ONION"] and request.host.split(":")[0] != onion
+    if clearnet and response.mimetype == "text/html":
         # Tor Browser offers the same page on the onion service, where nobody on the way
         # can see, or block, which site it is.
-        response.headers["Onion-Location"] = f"http://{onion}{_path_and_query()}"
+        headers["Onion-Location"] = f"http://{onion}{_path_and_query()}"
     return response
+
+
+def page_headers(app: Flask) -> list[tuple[str, str]]:
+    """The headers of every page: a view's own value of a security header stands; the
+    caching headers are always these."""
+    headers = [*HEADERS.items(), *NOT_KEPT.items()]
+    if _strict_transport(app):
+        headers.append(("Strict-Transport-Security", STRICT_TRANSPORT))
+    return headers
 
 
 def _strict_transport(app: Flask) -> bool:
@@ -165,6 +179,7 @@ def init_app(app: Flask) -> None:
     if address and (problem := onion_address_problem(address)):
         # A mistyped address would send every Tor Browser user to a site nobody controls.
         raise ValueError(f"PORTAL_ONION_ADDRESS {problem}: {address!r}")
+    app.extensions["page_headers"] = page_headers(app)
     app.after_request(set_headers)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
