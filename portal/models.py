@@ -22,6 +22,7 @@ from peewee import (
 from .db import BaseModel
 from .handles import LENGTH as HANDLE_LENGTH
 from .handles import new_handle
+from .risk import RiskPicture
 from .sealing import Sealed
 from .vocabulary import ACCEPTED, REQUESTER
 
@@ -205,6 +206,8 @@ class Request(BaseModel):
     # Where the requester asked to be told that there is news (never what the news is);
     # emptied when the request closes.
     notify_email_sealed = BlobField(null=True)
+    # portal.risk.RiskPicture as JSON; none when the requester gave none.
+    risk_sealed = BlobField(null=True)
     # The deadline (see portal.deadlines) for which the request was reported
     # overdue, and to whom: 1 reviewers, 2 administrators as well.
     overdue_for = CharField(max_length=20, null=True)
@@ -218,6 +221,7 @@ class Request(BaseModel):
     other_languages = Sealed()
     contact_detail = Sealed()
     notify_email = Sealed()
+    risk = Sealed()
 
     class Meta:
         indexes = (
@@ -234,6 +238,10 @@ class Request(BaseModel):
     @property
     def language_codes(self) -> list[str]:
         return [code for code in self.languages.split(",") if code]
+
+    @property
+    def risk_picture(self) -> RiskPicture:
+        return RiskPicture.from_json(self.risk)
 
     @classmethod
     def by_tracking_hash(cls, digest: str):

@@ -44,6 +44,35 @@ REQUESTER_KIND_LABELS = {
 }
 REQUESTER_KINDS = tuple(REQUESTER_KIND_LABELS)
 
+# --- the risk picture a requester may give (portal/risk.py) ---------------------------------
+
+THREAT_LABELS = {
+    "surveillance": _l("Surveillance: being followed, watched or listened to"),
+    "threats": _l("Threats or intimidation"),
+    "physical_attack": _l("Physical attack"),
+    "legal_harassment": _l("Legal harassment: charges, arrest, lawsuits"),
+    "stigmatisation": _l("Stigmatisation or smear campaigns"),
+    "displacement": _l("Displacement or eviction"),
+    "other": _l("Something else"),
+}
+THREATS = tuple(THREAT_LABELS)
+
+THREAT_SOURCE_LABELS = {
+    "state": _l("State authorities (police, army, officials)"),
+    "armed_group": _l("An armed group"),
+    "company": _l("A company or its security"),
+    "community": _l("People in the community"),
+    "unknown": _l("Not known"),
+}
+THREAT_SOURCES = tuple(THREAT_SOURCE_LABELS)
+
+AT_RISK_LABELS = {
+    "family": _l("Family"),
+    "community": _l("Community members"),
+    "colleagues": _l("Colleagues"),
+}
+AT_RISK = tuple(AT_RISK_LABELS)
+
 CHANNEL_LABELS = {
     "signal": "Signal",
     "whatsapp": "WhatsApp",
@@ -294,6 +323,9 @@ def template_labels() -> dict:
         "urgency_labels": URGENCY_LABELS,
         "kind_labels": REQUESTER_KIND_LABELS,
         "channel_labels": CHANNEL_LABELS,
+        "threat_labels": THREAT_LABELS,
+        "threat_source_labels": THREAT_SOURCE_LABELS,
+        "at_risk_labels": AT_RISK_LABELS,
         "staff_labels": STAFF_LABELS,
         "public_labels": PUBLIC_LABELS,
         "public_explanations": PUBLIC_EXPLANATIONS,

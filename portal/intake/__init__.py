@@ -56,6 +56,7 @@ def _already_stored(digest: str | None) -> bool:
 def submit(fields: dict, locale: str, submission_token: str | None = None) -> Submitted:
     """Store a new request and its first timeline event together; return it with its code."""
     values = {name: fields.get(name) for name in REQUESTER_FIELDS}
+    risk = fields.get("risk")
     digest = submission_hash(submission_token)
     if _already_stored(digest):
         raise AlreadySubmitted
@@ -72,6 +73,8 @@ def submit(fields: dict, locale: str, submission_token: str | None = None) -> Su
     )
     for name, value in values.items():
         setattr(request, name, value if value != "" else None)
+    if risk is not None and not risk.is_empty:
+        request.risk = risk.to_json()
     now = utcnow()
     request.created_at = request.updated_at = now
     try:

@@ -29,7 +29,11 @@ from ..forms import (
     strip,
 )
 from ..regions import COUNTRY_REGION
+from ..risk import TEXT_LENGTH as RISK_TEXT
+from ..risk import RiskPicture
 from ..vocabulary import (
+    AT_RISK,
+    AT_RISK_LABELS,
     CHANNEL_LABELS,
     CONTACT_CHANNELS,
     EVALUATION_ANSWERS,
@@ -37,6 +41,10 @@ from ..vocabulary import (
     REQUESTER_KINDS,
     SERVICE_LABELS,
     SERVICES,
+    THREAT_LABELS,
+    THREAT_SOURCE_LABELS,
+    THREAT_SOURCES,
+    THREATS,
     URGENCIES,
     URGENCY_LABELS,
 )
@@ -142,6 +150,45 @@ class RequestForm(BaseForm):
         _l("What exactly are you asking for, and why?"),
         validators=[required(_l("Please say what you are asking for.")), plain_text(LONG_TEXT)],
     )
+    # The risk picture (portal/risk.py): every answer optional.
+    threats = checkboxes(
+        _l("What are you facing?"),
+        choices=choices(THREAT_LABELS.items()),
+        validate_choice=False,
+        validators=[one_of(THREATS)],
+    )
+    threat_sources = checkboxes(
+        _l("Who is behind it, as far as you know?"),
+        choices=choices(THREAT_SOURCE_LABELS.items()),
+        validate_choice=False,
+        validators=[one_of(THREAT_SOURCES)],
+    )
+    incidents = TextAreaField(
+        _l("Recent incidents"),
+        description=_l("When, and what happened, in a sentence or two."),
+        validators=[Optional(), plain_text(RISK_TEXT)],
+    )
+    at_risk = checkboxes(
+        _l("Who else is at risk?"),
+        choices=choices(AT_RISK_LABELS.items()),
+        validate_choice=False,
+        validators=[one_of(AT_RISK)],
+    )
+    support_sought = TextAreaField(
+        _l("Support you have already asked for elsewhere"),
+        description=_l("Other organizations, lawyers, embassies, protection programmes."),
+        validators=[Optional(), plain_text(RISK_TEXT)],
+    )
+    inform_authorities = RadioField(
+        _l("May the network tell authorities about your situation?"),
+        description=_l(
+            "For example a ministry, an embassy or the UN. We never do unless you say yes."
+        ),
+        choices=choices([("no", _l("No")), ("yes", _l("Yes, if it could help"))]),
+        default="no",
+        validate_choice=False,
+        validators=[Optional(), one_of(("no", "yes"))],
+    )
     contact_channel = SelectField(
         _l("How can we reach you safely? (optional)"),
         choices=choices([("", _l("Only through the tracking code")), *CHANNEL_LABELS.items()]),
@@ -219,6 +266,7 @@ class RequestForm(BaseForm):
     def request_fields(self) -> dict:
         """The cleaned values, keyed by the names intake.submit() binds."""
         data = {name: self[name].data for name in intake.REQUESTER_FIELDS}
+        data["risk"] = self.risk_picture()
         safe = data["contact_safe"]
         data["contact_safe"] = {"yes": True, "no": False}.get(safe)
         if not data["contact_channel"]:
@@ -226,6 +274,27 @@ class RequestForm(BaseForm):
             # (the page hides them); whatever was left in them is not kept.
             data["contact_detail"] = data["contact_safe"] = None
         return data
+
+    def risk_picture(self) -> RiskPicture:
+        return RiskPicture.from_answers(
+            threats=self.threats.data,
+            sources=self.threat_sources.data,
+            incidents=self.incidents.data,
+            at_risk=self.at_risk.data,
+            support_sought=self.support_sought.data,
+            inform_authorities=self.inform_authorities.data,
+        )
+
+    @property
+    def risk_fields(self) -> list:
+        return [
+            self.threats,
+            self.threat_sources,
+            self.incidents,
+            self.at_risk,
+            self.support_sought,
+            self.inform_authorities,
+        ]
 
 
 # The fields checked while the person fills the form, each sent alone (the end date with

@@ -1,0 +1,150 @@
+"""The optional risk picture on the request form (portal/risk.py): every answer optional,
+checked with a clear error, stored sealed, and shown to reviewers at the top of the
+request page, inertly."""
+
+import re
+
+import pytest
+
+from portal.db import db
+from portal.models import Request
+from portal.risk import RiskPicture
+
+from portal_testing import HOSTILE, PASSWORD_ALONE, Requester
+
+pytestmark = pytest.mark.app_config(**PASSWORD_ALONE)
+
+INCIDENT = "Zyxincident: two men on a motorbike photographed the house on 3 May."
+SOUGHT = "Zyxsought: the regional ombudsman, no answer yet."
+ANSWERS = {
+    "threats": ["surveillance", "legal_harassment"],
+    "threat_sources": ["company", "state"],
+    "incidents": INCIDENT,
+    "at_risk": ["family"],
+    "support_sought": SOUGHT,
+    "inform_authorities": "yes",
+}
+
+
+def stored(app) -> Request:
+    with app.app_context(), db.connection_context():
+        return Request.get()
+
+
+def sent(client, **answers):
+    response = Requester(client).submit(**answers)
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+
+
+def test_a_request_without_the_risk_questions_is_taken_as_before(app, client):
+    sent(client)
+
+    request = stored(app)
+    assert request.risk_sealed is None
+    with app.app_context():
+        assert request.risk_picture.is_empty
+        assert request.risk_picture.inform_authorities is False
+
+
+def test_the_answers_are_stored_sealed_as_one_picture(app, client):
+    sent(client, **ANSWERS)
+
+    request = stored(app)
+    raw = bytes(request.risk_sealed)
+    for word in ("Zyxincident", "Zyxsought", "surveillance", "company", "family"):
+        assert word.encode() not in raw
+    with app.app_context():
+        assert request.risk_picture == RiskPicture(
+            threats=["surveillance", "legal_harassment"],
+            sources=["state", "company"],  # in the vocabulary's order
+            incidents=INCIDENT,
+            at_risk=["family"],
+            support_sought=SOUGHT,
+            inform_authorities=True,
+        )
+
+
+def test_authorities_are_not_to_be_informed_unless_the_requester_says_yes(app, client):
+    page = client.get("/request").get_data(as_text=True)
+    radios = re.findall(r'<input[^>]*name="inform_authorities"[^>]*>', page)
+    assert [("checked" in radio, 'value="no"' in radio) for radio in radios] == [
+        (True, True),
+        (False, False),
+    ]
+
+    sent(client, threats=["threats"])
+
+    with app.app_context():
+        picture = stored(app).risk_picture
+    assert picture.threats == ["threats"] and picture.inform_authorities is False
+
+
+@pytest.mark.parametrize(
+    "field, value, error",
+    [
+        ("threats", "bribery", "Please choose one of the options."),
+        ("threat_sources", "aliens", "Please choose one of the options."),
+        ("at_risk", "neighbours", "Please choose one of the options."),
+        ("inform_authorities", "maybe", "Please choose one of the options."),
+        ("incidents", "x" * 2001, "Please use at most 2,000 characters."),
+        ("support_sought", "bad\x07bell", "invisible control characters"),
+    ],
+)
+def test_a_wrong_answer_gets_a_clear_error_and_keeps_what_was_typed(
+    app, client, field, value, error
+):
+    response = Requester(client).submit(**{"incidents": INCIDENT, field: value})
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert error in page
+    assert "Zyxincident" in page or field == "incidents"
+    # The section is open, so that the error is seen.
+    assert '<details class="form-section optional-section" id="section-risk" open>' in page
+    with app.app_context(), db.connection_context():
+        assert Request.select().count() == 0
+
+
+def test_the_form_says_why_it_asks_and_that_every_answer_is_optional(client):
+    page = client.get("/request").get_data(as_text=True)
+
+    assert "The risks you face (optional)" in page
+    assert "Answer only what you want to" in page
+    # Folded until the person opens it, when nothing was answered.
+    assert '<details class="form-section optional-section" id="section-risk">' in page
+
+
+def test_reviewers_read_the_picture_at_the_top_of_the_request(app, client, reviewer):
+    sent(client, **ANSWERS)
+    reference = stored(app).reference
+
+    page = reviewer.text(f"/review/{reference}")
+
+    risk = page.index("Risk, as the requester describes it")
+    assert risk < page.index("The request</h2>")
+    for shown in (
+        "Surveillance: being followed, watched or listened to",
+        "Legal harassment: charges, arrest, lawsuits",
+        "A company or its security",
+        INCIDENT,
+        SOUGHT,
+        "Allowed, if it could help",
+    ):
+        assert shown in page[risk:], shown
+
+
+def test_reviewers_see_plainly_when_no_risk_question_was_answered(app, client, reviewer):
+    sent(client)
+
+    page = reviewer.text(f"/review/{stored(app).reference}")
+
+    assert "The requester answered none of the optional questions about risk." in page
+
+
+def test_hostile_answers_are_shown_as_text(app, client, reviewer):
+    sent(client, incidents=" ".join(HOSTILE.values())[:1900], support_sought=HOSTILE["script"])
+
+    page = reviewer.page(f"/review/{stored(app).reference}")  # the HTML as sent
+
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
