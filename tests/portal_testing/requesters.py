@@ -45,6 +45,10 @@ def valid_request_data(**overrides):
         "contact_channel": "",
         "contact_detail": "",
         "notify_email": "",
+        # The optional risk questions, left as a browser sends them untouched.
+        "incidents": "",
+        "support_sought": "",
+        "inform_authorities": "no",
         "consent": "y",
     }
     data.update(overrides)
