@@ -208,6 +208,13 @@ class Request(BaseModel):
     notify_email_sealed = BlobField(null=True)
     # portal.risk.RiskPicture as JSON; none when the requester gave none.
     risk_sealed = BlobField(null=True)
+    # What the requester allows an accepting organization to see, and the network to count
+    # (portal.consent); only ever narrowed after the form.
+    share_contact = BooleanField(default=True)
+    share_words = CharField(max_length=10, default="written")  # vocabulary.SHARED_WORDS
+    share_figures = BooleanField(default=False)
+    # Sent for someone else: what the sender knows of their agreement (vocabulary.ON_BEHALF).
+    on_behalf = CharField(max_length=10, null=True)
     # The deadline (see portal.deadlines) for which the request was reported
     # overdue, and to whom: 1 reviewers, 2 administrators as well.
     overdue_for = CharField(max_length=20, null=True)

@@ -73,6 +73,22 @@ AT_RISK_LABELS = {
 }
 AT_RISK = tuple(AT_RISK_LABELS)
 
+# --- what the requester allows to be shared (portal/consent.py) ------------------------------
+
+WORDS_LABELS = {
+    "written": _l("My own words, as I wrote them"),
+    "summary": _l("Only the network's summary of them"),
+}
+SHARED_WORDS = tuple(WORDS_LABELS)
+
+# A request made for someone else: what the person asking knows of that person's agreement.
+ON_BEHALF_LABELS = {
+    "asked": _l("They asked me to send it"),
+    "agreed": _l("They agreed that I send it"),
+    "unaware": _l("They do not know yet"),
+}
+ON_BEHALF = tuple(ON_BEHALF_LABELS)
+
 CHANNEL_LABELS = {
     "signal": "Signal",
     "whatsapp": "WhatsApp",
@@ -241,6 +257,8 @@ AUDIT_ACTIONS = {
     "sign_in.second_factor_blocked": _l("Sign-in stopped after too many wrong codes"),
     "sign_out": _l("Signed out"),
     "request.viewed": _l("Request opened"),
+    "request.sharing_narrowed": _l("Requester took back some of what may be shared"),
+    "request.risk_corrected": _l("Risk answers added to or corrected"),
     "request.transition": _l("Request state changed"),
     "request.message": _l("Message sent"),
     "request.note": _l("Internal note added"),
@@ -326,6 +344,8 @@ def template_labels() -> dict:
         "threat_labels": THREAT_LABELS,
         "threat_source_labels": THREAT_SOURCE_LABELS,
         "at_risk_labels": AT_RISK_LABELS,
+        "words_labels": WORDS_LABELS,
+        "on_behalf_labels": ON_BEHALF_LABELS,
         "staff_labels": STAFF_LABELS,
         "public_labels": PUBLIC_LABELS,
         "public_explanations": PUBLIC_EXPLANATIONS,

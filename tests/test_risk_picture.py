@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from portal.audit import trail
 from portal.db import db
 from portal.models import Request
 from portal.risk import RiskPicture
@@ -148,3 +149,77 @@ def test_hostile_answers_are_shown_as_text(app, client, reviewer):
 
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def correction(version, **answers):
+    fields = {"risk-version": str(version)}
+    fields.update({f"risk-{name}": value for name, value in answers.items()})
+    return fields
+
+
+def test_a_reviewer_completes_the_picture_and_it_is_recorded(app, client, reviewer):
+    sent(client, threats=["threats"])
+    request = stored(app)
+
+    answer = reviewer.post(
+        f"/review/{request.reference}/risk",
+        correction(
+            request.version,
+            threats=["threats", "physical_attack"],
+            threat_sources="armed_group",
+            incidents="Zyxcorrected: shots fired near the school on 9 May.",
+            inform_authorities="no",
+        ),
+    )
+
+    assert answer.status_code == 303
+    with app.app_context():
+        picture = stored(app).risk_picture
+        events = [e.action for e in trail(reference=request.reference)]
+    assert picture.threats == ["threats", "physical_attack"]
+    assert picture.sources == ["armed_group"]
+    assert picture.incidents.startswith("Zyxcorrected")
+    assert b"Zyxcorrected" not in bytes(stored(app).risk_sealed)
+    assert events.count("request.risk_corrected") == 1
+    page = reviewer.text(f"/review/{request.reference}")
+    assert "Added to or corrected by reviewer" in page
+    assert "Physical attack" in page
+
+
+def test_a_correction_over_a_changed_request_is_refused(app, client, reviewer):
+    sent(client, **ANSWERS)
+    request = stored(app)
+
+    answer = reviewer.post(
+        f"/review/{request.reference}/risk", correction(request.version - 1, threats=["other"])
+    )
+
+    assert answer.status_code == 409
+    with app.app_context():
+        assert stored(app).risk_picture.threats == ["surveillance", "legal_harassment"]
+
+
+def test_a_wrong_correction_is_explained_and_changes_nothing(app, client, reviewer):
+    sent(client, **ANSWERS)
+    request = stored(app)
+
+    answer = reviewer.post(
+        f"/review/{request.reference}/risk", correction(request.version, threats=["bribery"])
+    )
+
+    assert answer.status_code == 422
+    assert "Please choose one of the options." in answer.get_data(as_text=True)
+    assert stored(app).version == request.version
+
+
+def test_only_reviewers_may_correct_the_picture(app, client, org_member):
+    sent(client, **ANSWERS)
+    request = stored(app)
+
+    answer = org_member.post(
+        f"/review/{request.reference}/risk", correction(request.version, threats=["other"])
+    )
+
+    assert answer.status_code in (403, 404)
+    with app.app_context():
+        assert stored(app).risk_picture.threats == ["surveillance", "legal_harassment"]

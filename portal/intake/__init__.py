@@ -30,7 +30,13 @@ REQUESTER_FIELDS = (
     "contact_detail",
     "contact_safe",
     "notify_email",
+    "share_contact",
+    "share_words",
+    "share_figures",
+    "on_behalf",
 )
+# Those a caller may leave out (the demo data, older callers): the model's default stands.
+DEFAULTED_FIELDS = ("share_contact", "share_words", "share_figures")
 
 
 class AlreadySubmitted(Exception):
@@ -56,6 +62,9 @@ def _already_stored(digest: str | None) -> bool:
 def submit(fields: dict, locale: str, submission_token: str | None = None) -> Submitted:
     """Store a new request and its first timeline event together; return it with its code."""
     values = {name: fields.get(name) for name in REQUESTER_FIELDS}
+    for name in DEFAULTED_FIELDS:
+        if values[name] is None:
+            del values[name]
     risk = fields.get("risk")
     digest = submission_hash(submission_token)
     if _already_stored(digest):

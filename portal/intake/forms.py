@@ -37,16 +37,19 @@ from ..vocabulary import (
     CHANNEL_LABELS,
     CONTACT_CHANNELS,
     EVALUATION_ANSWERS,
+    ON_BEHALF,
     REQUESTER_KIND_LABELS,
     REQUESTER_KINDS,
     SERVICE_LABELS,
     SERVICES,
+    SHARED_WORDS,
     THREAT_LABELS,
     THREAT_SOURCE_LABELS,
     THREAT_SOURCES,
     THREATS,
     URGENCIES,
     URGENCY_LABELS,
+    WORDS_LABELS,
 )
 
 SHORT_TEXT = 200
@@ -105,6 +108,20 @@ class RequestForm(BaseForm):
         choices=choices(REQUESTER_KIND_LABELS.items()),
         validate_choice=False,
         validators=[required(_l("Please say who is asking.")), one_of(REQUESTER_KINDS)],
+    )
+    on_behalf = RadioField(
+        _l("Are you asking for yourself or for someone else?"),
+        choices=choices(
+            [
+                ("self", _l("For myself, my community or my organization")),
+                ("asked", _l("For someone else, who asked me to send it")),
+                ("agreed", _l("For someone else, who agreed that I send it")),
+                ("unaware", _l("For someone else, who does not know yet")),
+            ]
+        ),
+        default="self",
+        validate_choice=False,
+        validators=[Optional(), one_of(("self", *ON_BEHALF))],
     )
     name = StringField(
         _l("Name or pseudonym"),
@@ -216,6 +233,32 @@ class RequestForm(BaseForm):
         filters=[strip],
         validators=[Optional(), plain_text(254), email_address],
     )
+    share_contact = RadioField(
+        _l("May the organization that takes on your request see how to reach you?"),
+        choices=choices(
+            [
+                ("yes", _l("Yes")),
+                ("no", _l("No: network staff put us in touch through this site")),
+            ]
+        ),
+        default="yes",
+        validate_choice=False,
+        validators=[Optional(), one_of(("yes", "no"))],
+    )
+    share_words = RadioField(
+        _l("What may that organization read of what you wrote about your situation?"),
+        description=_l("Network staff always read it. Other organizations never do."),
+        choices=choices(WORDS_LABELS.items()),
+        default="written",
+        validate_choice=False,
+        validators=[Optional(), one_of(SHARED_WORDS)],
+    )
+    share_figures = BooleanField(
+        _l(
+            "The network may count this request in its figures, with nothing that could "
+            "identify anyone."
+        ),
+    )
     consent = BooleanField(
         _l(
             "I agree that network staff and the organizations matched to this request "
@@ -267,6 +310,11 @@ class RequestForm(BaseForm):
         """The cleaned values, keyed by the names intake.submit() binds."""
         data = {name: self[name].data for name in intake.REQUESTER_FIELDS}
         data["risk"] = self.risk_picture()
+        # A field a hand-made post left out stays at what the form would have sent.
+        data["share_contact"] = self.share_contact.data != "no"
+        data["share_words"] = "summary" if self.share_words.data == "summary" else "written"
+        data["share_figures"] = bool(self.share_figures.data)
+        data["on_behalf"] = self.on_behalf.data if self.on_behalf.data in ON_BEHALF else None
         safe = data["contact_safe"]
         data["contact_safe"] = {"yes": True, "no": False}.get(safe)
         if not data["contact_channel"]:
@@ -387,6 +435,14 @@ class ComplaintForm(BaseForm):
         description=_l("Network staff read it. The organization does not."),
         validators=[required(_l("Please write what went wrong.")), plain_text(LONG_TEXT)],
     )
+
+
+class SharingForm(BaseForm):
+    """The tracking page's choices of what may be shared; an unticked box takes it back."""
+
+    contact = BooleanField()
+    words = BooleanField()
+    figures = BooleanField()
 
 
 class WithdrawForm(BaseForm):

@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .. import intake, offers, sessions, tracking, workflow
+from .. import consent, intake, offers, sessions, tracking, workflow
 from ..extensions import limiter
 from ..htmx import navigate, render, wants_partial
 from ..page_cache import per_answer, public_page
@@ -28,6 +28,7 @@ from .forms import (
     KeptForm,
     OrganizationMessageForm,
     RequestForm,
+    SharingForm,
     TrackForm,
     WithdrawForm,
 )
@@ -326,6 +327,22 @@ def withdraw():
             flash(_("Your request has been withdrawn."), "success")
         return redirect(url_for(".track"), 303)
     return render_template("intake/withdraw.html", form=form, req=tracked)
+
+
+@bp.post("/track/sharing")
+def narrow_sharing():
+    """Take back some of what may be shared; never give back what was taken back."""
+    tracked = _tracked_or_back()
+    if tracked is None:
+        return redirect(url_for(".track"), 303)
+    form = SharingForm()
+    if form.validate():
+        wanted = consent.Sharing(
+            contact=form.contact.data, words=form.words.data, figures=form.figures.data
+        )
+        if consent.narrow(tracked, wanted):
+            flash(_("Saved. What you took back is no longer shared."), "success")
+    return redirect(url_for(".track") + "#sharing", 303)
 
 
 @bp.post("/track/stop-notices")

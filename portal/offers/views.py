@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import offers, workflow
+from .. import consent, offers, workflow
 from ..access import MEMBERS, found_or_404, staff_required
 from ..sessions import staff_user
 from ..vocabulary import ACTIVE, COMPLETED
@@ -67,6 +67,7 @@ def _offer_page(
         req=request,
         standing=standing,
         show_contact=offers.may_see_contact(organization, request),
+        sharing=consent.sharing_of(request),
         updates=list(offers.progress_updates(request)),
         accept_form=accept_form or AcceptForm(formdata=None, prefix="accept"),
         decline_form=decline_form or DeclineForm(formdata=None, prefix="decline"),

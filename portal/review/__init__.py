@@ -31,6 +31,7 @@ from ..models import (
     utcnow,
 )
 from ..references import PREFIX
+from ..risk import RiskPicture
 from ..vocabulary import (
     APPROVED,
     COMPLETED,
@@ -461,6 +462,38 @@ def add_note(request: Request, user: User, body: str) -> InternalNote:
         note.save(force_insert=True)
         audit.record("request.note", user=user, reference=request.reference)
     return note
+
+
+def correct_risk(request: Request, user: User, picture: RiskPicture, expected_version: int | None):
+    """Complete or correct the requester's risk picture (recorded in the audit trail).
+    Refused (ConcurrentChange) when the request changed since the page was drawn."""
+    now = utcnow()
+    with db.atomic():
+        changed = (
+            Request.update(
+                risk_sealed=None if picture.is_empty else _sealed_risk(request, picture),
+                version=Request.version + 1,
+                updated_at=now,
+            )
+            .where((Request.id == request.id) & (Request.version == expected_version))
+            .execute()
+        )
+        if not changed:
+            raise workflow.ConcurrentChange
+        audit.record("request.risk_corrected", user=user, reference=request.reference)
+    request.version += 1
+
+
+def _sealed_risk(request: Request, picture: RiskPicture) -> bytes:
+    # Sealed as the model seals it, bound to this request's row.
+    request.risk = picture.to_json()
+    return request.risk_sealed
+
+
+def risk_corrections(request: Request) -> list:
+    """Who completed or corrected the risk picture, and when: newest first."""
+    found = audit.trail(reference=request.reference, action="request.risk_corrected")
+    return [event for event in found if event.reference == request.reference]
 
 
 def staff_timeline(request: Request):

@@ -14,6 +14,7 @@ from ..forms import (
     required,
     strip,
 )
+from ..intake.forms import RequestForm
 from ..regions import COUNTRY_REGION, REGIONS
 from ..vocabulary import (
     REJECTION_REASONS,
@@ -194,3 +195,33 @@ class OfferForm(VersionedForm):
             plain_text(SUMMARY),
         ],
     )
+
+
+class RiskForm(VersionedForm):
+    """The request form's risk questions, for a reviewer completing or correcting the
+    requester's answers: the same fields, the same checks."""
+
+    threats = RequestForm.threats
+    threat_sources = RequestForm.threat_sources
+    incidents = RequestForm.incidents
+    at_risk = RequestForm.at_risk
+    support_sought = RequestForm.support_sought
+    inform_authorities = RequestForm.inform_authorities
+    risk_picture = RequestForm.risk_picture
+    risk_fields = RequestForm.risk_fields
+
+    @classmethod
+    def of(cls, request) -> "RiskForm":
+        """A blank form showing the request's picture as it is."""
+        picture = request.risk_picture
+        return cls(
+            formdata=None,
+            prefix="risk",
+            version=str(request.version),
+            threats=picture.threats,
+            threat_sources=picture.sources,
+            incidents=picture.incidents,
+            at_risk=picture.at_risk,
+            support_sought=picture.support_sought,
+            inform_authorities="yes" if picture.inform_authorities else "no",
+        )

@@ -8,7 +8,7 @@ from .. import intake, offers, review, workflow
 from ..access import REVIEWERS, found_or_404, staff_required
 from ..htmx import render
 from ..sessions import staff_user
-from .forms import ActionForm, MessageForm, NoteForm, OfferForm, QueueForm
+from .forms import ActionForm, MessageForm, NoteForm, OfferForm, QueueForm, RiskForm
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -64,6 +64,7 @@ def _request_page(
     message_form=None,
     note_form=None,
     offer_form=None,
+    risk_form=None,
     problem=None,
 ):
     """The request page; a form given here (posted, with errors) replaces its blank one."""
@@ -95,6 +96,8 @@ def _request_page(
         action_forms=action_forms,
         message_form=message_form or MessageForm(formdata=None, prefix="message"),
         note_form=note_form or NoteForm(formdata=None, prefix="note"),
+        risk_form=risk_form or RiskForm.of(req),
+        risk_corrections=review.risk_corrections(req),
         problem=problem,
     )
     return page, status
@@ -218,6 +221,22 @@ def message(reference):
     review.send_message(req, staff_user(), form.body.data)
     flash(_("Your message was sent to the requester."), "success")
     return _back_to(req, "#messages")
+
+
+@bp.post("/<reference>/risk")
+@staff_required(*REVIEWERS)
+def correct_risk(reference):
+    """Complete or correct the requester's answers about risk."""
+    req = found_or_404(review.find(reference))
+    form = RiskForm(prefix="risk")
+    if not form.validate():
+        return _request_page(req, 422, risk_form=form)
+    try:
+        review.correct_risk(req, staff_user(), form.risk_picture(), form.expected_version())
+    except workflow.ConcurrentChange:
+        return _request_page(req, 409, risk_form=form, problem=CHANGED_MEANWHILE)
+    flash(_("The risk picture was saved."), "success")
+    return _back_to(req, "#risk-heading")
 
 
 @bp.post("/<reference>/note")

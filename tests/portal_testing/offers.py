@@ -70,10 +70,11 @@ class Case:
     the requester follows the request with the tracking code.
     """
 
-    def __init__(self, app):
+    def __init__(self, app, **answers):
+        """`answers`: form fields to send instead of REQUESTER's (what may be shared)."""
         self.app = app
         self.requester = Requester(app.test_client())
-        self.code = self.requester.submit_and_get_code(**REQUESTER)
+        self.code = self.requester.submit_and_get_code(**{**REQUESTER, **answers})
         with app.app_context():
             reviewer = create_staff_account("reviewer@network.test", "reviewer")
             request = intake.open_with_code(self.code)

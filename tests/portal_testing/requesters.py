@@ -49,6 +49,10 @@ def valid_request_data(**overrides):
         "incidents": "",
         "support_sought": "",
         "inform_authorities": "no",
+        # Who it is for, and what may be shared, as the form starts.
+        "on_behalf": "self",
+        "share_contact": "yes",
+        "share_words": "written",
         "consent": "y",
     }
     data.update(overrides)
