@@ -369,6 +369,10 @@ _PLAIN = {
     "request.viewed": N_("%(who)s opened the request %(reference)s"),
     "request.message": N_("%(who)s wrote to the requester of %(reference)s"),
     "request.note": N_("%(who)s added an internal note to %(reference)s"),
+    "request.risk_corrected": N_("%(who)s added to or corrected the risk answers of %(reference)s"),
+    "request.sharing_narrowed": N_(
+        "The requester of %(reference)s took back some of what may be shared"
+    ),
     "audit.viewed": N_("%(who)s opened the audit trail"),
     "audit.exported": N_("%(who)s exported the audit trail as CSV"),
     "offer.expired": N_("The offers for %(reference)s expired without an answer"),
