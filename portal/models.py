@@ -416,6 +416,22 @@ class ProgressUpdate(BaseModel):
     body = Sealed()
 
 
+class ClosingReport(BaseModel):
+    """What the accepting organization says when its work ends: what was done, how it went,
+    whether follow-up is needed. For network staff; the requester sees only that it ended."""
+
+    uid = CharField(max_length=32, unique=True, default=new_uid)
+    request = ForeignKeyField(Request, backref="closing_reports", on_delete="CASCADE")
+    organization = ForeignKeyField(Organization, on_delete="CASCADE", backref="+")
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    created_at = DateTimeField(default=utcnow)
+    days = IntegerField(null=True)  # days of accompaniment
+    visits = IntegerField(null=True)
+    follow_up = BooleanField()
+    outcome_sealed = BlobField()
+    outcome = Sealed()
+
+
 class InternalNote(BaseModel):
     """A note between staff about a request; no requester or organization ever sees it."""
 
@@ -574,6 +590,7 @@ MODELS = [
     Evaluation,
     Complaint,
     ProgressUpdate,
+    ClosingReport,
     InternalNote,
     AuditEvent,
     NoticeChoice,

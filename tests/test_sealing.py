@@ -246,8 +246,13 @@ def test_reseal_covers_every_sealed_field_of_every_table(tmp_path):
         offers.post_update(first, member, "First visit done.")
         offers.write_to_requester(first, member, "We will call on Tuesday.")
         intake.complain(request, "They were late.")
-        for move in (offers.start, offers.complete):
-            move(first, member, expected_version=Request.get_by_id(request.id).version)
+        offers.start(first, member, expected_version=Request.get_by_id(request.id).version)
+        offers.complete(
+            first,
+            member,
+            expected_version=Request.get_by_id(request.id).version,
+            report=offers.Closing(outcome="The hearings went ahead.", follow_up=True),
+        )
         intake.evaluate(Request.get_by_id(request.id), "yes", "partly", "It helped.")
     before = _every_sealed_value(old_app)
     tables = {table for table, _, _ in before}

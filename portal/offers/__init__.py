@@ -23,6 +23,7 @@ from peewee import SQL, fn
 from .. import audit, deadlines, handles, notices, phrases, vocabulary, workflow
 from ..db import Page, db, page_of
 from ..models import (
+    ClosingReport,
     Offer,
     Organization,
     OrganizationMessage,
@@ -517,12 +518,43 @@ def start(the_offer: Offer, user: User, *, expected_version: int | None) -> None
     _move(the_offer, user, ACTIVE, expected_version)
 
 
-def complete(the_offer: Offer, user: User, *, expected_version: int | None) -> None:
-    """The accompaniment or visit has ended: active → completed."""
-    _move(the_offer, user, COMPLETED, expected_version)
+@dataclass(frozen=True)
+class Closing:
+    """An organization's closing report: what was done, the outcome in a sentence or two,
+    whether follow-up is needed."""
+
+    outcome: str
+    follow_up: bool
+    days: int | None = None
+    visits: int | None = None
 
 
-def _move(the_offer: Offer, user: User, to_state: str, expected_version: int | None) -> None:
+def complete(
+    the_offer: Offer, user: User, *, expected_version: int | None, report: Closing
+) -> None:
+    """The accompaniment or visit has ended: active → completed, with its closing report."""
+    if not (report.outcome or "").strip():
+        raise OfferRefused("a closing report needs its outcome")
+    _move(the_offer, user, COMPLETED, expected_version, report)
+
+
+def closing_reports(request: Request) -> list[ClosingReport]:
+    """The closing reports of a request, oldest first, with their organizations."""
+    return list(
+        ClosingReport.select(ClosingReport, Organization)
+        .join(Organization)
+        .where(ClosingReport.request == request)
+        .order_by(ClosingReport.created_at, ClosingReport.id)
+    )
+
+
+def _move(
+    the_offer: Offer,
+    user: User,
+    to_state: str,
+    expected_version: int | None,
+    report: Closing | None = None,
+) -> None:
     request = _engaged(the_offer)
     if request.version != expected_version:
         raise workflow.ConcurrentChange(request.reference)
@@ -540,6 +572,17 @@ def _move(the_offer: Offer, user: User, to_state: str, expected_version: int | N
             reference=request.reference,
             detail=f"organization={the_offer.organization.key} to={to_state}",
         )
+        if report is not None:
+            closing = ClosingReport(
+                request=request,
+                organization=the_offer.organization,
+                user=user,
+                days=report.days,
+                visits=report.visits,
+                follow_up=report.follow_up,
+            )
+            closing.outcome = report.outcome.strip()
+            closing.save(force_insert=True)
         if to_state == COMPLETED:
             notices.to_reviewers("progress")
 

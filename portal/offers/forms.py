@@ -1,7 +1,19 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import TextAreaField
+from wtforms import RadioField, TextAreaField
+from wtforms.validators import Optional, ValidationError
 
-from ..forms import BaseForm, VersionedForm, confirmation, plain_text, required, strip
+from .. import offers
+from ..forms import (
+    BaseForm,
+    VersionedForm,
+    WholeNumberField,
+    choices,
+    confirmation,
+    one_of,
+    plain_text,
+    required,
+    strip,
+)
 
 REASON = 4_000
 UPDATE = 20_000
@@ -67,9 +79,40 @@ class StartForm(VersionedForm):
     )
 
 
-class CompleteForm(VersionedForm):
-    """Marking the work completed, as the page showed the request."""
+# Days and visits one engagement can count: ten years' worth.
+MOST_COUNTED = 3_650
 
+
+def _counted(form, field):
+    if field.data is not None and not 0 <= field.data <= MOST_COUNTED:
+        raise ValidationError(_l("Please enter a number from 0 to 3650."))
+
+
+class CompleteForm(VersionedForm):
+    """Marking the work completed, as the page showed the request, with a closing report."""
+
+    days = WholeNumberField(
+        _l("Days of accompaniment (optional)"),
+        invalid_value_message=_l("Please enter a whole number, for example 12."),
+        validators=[Optional(), _counted],
+    )
+    visits = WholeNumberField(
+        _l("Visits made (optional)"),
+        invalid_value_message=_l("Please enter a whole number, for example 3."),
+        validators=[Optional(), _counted],
+    )
+    outcome = TextAreaField(
+        _l("How it went, in a sentence or two"),
+        description=_l("For network staff only. The requester sees only that the work ended."),
+        filters=[strip],
+        validators=[required(_l("Please say how it went.")), plain_text(CONTACT_PLAN)],
+    )
+    follow_up = RadioField(
+        _l("Is follow-up needed?"),
+        choices=choices([("no", _l("No")), ("yes", _l("Yes, the network should follow up"))]),
+        validate_choice=False,
+        validators=[required(_l("Please say whether follow-up is needed.")), one_of(("no", "yes"))],
+    )
     confirm = confirmation(
         _l(
             "Yes, it has ended. The requester sees it as completed on their tracking page and "
@@ -77,6 +120,14 @@ class CompleteForm(VersionedForm):
             "name and contact details."
         )
     )
+
+    def closing(self) -> "offers.Closing":
+        return offers.Closing(
+            outcome=self.outcome.data,
+            follow_up=self.follow_up.data == "yes",
+            days=self.days.data,
+            visits=self.visits.data,
+        )
 
 
 # The form of each move of the work, by the route's name (standing.next_move).

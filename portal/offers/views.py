@@ -164,7 +164,7 @@ def _move(handle, step, move, to_state):
             return _offer_page(the_offer, 409, problem=NOT_ENGAGED)
         return _offer_page(the_offer, 422, move_form=form)
     try:
-        move(the_offer, staff_user(), expected_version=form.expected_version())
+        move(the_offer, staff_user(), form)
     except workflow.ConcurrentChange:
         return _offer_page(_own_offer(handle), 409, problem=CHANGED_MEANWHILE)
     except (offers.OfferRefused, workflow.TransitionRefused):
@@ -176,13 +176,21 @@ def _move(handle, step, move, to_state):
 @bp.post("/offers/<handle>/start")
 @staff_required(*MEMBERS)
 def start(handle):
-    return _move(handle, "start", offers.start, ACTIVE)
+    def begin(the_offer, user, form):
+        offers.start(the_offer, user, expected_version=form.expected_version())
+
+    return _move(handle, "start", begin, ACTIVE)
 
 
 @bp.post("/offers/<handle>/complete")
 @staff_required(*MEMBERS)
 def complete(handle):
-    return _move(handle, "complete", offers.complete, COMPLETED)
+    def end(the_offer, user, form):
+        offers.complete(
+            the_offer, user, expected_version=form.expected_version(), report=form.closing()
+        )
+
+    return _move(handle, "complete", end, COMPLETED)
 
 
 @bp.post("/offers/<handle>/update")

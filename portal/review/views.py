@@ -87,6 +87,7 @@ def _request_page(
         offers_made=list(offers.offers_of(req)),
         in_hand=offers.in_hand(req),
         updates=list(offers.progress_updates(req)),
+        closing_reports=offers.closing_reports(req),
         conversation=offers.thread(req, accepted.organization) if accepted else [],
         with_organization=accepted,
         evaluation=intake.evaluation_of(req),

@@ -33,7 +33,7 @@ from portal_testing import (
     csrf_token,
     speak_french,
 )
-from portal_testing.offers import CONTACT_PLAN, offer_url
+from portal_testing.offers import CLOSING_REPORT, CONTACT_PLAN, offer_url
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY, **THROUGH_SMTP)
 
@@ -174,7 +174,8 @@ def test_no_email_says_anything_of_a_request_an_organization_or_a_place(app, rel
             update = taker.post(offer_url(handle, "update"), {"update-body": WRITTEN["update"]})
             assert update.status_code == 303
         moved = taker.post(
-            offer_url(handle, move), {"version": str(version(app, first.reference)), "confirm": "y"}
+            offer_url(handle, move),
+            {"version": str(version(app, first.reference)), "confirm": "y", **CLOSING_REPORT},
         )
         assert moved.status_code == 303
 

@@ -30,7 +30,7 @@ from portal_testing import (
     speak_french,
     translated,
 )
-from portal_testing.offers import CONTACT_PLAN, offer_url
+from portal_testing.offers import CLOSING, CONTACT_PLAN, offer_url
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY)
 
@@ -356,7 +356,9 @@ def close_as_completed_by_staff(request, reviewer, org, member):
 
 def close_as_completed_by_the_organization(request, reviewer, org, member):
     the_offer = start_work(request, reviewer, org, member)
-    offers.complete(the_offer, member, expected_version=Request.get_by_id(request.id).version)
+    offers.complete(
+        the_offer, member, expected_version=Request.get_by_id(request.id).version, report=CLOSING
+    )
 
 
 def start_work(request, reviewer, org, member):

@@ -9,7 +9,7 @@ import pytest
 from portal.models import Held
 
 from portal_testing import PASSWORD_ALONE, PageForms, page_text
-from portal_testing.offers import CONTACT_PLAN, NOT_ENGAGED, offer_url
+from portal_testing.offers import CLOSING_REPORT, CONTACT_PLAN, NOT_ENGAGED, offer_url
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE)
 
@@ -82,12 +82,13 @@ def accepted(case):
 )
 def test_each_move_of_the_work_needs_its_tick(accepted, step, words):
     member, handle = accepted.members["brigadas"], accepted.handle["brigadas"]
+    report = CLOSING_REPORT if step == "complete" else {}
     if step == "complete":
         accepted.move("brigadas", "start")
     assert words in page_text(member.get(offer_url(handle)))
     before = accepted.snapshot()
 
-    response = member.post(offer_url(handle, step), {"version": version_of(accepted)})
+    response = member.post(offer_url(handle, step), {"version": version_of(accepted), **report})
 
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -95,7 +96,9 @@ def test_each_move_of_the_work_needs_its_tick(accepted, step, words):
     assert summary_links(html) == ["confirm"]
     assert accepted.snapshot() == before
     # The tick given, it goes through.
-    moved = member.post(offer_url(handle, step), {"version": version_of(accepted), "confirm": "y"})
+    moved = member.post(
+        offer_url(handle, step), {"version": version_of(accepted), "confirm": "y", **report}
+    )
     assert moved.status_code == 303
     assert accepted.request().state == ("active" if step == "start" else "completed")
 

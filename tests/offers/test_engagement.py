@@ -18,6 +18,7 @@ from portal_testing import (
 )
 from portal_testing.offers import (
     CHANGED,
+    CLOSING_REPORT,
     CONTACT_PLAN,
     NO_UPDATE,
     NOT_ENGAGED,
@@ -37,7 +38,7 @@ def test_starting_the_work_shows_under_way_on_the_requesters_page(case):
     version = PageForms(page).values["version"]
     assert version == [str(case.request().version)]
     response = case.members["brigadas"].post(
-        offer_url(handle, "start"), {"version": version[0], "confirm": "y"}
+        offer_url(handle, "start"), {"version": version[0], "confirm": "y", **CLOSING_REPORT}
     )
     assert response.status_code == 303
     assert case.request().state == "active"
@@ -52,7 +53,8 @@ def test_a_stale_version_is_refused_and_changes_nothing(case, stale):
     before = case.snapshot()
     for action in ("start", "complete"):
         response = case.members["brigadas"].post(
-            offer_url(case.handle["brigadas"], action), {"version": str(version), "confirm": "y"}
+            offer_url(case.handle["brigadas"], action),
+            {"version": str(version), "confirm": "y", **CLOSING_REPORT},
         )
         assert response.status_code == 409, action
         assert CHANGED in page_text(response)
@@ -65,7 +67,7 @@ def test_completing_before_starting_is_refused(case):
     before = case.snapshot()
     response = case.members["brigadas"].post(
         offer_url(case.handle["brigadas"], "complete"),
-        {"version": str(case.request().version), "confirm": "y"},
+        {"version": str(case.request().version), "confirm": "y", **CLOSING_REPORT},
     )
     assert response.status_code == 409
     assert case.snapshot() == before
@@ -149,7 +151,8 @@ def test_when_the_requester_withdraws_the_accepting_organization_no_longer_sees_
     assert shows_no_secret(page) == []
     assert offer_url(handle, "start") not in page and offer_url(handle, "update") not in page
     response = case.members["brigadas"].post(
-        offer_url(handle, "start"), {"version": str(case.request().version), "confirm": "y"}
+        offer_url(handle, "start"),
+        {"version": str(case.request().version), "confirm": "y", **CLOSING_REPORT},
     )
     assert response.status_code == 409
     assert case.snapshot() == before

@@ -21,6 +21,7 @@ from portal_testing import (
     approved_request,
     create_staff_account,
 )
+from portal_testing.offers import CLOSING
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY)
 
@@ -118,9 +119,12 @@ class Story:
         ours = self.taken_by(name, "brigadas")
         member = self.members["brigadas"]
         with at(self.hour + 0.6), self.app.app_context():
-            for move in (offers.start, offers.complete):
-                version = Request.get_by_id(ours.request_id).version
-                move(Offer.get_by_id(ours.id), member, expected_version=version)
+            version = Request.get_by_id(ours.request_id).version
+            offers.start(Offer.get_by_id(ours.id), member, expected_version=version)
+            version = Request.get_by_id(ours.request_id).version
+            offers.complete(
+                Offer.get_by_id(ours.id), member, expected_version=version, report=CLOSING
+            )
 
 
 @pytest.fixture

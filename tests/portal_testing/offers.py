@@ -48,6 +48,16 @@ CONTACT_PLAN = {
 }
 
 
+# A closing report, as the completion form sends it and as offers.complete() takes it.
+CLOSING_REPORT = {
+    "days": "12",
+    "visits": "3",
+    "outcome": "The hearings went ahead.",
+    "follow_up": "no",
+}
+CLOSING = offers.Closing(outcome="The hearings went ahead.", follow_up=False, days=12, visits=3)
+
+
 def offer_url(handle, action=""):
     return f"/org/offers/{handle}" + (f"/{action}" if action else "")
 
@@ -58,7 +68,7 @@ def every_post(handle, version="1"):
         (offer_url(handle, "accept"), CONTACT_PLAN),
         (offer_url(handle, "decline"), {"decline-reason": "Not this time."}),
         (offer_url(handle, "start"), {"version": version, "confirm": "y"}),
-        (offer_url(handle, "complete"), {"version": version, "confirm": "y"}),
+        (offer_url(handle, "complete"), {"version": version, "confirm": "y", **CLOSING_REPORT}),
         (offer_url(handle, "update"), {"update-body": "We met the requester today."}),
     ]
 
@@ -125,9 +135,10 @@ class Case:
         return response
 
     def move(self, key, action):
+        report = CLOSING_REPORT if action == "complete" else {}
         response = self.members[key].post(
             offer_url(self.handle[key], action),
-            {"version": str(self.request().version), "confirm": "y"},
+            {"version": str(self.request().version), "confirm": "y", **report},
         )
         assert response.status_code == 303
         return response

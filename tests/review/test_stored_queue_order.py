@@ -8,7 +8,7 @@ from portal.db import MIGRATIONS_DIR, db, migrate
 from portal.models import Offer, Request
 
 from portal_testing import add_organization, create_staff_account, request_fields
-from portal_testing.offers import SUMMARY
+from portal_testing.offers import CLOSING, SUMMARY
 
 pytestmark = pytest.mark.app_config(TOTP_REQUIRED_ROLES="")
 
@@ -59,7 +59,12 @@ def test_the_stored_rank_follows_the_state_from_arrival_to_the_end(app):
         offers.accept(the_offer, member)
         seen.append(stored_rank(Request.get_by_id(request.id)))
         offers.start(the_offer, member, expected_version=Request.get_by_id(request.id).version)
-        offers.complete(the_offer, member, expected_version=Request.get_by_id(request.id).version)
+        offers.complete(
+            the_offer,
+            member,
+            expected_version=Request.get_by_id(request.id).version,
+            report=CLOSING,
+        )
         seen.append(stored_rank(request))
 
     open_emergency = rank("submitted", "emergency")
@@ -167,7 +172,10 @@ def test_the_migration_fills_in_what_the_portal_keeps_for_requests_already_there
             ended[1], members[1], expected_version=Request.get_by_id(ended[1].request_id).version
         )
         offers.complete(
-            ended[1], members[1], expected_version=Request.get_by_id(ended[1].request_id).version
+            ended[1],
+            members[1],
+            expected_version=Request.get_by_id(ended[1].request_id).version,
+            report=CLOSING,
         )
         rejected = moved("emergency", vocabulary.IN_REVIEW)
         review.act(
