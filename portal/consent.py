@@ -50,21 +50,17 @@ def narrow(request: Request, wanted: Sharing) -> bool:
     kept = current.narrowed_to(wanted)
     if kept == current:
         return False
-    now = utcnow()
+    stored = {
+        "share_contact": kept.contact,
+        "share_words": "written" if kept.words else "summary",
+        "share_figures": kept.figures,
+    }
     with db.atomic():
         changed = (
-            Request.update(
-                share_contact=kept.contact,
-                share_words="written" if kept.words else "summary",
-                share_figures=kept.figures,
-                updated_at=now,
-            )
-            .where(Request.id == request.id)
-            .execute()
+            Request.update(**stored, updated_at=utcnow()).where(Request.id == request.id).execute()
         )
         if changed:
             audit.record("request.sharing_narrowed", reference=request.reference)
-    request.share_contact = kept.contact
-    request.share_words = "written" if kept.words else "summary"
-    request.share_figures = kept.figures
+    for name, value in stored.items():
+        setattr(request, name, value)
     return True

@@ -32,6 +32,10 @@ class RiskPicture:
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
 
+    def stored(self) -> str | None:
+        """What Request.risk keeps: nothing for a picture with no answer."""
+        return None if self.is_empty else self.to_json()
+
     @classmethod
     def from_json(cls, text: str | None) -> "RiskPicture":
         """The picture kept in `text`; an empty one for none. Codes no longer known are

@@ -82,8 +82,8 @@ def submit(fields: dict, locale: str, submission_token: str | None = None) -> Su
     )
     for name, value in values.items():
         setattr(request, name, value if value != "" else None)
-    if risk is not None and not risk.is_empty:
-        request.risk = risk.to_json()
+    if risk is not None:
+        request.risk = risk.stored()
     now = utcnow()
     request.created_at = request.updated_at = now
     try:

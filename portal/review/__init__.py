@@ -468,10 +468,11 @@ def correct_risk(request: Request, user: User, picture: RiskPicture, expected_ve
     """Complete or correct the requester's risk picture (recorded in the audit trail).
     Refused (ConcurrentChange) when the request changed since the page was drawn."""
     now = utcnow()
+    request.risk = picture.stored()  # sealed as the model seals it, bound to this row
     with db.atomic():
         changed = (
             Request.update(
-                risk_sealed=None if picture.is_empty else _sealed_risk(request, picture),
+                risk_sealed=request.risk_sealed,
                 version=Request.version + 1,
                 updated_at=now,
             )
@@ -482,12 +483,6 @@ def correct_risk(request: Request, user: User, picture: RiskPicture, expected_ve
             raise workflow.ConcurrentChange
         audit.record("request.risk_corrected", user=user, reference=request.reference)
     request.version += 1
-
-
-def _sealed_risk(request: Request, picture: RiskPicture) -> bytes:
-    # Sealed as the model seals it, bound to this request's row.
-    request.risk = picture.to_json()
-    return request.risk_sealed
 
 
 def risk_corrections(request: Request) -> list:

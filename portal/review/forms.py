@@ -211,9 +211,8 @@ class RiskForm(VersionedForm):
     risk_fields = RequestForm.risk_fields
 
     @classmethod
-    def of(cls, request) -> "RiskForm":
-        """A blank form showing the request's picture as it is."""
-        picture = request.risk_picture
+    def of(cls, request, picture) -> "RiskForm":
+        """A blank form showing the request's picture (`picture`, opened) as it is."""
         return cls(
             formdata=None,
             prefix="risk",

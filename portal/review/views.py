@@ -75,9 +75,11 @@ def _request_page(
         for action in actions
     }
     accepted = offers.accepted_offer(req)
+    risk = req.risk_picture  # opened once: the summary and the form both show it
     page = render_template(
         "review/request.html",
         req=req,
+        risk=risk,
         events=list(review.staff_timeline(req)),
         messages=list(review.staff_messages(req)),
         notes=list(review.notes(req)),
@@ -97,7 +99,7 @@ def _request_page(
         action_forms=action_forms,
         message_form=message_form or MessageForm(formdata=None, prefix="message"),
         note_form=note_form or NoteForm(formdata=None, prefix="note"),
-        risk_form=risk_form or RiskForm.of(req),
+        risk_form=risk_form or RiskForm.of(req, risk),
         risk_corrections=review.risk_corrections(req),
         problem=problem,
     )
