@@ -197,6 +197,12 @@ def test_a_correction_over_a_changed_request_is_refused(app, client, reviewer):
     assert answer.status_code == 409
     with app.app_context():
         assert stored(app).risk_picture.threats == ["surveillance", "legal_harassment"]
+    # The page shown again summarises what is stored, not what was refused.
+    page = answer.get_data(as_text=True)
+    summary = page[
+        page.index("Risk, as the requester describes it") : page.index("Complete or correct")
+    ]
+    assert "Legal harassment" in summary and "Something else" not in summary
 
 
 def test_a_wrong_correction_is_explained_and_changes_nothing(app, client, reviewer):

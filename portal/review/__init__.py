@@ -468,6 +468,7 @@ def correct_risk(request: Request, user: User, picture: RiskPicture, expected_ve
     """Complete or correct the requester's risk picture (recorded in the audit trail).
     Refused (ConcurrentChange) when the request changed since the page was drawn."""
     now = utcnow()
+    kept = request.risk_sealed
     request.risk = picture.stored()  # sealed as the model seals it, bound to this row
     with db.atomic():
         changed = (
@@ -480,6 +481,7 @@ def correct_risk(request: Request, user: User, picture: RiskPicture, expected_ve
             .execute()
         )
         if not changed:
+            request.risk_sealed = kept  # the page shown again says what is stored
             raise workflow.ConcurrentChange
         audit.record("request.risk_corrected", user=user, reference=request.reference)
     request.version += 1
