@@ -19,7 +19,7 @@ from flask import Flask, current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.signals import SIGNAL_ERROR
 
-from . import audit, deadlines, held, notices, offers, retention, sessions
+from . import audit, checkins, deadlines, held, notices, offers, retention, sessions
 from .db import db, refresh_statistics
 from .models import JobRun, utcnow
 
@@ -36,6 +36,7 @@ def sweep(now=None) -> dict[str, int]:
         "overdue": deadlines.report_overdue(now),
         "expired": offers.expire_due(now),
         "warned": offers.warn_expiring(now),
+        "check_ins_missed": checkins.report_missed(now),
         "sent": notices.deliver(now),
         "codes_erased": sessions.forget_expired_codes(now),
         "held_erased": held.forget_expired(now),

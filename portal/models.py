@@ -219,6 +219,9 @@ class Request(BaseModel):
     # overdue, and to whom: 1 reviewers, 2 administrators as well.
     overdue_for = CharField(max_length=20, null=True)
     overdue_level = IntegerField(default=0)
+    # Why reviewers must look again while an organization works on it (a missed check-in,
+    # an incident: vocabulary.ATTENTION_LABELS), until one of them has handled it.
+    attention = CharField(max_length=10, null=True)
 
     name = Sealed()
     organization = Sealed()
@@ -347,6 +350,10 @@ class Offer(BaseModel):
     # found without reading every offer ever accepted (an offer stays accepted once the
     # work has ended).
     working = BooleanField(default=False)
+    # While the work is under way: how often (hours) the organization checks in, and when the
+    # next check-in is due (portal.checkins); emptied once a missed one has been reported.
+    check_in_hours = IntegerField(null=True)
+    check_in_due_at = DateTimeField(null=True, index=True)
 
     class Meta:
         indexes = (
@@ -430,6 +437,23 @@ class ClosingReport(BaseModel):
     follow_up = BooleanField()
     outcome_sealed = BlobField()
     outcome = Sealed()
+
+
+class CheckIn(BaseModel):
+    """The accepting organization's word, at the agreed rhythm, on how the people it accompanies
+    are (portal.checkins); a missed one is written by the portal. For network staff only."""
+
+    uid = CharField(max_length=32, unique=True, default=new_uid)
+    request = ForeignKeyField(Request, backref="+", on_delete="CASCADE")
+    organization = ForeignKeyField(Organization, on_delete="CASCADE", backref="+")
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    created_at = DateTimeField(default=utcnow)
+    status = CharField(max_length=10)  # vocabulary.CHECK_IN_LABELS
+    note_sealed = BlobField(null=True)
+    note = Sealed()
+
+    class Meta:
+        indexes = ((("request", "created_at"), False),)
 
 
 class InternalNote(BaseModel):
@@ -591,6 +615,7 @@ MODELS = [
     Complaint,
     ProgressUpdate,
     ClosingReport,
+    CheckIn,
     InternalNote,
     AuditEvent,
     NoticeChoice,

@@ -224,6 +224,38 @@ OFFER_LABELS = {
     OFFER_EXPIRED: _l("Expired without an answer"),
 }
 
+# --- check-ins while the work is under way (portal/checkins.py) -------------------------------
+
+CHECK_IN_WELL, CHECK_IN_CONCERN, CHECK_IN_INCIDENT, CHECK_IN_MISSED = (
+    "well",
+    "concern",
+    "incident",
+    "missed",
+)
+CHECK_IN_LABELS = {
+    CHECK_IN_WELL: _l("All well"),
+    CHECK_IN_CONCERN: _l("A concern"),
+    CHECK_IN_INCIDENT: _l("An incident"),
+    # Written by the portal when nobody checked in on time.
+    CHECK_IN_MISSED: _l("Missed: no check-in on time"),
+}
+# What an organization may record (a missed check-in is the portal's to write).
+CHECK_IN_RECORDED = (CHECK_IN_WELL, CHECK_IN_CONCERN, CHECK_IN_INCIDENT)
+# How often the accepting organization checks in, in hours.
+CHECK_IN_RHYTHM_LABELS = {
+    12: _l("Every 12 hours"),
+    24: _l("Every day"),
+    48: _l("Every 2 days"),
+    72: _l("Every 3 days"),
+    168: _l("Every week"),
+}
+CHECK_IN_RHYTHMS = tuple(CHECK_IN_RHYTHM_LABELS)
+# Why a request is back in front of reviewers while an organization works on it.
+ATTENTION_LABELS = {
+    CHECK_IN_MISSED: _l("Check-in missed"),
+    CHECK_IN_INCIDENT: _l("Incident reported"),
+}
+
 # --- accounts (see portal.access for what each role may open) --------------------------------
 
 ADMIN, REVIEWER, ORG_MEMBER = "admin", "reviewer", "org_member"
@@ -282,6 +314,11 @@ AUDIT_ACTIONS = {
     "notice.retried": _l("Notification sent again"),
     "job.failed": _l("Background job failed"),
     "account.settings_changed": _l("Language or notification settings changed"),
+    "check_in.rhythm_set": _l("Check-in rhythm set by the organization"),
+    "check_in.recorded": _l("Check-in recorded by the organization"),
+    "check_in.incident": _l("Incident reported at a check-in: reviewers notified"),
+    "check_in.missed": _l("Check-in missed: reviewers notified"),
+    "request.attention_handled": _l("Check-in alert handled by a reviewer"),
 }
 
 # --- notifications: what someone may be told, and how soon -----------------------------------
@@ -301,6 +338,8 @@ NOTICE_KINDS = {
     "new_offer": _l("A new offer for your organization"),
     "offer_expiring": _l("An offer to your organization is about to expire"),
     "requester_message": _l("The requester of a request your organization took on wrote to you"),
+    "check_in_missed": _l("An organization missed a check-in"),
+    "check_in_incident": _l("An organization reported an incident at a check-in"),
 }
 # Which kinds each role may hear of.
 REVIEWER_NOTICES = (
@@ -310,6 +349,8 @@ REVIEWER_NOTICES = (
     "offers_ended",
     "progress",
     "overdue",
+    "check_in_missed",
+    "check_in_incident",
 )
 NOTICES_BY_ROLE = {
     ADMIN: (*REVIEWER_NOTICES, "escalated", "job_failed", "sign_in_blocked"),
@@ -358,4 +399,7 @@ def template_labels() -> dict:
         "notice_kinds": NOTICE_KINDS,
         "evaluation_answers": EVALUATION_ANSWERS,
         "notice_timing_labels": NOTICE_TIMING_LABELS,
+        "check_in_labels": CHECK_IN_LABELS,
+        "check_in_rhythm_labels": CHECK_IN_RHYTHM_LABELS,
+        "attention_labels": ATTENTION_LABELS,
     }

@@ -17,6 +17,7 @@ from .vocabulary import (
     ACCEPTED,
     ACTIVE,
     APPROVED,
+    CHECK_IN_INCIDENT,
     CLOSED_STATES,
     COMPLETED,
     IN_REVIEW,
@@ -67,19 +68,21 @@ def on_leaving(state: str):
 
 
 # The review queue's order before age (portal.review.queue), stored on each request as
-# `queue_rank` so that an index can serve it: approved requests that organizations declined
-# or let lapse (to be matched again) first, then the other open requests, then closed ones;
-# within each, by urgency. (Overdue emergencies come before all of them: that depends on
-# the clock, and the queue reads it from the state and the time of arrival.)
+# `queue_rank` so that an index can serve it: requests that need a reviewer again (approved
+# ones that organizations declined or let lapse, to be matched again; those whose
+# organization missed a check-in or reported an incident) first, then the other open
+# requests, then closed ones; within each, by urgency. (Overdue emergencies come before all
+# of them: that depends on the clock, and the queue reads it from the state and the time of
+# arrival.)
 _REMATCH, _OPEN, _CLOSED = 0, 4, 8
 _URGENCY_ORDER = {urgency: position for position, urgency in enumerate(URGENCIES)}
 
 
-def queue_rank(state: str, urgency: str, rematch: bool = False) -> int:
+def queue_rank(state: str, urgency: str, rematch: bool = False, attention: bool = False) -> int:
     """A request's place in the review queue before its age, lowest first."""
     if state in CLOSED_STATES:
         base = _CLOSED
-    elif state == APPROVED and rematch:
+    elif (state == APPROVED and rematch) or attention:
         base = _REMATCH
     else:
         base = _OPEN
@@ -131,7 +134,8 @@ def transition(
         changes["notify_email_sealed"] = None
     with db.atomic():
         rematch = to_state == APPROVED and any(check(request) for check in _UNANSWERED)
-        changes["queue_rank"] = rank = queue_rank(to_state, request.urgency, rematch)
+        rank = queue_rank(to_state, request.urgency, rematch, bool(request.attention))
+        changes["queue_rank"] = rank
         changed = (
             Request.update(**changes)
             .where(
@@ -163,3 +167,35 @@ def transition(
     if to_state in CLOSED_STATES:
         request.notify_email_sealed = None
     return event
+
+
+def call_attention(request: Request, why: str) -> bool:
+    """Put a request back in front of reviewers, at the top of the queue, for `why` (a missed
+    check-in, an incident) until one of them has handled it. Call inside the transaction
+    that writes the reason; True when the flag changed."""
+    if request.attention == CHECK_IN_INCIDENT:
+        why = CHECK_IN_INCIDENT  # a later missed check-in does not hide an incident
+    if request.attention == why:
+        return False
+    rank = queue_rank(request.state, request.urgency, attention=True)
+    Request.update(attention=why, queue_rank=rank).where(Request.id == request.id).execute()
+    request.attention, request.queue_rank = why, rank
+    return True
+
+
+def attention_handled(request: Request) -> bool:
+    """A reviewer has looked at what called for attention: the request takes its usual place
+    in the queue again. False if there was nothing to handle, or if it changed meanwhile (a
+    new incident is not cleared unseen)."""
+    if request.attention is None:
+        return False
+    rematch = request.state == APPROVED and any(check(request) for check in _UNANSWERED)
+    rank = queue_rank(request.state, request.urgency, rematch)
+    changed = (
+        Request.update(attention=None, queue_rank=rank)
+        .where((Request.id == request.id) & (Request.attention == request.attention))
+        .execute()
+    )
+    if changed:
+        request.attention, request.queue_rank = None, rank
+    return bool(changed)

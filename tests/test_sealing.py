@@ -211,8 +211,8 @@ def _every_sealed_value(app) -> dict[tuple[str, str, int], bytes]:
 def test_reseal_covers_every_sealed_field_of_every_table(tmp_path):
     """Accounts' TOTP secrets, offers, notes and progress updates too: a value left under
     the old key would be lost for good when that key is removed."""
-    from portal import accounts, intake, offers, review, sessions, workflow
-    from portal.models import MODELS, Organization
+    from portal import accounts, checkins, intake, offers, review, sessions, workflow
+    from portal.models import MODELS, Offer, Organization
     from portal.sealing import sealed_fields
 
     from portal_testing import request_fields
@@ -247,6 +247,7 @@ def test_reseal_covers_every_sealed_field_of_every_table(tmp_path):
         offers.write_to_requester(first, member, "We will call on Tuesday.")
         intake.complain(request, "They were late.")
         offers.start(first, member, expected_version=Request.get_by_id(request.id).version)
+        checkins.record(Offer.get_by_id(first.id), member, "incident", "A car outside the office.")
         offers.complete(
             first,
             member,

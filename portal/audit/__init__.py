@@ -381,6 +381,10 @@ _PLAIN = {
         "%(reference)s is still past its response time: administrators were told"
     ),
     "notice.retried": N_("%(who)s sent a notification that had failed again"),
+    "check_in.missed": N_("A check-in on %(reference)s was missed: reviewers were told"),
+    "request.attention_handled": N_(
+        "%(who)s marked the check-in alert on %(reference)s as handled"
+    ),
 }
 # Sentences of an organization member: who, their organization (name) and the reference.
 _BY_ORGANIZATION = {
@@ -391,6 +395,11 @@ _BY_ORGANIZATION = {
     "offer.viewed": N_("%(who)s (%(name)s) opened the offer for %(reference)s"),
     "offer.progress": N_("%(who)s (%(name)s) sent a progress update on %(reference)s"),
     "offer.message": N_("%(who)s (%(name)s) wrote to the requester of %(reference)s"),
+    "check_in.rhythm_set": N_("%(who)s (%(name)s) set how often they check in on %(reference)s"),
+    "check_in.recorded": N_("%(who)s (%(name)s) recorded a check-in on %(reference)s"),
+    "check_in.incident": N_(
+        "%(who)s (%(name)s) reported an incident on %(reference)s: reviewers were told"
+    ),
 }
 _ORGANIZATION_CHANGES = {
     "organization.created": N_("%(who)s added the organization %(name)s"),

@@ -335,7 +335,7 @@ def accept(the_offer: Offer, user: User, contact_plan: str = "") -> None:
     the_offer.working = True
 
 
-def _lock(request_id: int) -> None:
+def lock(request_id: int) -> None:
     """Hold the request's row until the transaction ends (SQLite transactions already queue)."""
     Request.update(updated_at=Request.updated_at).where(Request.id == request_id).execute()
 
@@ -348,7 +348,7 @@ def decline(the_offer: Offer, user: User, reason: str) -> None:
         # Answers to one request queue up behind this row lock: two last declines
         # at the same moment must not each see the other still open and leave the
         # request offered to nobody.
-        _lock(the_offer.request_id)
+        lock(the_offer.request_id)
         request = Request.get_by_id(the_offer.request_id)
         the_offer.reason = reason  # sealed to this offer's uid
         changed = (
@@ -399,7 +399,7 @@ def expire_due(now: datetime.datetime | None = None) -> int:
             with db.atomic():
                 # The request's row first, as an acceptance takes it: two transactions
                 # that lock the same rows in opposite orders would deadlock.
-                _lock(request.id)
+                lock(request.id)
                 request = Request.get_by_id(request.id)
                 if request.state != OFFERED:
                     continue

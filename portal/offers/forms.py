@@ -14,6 +14,12 @@ from ..forms import (
     required,
     strip,
 )
+from ..vocabulary import (
+    CHECK_IN_INCIDENT,
+    CHECK_IN_LABELS,
+    CHECK_IN_RECORDED,
+    CHECK_IN_RHYTHM_LABELS,
+)
 
 REASON = 4_000
 UPDATE = 20_000
@@ -68,9 +74,40 @@ class UpdateForm(BaseForm):
     )
 
 
-class StartForm(VersionedForm):
-    """Marking the work under way, as the page showed the request."""
+NO_RHYTHM = "none"
 
+
+def rhythm_field():
+    """How often the organization checks in: a choice to make, "none" included."""
+    pairs = [(str(hours), label) for hours, label in CHECK_IN_RHYTHM_LABELS.items()]
+    pairs.append((NO_RHYTHM, _l("No regular check-ins: we record them as they come")))
+    return RadioField(
+        _l("How often will your organization check in?"),
+        description=_l(
+            "At each check-in you say in a few seconds how the people you accompany are. "
+            "If one does not come on time, network staff are alerted."
+        ),
+        choices=choices(pairs),
+        validate_choice=False,
+        validators=[
+            required(_l("Please choose how often your organization will check in.")),
+            one_of([value for value, _label in pairs]),
+        ],
+    )
+
+
+class RhythmChosen:
+    """The chosen rhythm in hours, None for no regular check-ins."""
+
+    def hours(self) -> int | None:
+        value = self.rhythm.data
+        return None if value in (None, "", NO_RHYTHM) else int(value)
+
+
+class StartForm(RhythmChosen, VersionedForm):
+    """Marking the work under way, as the page showed the request, with its check-in rhythm."""
+
+    rhythm = rhythm_field()
     confirm = confirmation(
         _l(
             "Yes, the accompaniment or visit has begun. The requester sees it as under way on "
@@ -143,3 +180,35 @@ class ThreadForm(BaseForm):
         filters=[strip],
         validators=[required(_l("Please write a message before sending.")), plain_text(UPDATE)],
     )
+
+
+class RhythmForm(RhythmChosen, BaseForm):
+    rhythm = rhythm_field()
+
+
+NOTE = 2_000
+
+
+class CheckInForm(BaseForm):
+    status = RadioField(
+        _l("How are the people you accompany?"),
+        choices=choices([(key, CHECK_IN_LABELS[key]) for key in CHECK_IN_RECORDED]),
+        validate_choice=False,
+        validators=[
+            required(_l("Please choose how things are.")),
+            one_of(CHECK_IN_RECORDED),
+        ],
+    )
+    note = TextAreaField(
+        _l("In a sentence (needed for an incident)"),
+        description=_l(
+            "For network staff only. An incident alerts them at once. Write what happened, "
+            "not names."
+        ),
+        filters=[strip],
+        validators=[plain_text(NOTE)],
+    )
+
+    def validate_note(self, field):
+        if self.status.data == CHECK_IN_INCIDENT and not field.data:
+            raise ValidationError(_l("Please say in a sentence what happened."))

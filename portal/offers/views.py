@@ -11,11 +11,19 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import consent, offers, workflow
+from .. import checkins, consent, offers, workflow
 from ..access import MEMBERS, found_or_404, staff_required
 from ..sessions import staff_user
 from ..vocabulary import ACTIVE, COMPLETED
-from .forms import MOVE_FORMS, AcceptForm, DeclineForm, ThreadForm, UpdateForm
+from .forms import (
+    MOVE_FORMS,
+    AcceptForm,
+    CheckInForm,
+    DeclineForm,
+    RhythmForm,
+    ThreadForm,
+    UpdateForm,
+)
 
 bp = Blueprint("offers", __name__, url_prefix="/org")
 
@@ -29,6 +37,9 @@ CHANGED_MEANWHILE = _l(
     "Here it is as it is now."
 )
 NOT_ENGAGED = _l("Your organization is no longer working on this request: nothing was changed.")
+NOT_UNDER_WAY = _l(
+    "Check-ins are kept only while the work is under way, and it no longer is: nothing was changed."
+)
 MOVED = {
     ACTIVE: _l("The request is marked as under way."),
     COMPLETED: _l("The request is marked as completed. Thank you."),
@@ -56,6 +67,8 @@ def _offer_page(
     update_form=None,
     thread_form=None,
     move_form=None,
+    check_in_form=None,
+    rhythm_form=None,
     problem=None,
 ):
     request = the_offer.request
@@ -76,9 +89,19 @@ def _offer_page(
         move_form=move_form
         or (MOVE_FORMS[standing.next_move](formdata=None) if standing.working else None),
         conversation=offers.thread(request, organization) if standing.accepted else [],
+        checking_in=standing.working and request.state == ACTIVE,
+        check_ins=checkins.history(request, organization) if standing.accepted else [],
+        check_in_form=check_in_form or CheckInForm(formdata=None, prefix="check_in"),
+        rhythm_form=rhythm_form
+        or RhythmForm(formdata=None, prefix="rhythm", data={"rhythm": _rhythm(the_offer)}),
         problem=problem,
     )
     return page, status
+
+
+def _rhythm(the_offer) -> str:
+    """The rhythm as the form shows it chosen."""
+    return str(the_offer.check_in_hours) if the_offer.check_in_hours else "none"
 
 
 def _back_to(the_offer, anchor=""):
@@ -167,7 +190,7 @@ def _move(handle, step, move, to_state):
         move(the_offer, staff_user(), form)
     except workflow.ConcurrentChange:
         return _offer_page(_own_offer(handle), 409, problem=CHANGED_MEANWHILE)
-    except (offers.OfferRefused, workflow.TransitionRefused):
+    except (offers.OfferRefused, workflow.TransitionRefused, checkins.CheckInRefused):
         return _offer_page(_own_offer(handle), 409, problem=NOT_ENGAGED)
     flash(str(MOVED[to_state]), "success")
     return _back_to(the_offer)
@@ -177,7 +200,9 @@ def _move(handle, step, move, to_state):
 @staff_required(*MEMBERS)
 def start(handle):
     def begin(the_offer, user, form):
-        offers.start(the_offer, user, expected_version=form.expected_version())
+        checkins.begin(
+            the_offer, user, expected_version=form.expected_version(), hours=form.hours()
+        )
 
     return _move(handle, "start", begin, ACTIVE)
 
@@ -223,3 +248,35 @@ def message(handle):
         return _offer_page(the_offer, 409, thread_form=form, problem=NOT_ENGAGED)
     flash(_("Your message was sent to the requester."), "success")
     return _back_to(the_offer, "#thread")
+
+
+@bp.post("/offers/<handle>/check-in")
+@staff_required(*MEMBERS)
+def check_in(handle):
+    """All well, a concern, or an incident: a few seconds while the work is under way."""
+    the_offer = _own_offer(handle)
+    form = CheckInForm(prefix="check_in")
+    if not form.validate():
+        return _offer_page(the_offer, 422, check_in_form=form)
+    try:
+        checkins.record(the_offer, staff_user(), form.status.data, form.note.data)
+    except checkins.CheckInRefused:
+        # Kept in the form: what they wrote is not lost.
+        return _offer_page(the_offer, 409, check_in_form=form, problem=NOT_UNDER_WAY)
+    flash(_("Your check-in was recorded."), "success")
+    return _back_to(the_offer, "#check-ins")
+
+
+@bp.post("/offers/<handle>/rhythm")
+@staff_required(*MEMBERS)
+def rhythm(handle):
+    the_offer = _own_offer(handle)
+    form = RhythmForm(prefix="rhythm")
+    if not form.validate():
+        return _offer_page(the_offer, 422, rhythm_form=form)
+    try:
+        checkins.set_rhythm(the_offer, staff_user(), form.hours())
+    except checkins.CheckInRefused:
+        return _offer_page(the_offer, 409, rhythm_form=form, problem=NOT_UNDER_WAY)
+    flash(_("The check-in rhythm was saved."), "success")
+    return _back_to(the_offer, "#check-ins")

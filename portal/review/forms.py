@@ -224,3 +224,9 @@ class RiskForm(VersionedForm):
             support_sought=picture.support_sought,
             inform_authorities="yes" if picture.inform_authorities else "no",
         )
+
+
+class AlertForm(BaseForm):
+    """A missed check-in or an incident handled, as the page showed the check-ins."""
+
+    seen = HiddenField()

@@ -4,11 +4,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import intake, offers, review, workflow
+from .. import checkins, intake, offers, review, workflow
 from ..access import REVIEWERS, found_or_404, staff_required
 from ..htmx import render
 from ..sessions import staff_user
-from .forms import ActionForm, MessageForm, NoteForm, OfferForm, QueueForm, RiskForm
+from .forms import ActionForm, AlertForm, MessageForm, NoteForm, OfferForm, QueueForm, RiskForm
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -24,6 +24,10 @@ NOT_POSSIBLE = _l("This action is not possible in the request's current state.")
 CHANGED_MEANWHILE = _l(
     "This request was changed by someone else while you were looking at it. "
     "Reload the page and decide again."
+)
+ALERT_CHANGED = _l(
+    "Nothing was marked: the alert was already handled, or a new check-in arrived since the "
+    "page was drawn. Here it is as it is now."
 )
 MISSING = {
     "message": _l("Please write the question for the requester."),
@@ -76,6 +80,7 @@ def _request_page(
     }
     accepted = offers.accepted_offer(req)
     risk = req.risk_picture  # opened once: the summary and the form both show it
+    check_ins = checkins.history(req)
     page = render_template(
         "review/request.html",
         req=req,
@@ -90,6 +95,9 @@ def _request_page(
         in_hand=offers.in_hand(req),
         updates=list(offers.progress_updates(req)),
         closing_reports=offers.closing_reports(req),
+        check_ins=check_ins,
+        checking_offer=accepted if accepted and accepted.working else None,
+        alert_form=AlertForm(formdata=None, data={"seen": check_ins[0].uid if check_ins else ""}),
         conversation=offers.thread(req, accepted.organization) if accepted else [],
         with_organization=accepted,
         evaluation=intake.evaluation_of(req),
@@ -252,3 +260,19 @@ def note(reference):
     review.add_note(req, staff_user(), form.body.data)
     flash(_("Your internal note was saved."), "success")
     return _back_to(req, "#notes")
+
+
+@bp.post("/<reference>/alert-handled")
+@staff_required(*REVIEWERS)
+def alert_handled(reference):
+    """A missed check-in or an incident has been looked at: the request leaves the top of
+    the queue. Refused when a check-in came since the page was drawn."""
+    req = found_or_404(review.find(reference))
+    form = AlertForm()
+    if not form.validate():
+        return _request_page(req, 400)
+    if not checkins.handle_alert(req, staff_user(), form.seen.data or ""):
+        now = found_or_404(review.find(reference))
+        return _request_page(now, 409, problem=ALERT_CHANGED)
+    flash(_("Marked as handled. The request takes its usual place in the queue."), "success")
+    return _back_to(req, "#check-ins")

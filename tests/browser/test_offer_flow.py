@@ -158,6 +158,7 @@ def test_one_organization_declines_the_other_accepts_and_the_requester_sees_it(
     andes.locator("#error-summary a[href='#confirm']").click()
     expect(andes.locator("#confirm")).to_be_focused()
     andes.keyboard.press("Space")
+    andes.get_by_label("Every 2 days").check()
     click_and_wait(andes, start)
     expect(andes.locator(".status-card .badge")).to_have_text("Active")
     andes.locator("textarea[name=update-body]").fill(UPDATE)

@@ -48,6 +48,7 @@ def test_a_notice_written_in_a_rolled_back_transaction_is_never_sent(app, review
             "overdue": 0,
             "expired": 0,
             "warned": 0,
+            "check_ins_missed": 0,
             "sent": 0,
             "codes_erased": 0,
             "held_erased": 0,

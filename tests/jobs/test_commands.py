@@ -48,7 +48,10 @@ def test_sweep_with_nothing_to_do_says_so(runner):
     result = runner.invoke(args=["sweep"])
 
     assert result.exit_code == 0, result.output
-    assert result.output == "overdue 0, expired 0, warned 0, sent 0, " + NOTHING_HELD
+    assert (
+        result.output
+        == "overdue 0, expired 0, warned 0, check_ins_missed 0, sent 0, " + NOTHING_HELD
+    )
 
 
 def test_sweep_lets_an_unanswered_offer_lapse_and_sends_what_is_due(app, runner):
@@ -61,9 +64,18 @@ def test_sweep_lets_an_unanswered_offer_lapse_and_sends_what_is_due(app, runner)
         again = runner.invoke(args=["sweep"])
 
     # The reviewer's and the member's notices were due: one email each.
-    assert warned.output == "overdue 0, expired 0, warned 1, sent 2, " + NOTHING_HELD
-    assert lapsed.output == "overdue 0, expired 1, warned 0, sent 1, " + NOTHING_HELD
-    assert again.output == "overdue 0, expired 0, warned 0, sent 0, " + NOTHING_HELD
+    assert (
+        warned.output
+        == "overdue 0, expired 0, warned 1, check_ins_missed 0, sent 2, " + NOTHING_HELD
+    )
+    assert (
+        lapsed.output
+        == "overdue 0, expired 1, warned 0, check_ins_missed 0, sent 1, " + NOTHING_HELD
+    )
+    assert (
+        again.output
+        == "overdue 0, expired 0, warned 0, check_ins_missed 0, sent 0, " + NOTHING_HELD
+    )
     with app.app_context():
         assert Request.get(Request.reference == reference).state == "approved"
         assert [offer.state for offer in Offer.select()] == ["expired"]
@@ -79,7 +91,10 @@ def test_sweep_reports_an_overdue_request_and_lets_offers_lapse_in_the_same_run(
         result = runner.invoke(args=["sweep"])
 
     assert result.exit_code == 0, result.exception
-    assert result.output == "overdue 1, expired 1, warned 0, sent 2, " + NOTHING_HELD
+    assert (
+        result.output
+        == "overdue 1, expired 1, warned 0, check_ins_missed 0, sent 2, " + NOTHING_HELD
+    )
 
 
 def test_purge_deletes_closed_requests_past_retention_and_ends_idle_sessions(app, runner):

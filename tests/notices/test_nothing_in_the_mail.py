@@ -59,6 +59,7 @@ WRITTEN = {
     "update": "Zqupdate Vuhk: we met them.",
     "to_requester": "Zqtorequester Vuhk: we call on Tuesday.",
     "to_organization": "Zqtoorganization Vuhk: after six, please.",
+    "incident": "Zqincident Vuhk: a car waited outside the office.",
 }
 ORGANIZATIONS = {  # key -> name
     "zqkey-taker-vuhk": "Zqorgname Taker Vuhk",
@@ -173,9 +174,20 @@ def test_no_email_says_anything_of_a_request_an_organization_or_a_place(app, rel
         if move == "complete":
             update = taker.post(offer_url(handle, "update"), {"update-body": WRITTEN["update"]})
             assert update.status_code == 303
+            # An incident at a check-in alerts reviewers at once, saying nothing of it.
+            incident = {"check_in-status": "incident", "check_in-note": WRITTEN["incident"]}
+            assert taker.post(offer_url(handle, "check-in"), incident).status_code == 303
+            # Thirteen hours after the incident nobody has checked in: reviewers hear of that too.
+            time_machine.move_to(START + datetime.timedelta(hours=22), tick=False)
+            sweep(app)
         moved = taker.post(
             offer_url(handle, move),
-            {"version": str(version(app, first.reference)), "confirm": "y", **CLOSING_REPORT},
+            {
+                "version": str(version(app, first.reference)),
+                "confirm": "y",
+                "rhythm": "12",
+                **CLOSING_REPORT,
+            },
         )
         assert moved.status_code == 303
 

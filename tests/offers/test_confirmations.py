@@ -9,7 +9,7 @@ import pytest
 from portal.models import Held
 
 from portal_testing import PASSWORD_ALONE, PageForms, page_text
-from portal_testing.offers import CLOSING_REPORT, CONTACT_PLAN, NOT_ENGAGED, offer_url
+from portal_testing.offers import CLOSING_REPORT, CONTACT_PLAN, NOT_ENGAGED, START, offer_url
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE)
 
@@ -82,7 +82,7 @@ def accepted(case):
 )
 def test_each_move_of_the_work_needs_its_tick(accepted, step, words):
     member, handle = accepted.members["brigadas"], accepted.handle["brigadas"]
-    report = CLOSING_REPORT if step == "complete" else {}
+    report = CLOSING_REPORT if step == "complete" else START
     if step == "complete":
         accepted.move("brigadas", "start")
     assert words in page_text(member.get(offer_url(handle)))

@@ -22,6 +22,7 @@ from portal_testing.offers import (
     CONTACT_PLAN,
     NO_UPDATE,
     NOT_ENGAGED,
+    START,
     SUMMARY,
     TAKEN,
     offer_url,
@@ -38,7 +39,7 @@ def test_starting_the_work_shows_under_way_on_the_requesters_page(case):
     version = PageForms(page).values["version"]
     assert version == [str(case.request().version)]
     response = case.members["brigadas"].post(
-        offer_url(handle, "start"), {"version": version[0], "confirm": "y", **CLOSING_REPORT}
+        offer_url(handle, "start"), {"version": version[0], "confirm": "y", "rhythm": "none"}
     )
     assert response.status_code == 303
     assert case.request().state == "active"
@@ -54,7 +55,7 @@ def test_a_stale_version_is_refused_and_changes_nothing(case, stale):
     for action in ("start", "complete"):
         response = case.members["brigadas"].post(
             offer_url(case.handle["brigadas"], action),
-            {"version": str(version), "confirm": "y", **CLOSING_REPORT},
+            {"version": str(version), "confirm": "y", **CLOSING_REPORT, **START},
         )
         assert response.status_code == 409, action
         assert CHANGED in page_text(response)
@@ -67,7 +68,7 @@ def test_completing_before_starting_is_refused(case):
     before = case.snapshot()
     response = case.members["brigadas"].post(
         offer_url(case.handle["brigadas"], "complete"),
-        {"version": str(case.request().version), "confirm": "y", **CLOSING_REPORT},
+        {"version": str(case.request().version), "confirm": "y", **CLOSING_REPORT, **START},
     )
     assert response.status_code == 409
     assert case.snapshot() == before
@@ -152,7 +153,7 @@ def test_when_the_requester_withdraws_the_accepting_organization_no_longer_sees_
     assert offer_url(handle, "start") not in page and offer_url(handle, "update") not in page
     response = case.members["brigadas"].post(
         offer_url(handle, "start"),
-        {"version": str(case.request().version), "confirm": "y", **CLOSING_REPORT},
+        {"version": str(case.request().version), "confirm": "y", **CLOSING_REPORT, **START},
     )
     assert response.status_code == 409
     assert case.snapshot() == before

@@ -122,7 +122,8 @@ def test_a_member_never_sees_the_reference_through_a_whole_offer_lifecycle(case,
     update = ours.post(offer_url(own, "update"), {"update-body": "We met them."})
     seen.follow(ours, "update", update)
     seen("start unticked", ours.post(offer_url(own, "start"), {"version": "1"}))
-    seen("start, stale", ours.post(offer_url(own, "start"), {"version": "1", "confirm": "y"}))
+    stale = {"version": "1", "confirm": "y", "rhythm": "none"}
+    seen("start, stale", ours.post(offer_url(own, "start"), stale))
     seen.follow(ours, "start", case.move("brigadas", "start"))
     seen.follow(ours, "complete", case.move("brigadas", "complete"))
     for path, data in every_post(own, version=str(case.request().version)):

@@ -21,6 +21,7 @@ from portal import backup, intake, sealing
 from portal.db import db
 from portal.models import (
     MODELS,
+    CheckIn,
     ClosingReport,
     Complaint,
     Evaluation,
@@ -72,6 +73,7 @@ def fill_every_sealed_field():
         Complaint(request=request, organization=organization),
         ProgressUpdate(request=request, organization=organization),
         ClosingReport(request=request, organization=organization, follow_up=False),
+        CheckIn(request=request, organization=organization, status="incident"),
         InternalNote(request=request),
         Notice(kind="request_news", request=request, due_at=utcnow()),
         PendingCode(id_hash="a" * 64, request=request),

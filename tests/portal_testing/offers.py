@@ -2,7 +2,7 @@
 organizations, with everyone in the story signed in."""
 
 from portal import intake, offers, vocabulary, workflow
-from portal.models import Offer, ProgressUpdate, Request
+from portal.models import CheckIn, Offer, ProgressUpdate, Request
 
 from .organizations import add_organization
 from .requesters import Requester
@@ -58,6 +58,11 @@ CLOSING_REPORT = {
 CLOSING = offers.Closing(outcome="The hearings went ahead.", follow_up=False, days=12, visits=3)
 
 
+# What the "under way" form sends besides its tick: no regular check-in rhythm, so that the
+# clock's sweeps find no check-in due unless a test sets one.
+START = {"rhythm": "none"}
+
+
 def offer_url(handle, action=""):
     return f"/org/offers/{handle}" + (f"/{action}" if action else "")
 
@@ -67,9 +72,11 @@ def every_post(handle, version="1"):
     return [
         (offer_url(handle, "accept"), CONTACT_PLAN),
         (offer_url(handle, "decline"), {"decline-reason": "Not this time."}),
-        (offer_url(handle, "start"), {"version": version, "confirm": "y"}),
+        (offer_url(handle, "start"), {"version": version, "confirm": "y", **START}),
         (offer_url(handle, "complete"), {"version": version, "confirm": "y", **CLOSING_REPORT}),
         (offer_url(handle, "update"), {"update-body": "We met the requester today."}),
+        (offer_url(handle, "check-in"), {"check_in-status": "incident", "check_in-note": "A car."}),
+        (offer_url(handle, "rhythm"), {"rhythm-rhythm": "24"}),
     ]
 
 
@@ -127,6 +134,11 @@ class Case:
                     (o.organization.key, o.state, o.reason, o.decided_at) for o in request.offers
                 ),
                 "updates": ProgressUpdate.select().count(),
+                "check_ins": CheckIn.select().count(),
+                "attention": request.attention,
+                "rhythms": sorted(
+                    (o.uid, o.check_in_hours, o.check_in_due_at) for o in request.offers
+                ),
             }
 
     def accept(self, key):
@@ -135,7 +147,7 @@ class Case:
         return response
 
     def move(self, key, action):
-        report = CLOSING_REPORT if action == "complete" else {}
+        report = CLOSING_REPORT if action == "complete" else START
         response = self.members[key].post(
             offer_url(self.handle[key], action),
             {"version": str(self.request().version), "confirm": "y", **report},
