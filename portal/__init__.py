@@ -101,6 +101,7 @@ def create_app(config: dict | None = None) -> Flask:
         common_languages=i18n.COMMON_LANGUAGES,
         countries_by_region=i18n.countries_by_region,
         age_in_days=review.age_in_days,
+        reopenable_until=review.reopenable_until,
         expectation=deadlines.expectation,
         deadline_of=deadlines.deadline_of,
         region_labels=regions.REGIONS,

@@ -34,6 +34,9 @@ DEFAULTS = {
     # sign-in): reaching either ends the sign-in and tells administrators.
     "SECOND_STEP_ACCOUNT_LIMIT": "10 per hour; 20 per day",
     "RETENTION_DAYS": 180,  # closed requests are deleted this long after closing
+    # Reviewers may reopen a completed request (a new threat) this long after it ended;
+    # 0 turns reopening off. At most RETENTION_DAYS.
+    "REOPEN_DAYS": 30,
     "TRACK_RATE_LIMIT": "10 per minute; 60 per hour",
     # Generous: people on Tor share exit addresses.
     "SUBMIT_RATE_LIMIT": "20 per hour",

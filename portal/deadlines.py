@@ -89,6 +89,11 @@ def init_app(app) -> None:
         lifetimes = parse_expiry(app.config["OFFER_EXPIRY"])
     except BadSetting as exc:
         raise BadSetting(f"PORTAL_OFFER_EXPIRY: {exc}") from None
+    reopen, keep = app.config["REOPEN_DAYS"], app.config["RETENTION_DAYS"]
+    if not 0 <= reopen <= keep:
+        # A completed request is deleted RETENTION_DAYS after it ended: it cannot be reopened
+        # after that. 0 turns reopening off.
+        raise BadSetting(f"PORTAL_REOPEN_DAYS must be from 0 to PORTAL_RETENTION_DAYS ({keep})")
     app.extensions[_EXTENSION] = (targets, lifetimes)
 
 

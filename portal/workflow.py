@@ -46,6 +46,8 @@ TRANSITIONS = {
     (OFFERED, APPROVED): {ORGANIZATION, STAFF, SYSTEM},
     (ACCEPTED, ACTIVE): {ORGANIZATION},
     (ACTIVE, COMPLETED): {ORGANIZATION, STAFF},
+    # Reopened within PORTAL_REOPEN_DAYS (a new threat): a new round of offers.
+    (COMPLETED, APPROVED): {STAFF},
     **{(state, REJECTED): {STAFF} for state in OPEN_STATES},
     **{(state, WITHDRAWN): {REQUESTER} for state in OPEN_STATES},
 }

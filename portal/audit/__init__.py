@@ -346,6 +346,7 @@ _STAFF_ACTIONS = {
     "take_back": N_("%(who)s took the offers for %(reference)s back"),
     "reject": N_("%(who)s rejected %(reference)s"),
     "close": N_("%(who)s closed %(reference)s as completed"),
+    "reopen": N_("%(who)s reopened %(reference)s for a new round of offers"),
 }
 _ORGANIZATION_MOVES = {
     ACTIVE: N_("%(who)s (%(name)s) marked %(reference)s as under way"),

@@ -29,6 +29,7 @@ from ..models import (
     OrganizationMessage,
     ProgressUpdate,
     Request,
+    TimelineEvent,
     User,
     utcnow,
 )
@@ -108,11 +109,21 @@ class AlreadyTaken(Exception):
 
 
 def declined_by(request: Request) -> set[int]:
-    """Ids of the organizations that already declined this request."""
-    rows = Offer.select(Offer.organization).where(
-        (Offer.request == request) & (Offer.state == OFFER_DECLINED)
+    """Ids of the organizations that already declined this request, since it was last reopened
+    (a new threat is a new question for them)."""
+    condition = (Offer.request == request) & (Offer.state == OFFER_DECLINED)
+    reopened = (
+        TimelineEvent.select(fn.MAX(TimelineEvent.created_at))
+        .where(
+            (TimelineEvent.request == request)
+            & (TimelineEvent.from_state == COMPLETED)
+            & (TimelineEvent.to_state == APPROVED)
+        )
+        .scalar()
     )
-    return {row.organization_id for row in rows}
+    if reopened is not None:
+        condition &= Offer.created_at >= reopened
+    return {row.organization_id for row in Offer.select(Offer.organization).where(condition)}
 
 
 def offer(
@@ -275,6 +286,7 @@ def may_see_contact(organization: Organization, request: Request) -> bool:
             (Offer.request == request)
             & (Offer.organization == organization)
             & (Offer.state == OFFER_ACCEPTED)
+            & (Offer.working == True)  # noqa: E712 - not an engagement ended before a reopening
         )
         .exists()
     )
@@ -467,7 +479,7 @@ def taken_by(request: Request) -> Offer | None:
 
 def working_on(the_offer: Offer, request: Request) -> bool:
     """True while the offer's organization has the request in hand (accepted or under way)."""
-    return the_offer.state == OFFER_ACCEPTED and in_hand(request)
+    return the_offer.state == OFFER_ACCEPTED and bool(the_offer.working) and in_hand(request)
 
 
 def is_taken(request: Request) -> bool:
@@ -655,11 +667,13 @@ def thread(request: Request, organization: Organization):
 
 
 def accepted_offer(request: Request) -> Offer | None:
-    """The offer an organization accepted for this request, while working on it or after."""
+    """The offer an organization accepted for this request, while working on it or after: the
+    latest one, when the request was reopened and taken again."""
     return (
         Offer.select(Offer, Organization)
         .join(Organization)
         .where((Offer.request == request) & (Offer.state == OFFER_ACCEPTED))
+        .order_by(Offer.decided_at.desc(), Offer.id.desc())
         .first()
     )
 

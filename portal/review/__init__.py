@@ -67,6 +67,8 @@ class Action:
     # For an action that cannot be undone: the tick box's words, saying what will
     # happen and who will be told. Without the tick the action is refused.
     confirm: object = None
+    # Why it is taken, kept as an internal note: required.
+    needs_why: bool = False
 
 
 ACTIONS = {
@@ -112,6 +114,18 @@ ACTIONS = {
                 "explanation of the reason, never your note."
             ),
         ),
+        # A new threat after the work ended: a new round of offers, the history kept.
+        Action(
+            "reopen",
+            _l("Reopen for a new round of offers"),
+            APPROVED,
+            from_state=COMPLETED,
+            needs_why=True,
+            confirm=_l(
+                "Yes, reopen it. It goes back to be offered to organizations, with its history. "
+                "The requester reads that it is being arranged again."
+            ),
+        ),
         Action(
             "close",
             _l("Close as completed"),
@@ -139,14 +153,31 @@ class ActionRefused(Exception):
         self.missing = missing
 
 
-def actions_for(request: Request) -> list[Action]:
+def actions_for(request: Request, now: datetime.datetime | None = None) -> list[Action]:
     """The actions staff may take on a request in its current state, and no others."""
     return [
         action
         for action in ACTIONS.values()
         if workflow.allowed(request.state, action.to_state, STAFF)
         and action.from_state in (None, request.state)
+        and (action.key != "reopen" or reopenable_until(request, now) is not None)
     ]
+
+
+def reopenable_until(request: Request, now: datetime.datetime | None = None):
+    """Until when a completed request may be reopened (REOPEN_DAYS after it ended); None when
+    it is not completed, or that time has passed."""
+    if request.state != COMPLETED:
+        return None
+    ended = (
+        TimelineEvent.select(fn.MAX(TimelineEvent.created_at))
+        .where((TimelineEvent.request == request) & (TimelineEvent.to_state == COMPLETED))
+        .scalar()
+    )
+    if ended is None:
+        return None
+    until = _as_datetime(ended) + datetime.timedelta(days=current_app.config["REOPEN_DAYS"])
+    return until if (now or utcnow()) < until else None
 
 
 @dataclass
@@ -398,6 +429,7 @@ def act(
     message: str = "",
     reason: str = "",
     note: str = "",
+    why: str = "",
     confirmed: bool = False,
 ) -> None:
     """Apply a staff action. Raises ActionRefused, or workflow.ConcurrentChange when
@@ -419,6 +451,8 @@ def act(
         raise ActionRefused(key, missing="message")
     if action.needs_reason and reason not in REJECTION_REASONS:
         raise ActionRefused(key, missing="reason")
+    if action.needs_why and not (why or "").strip():
+        raise ActionRefused(key, missing="why")
     if action.confirm and not confirmed:
         raise ActionRefused(key, missing="confirm")
     with db.atomic():
@@ -433,6 +467,8 @@ def act(
             _write_message(request, user, message)
         if action.needs_reason and (note or "").strip():
             add_note(request, user, note)
+        if action.needs_why:
+            add_note(request, user, why.strip())
         audit.record(
             "request.transition", user=user, reference=request.reference, detail=f"action={key}"
         )

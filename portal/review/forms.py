@@ -144,6 +144,11 @@ class ActionForm(VersionedForm):
         description=_l("Only network staff see it."),
         validators=[plain_text(LONG_TEXT)],
     )
+    why = TextAreaField(
+        _l("What happened: why it is reopened"),
+        description=_l("For example, a new threat. Only network staff see it."),
+        validators=[plain_text(LONG_TEXT)],
+    )
     # Required by the actions that cannot be undone; review.act() checks it, so that
     # the other actions need no tick. Its words come from the action.
     confirm = BooleanField()

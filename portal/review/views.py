@@ -19,6 +19,7 @@ DONE = {
     "take_back": _l("The open offers were taken back. The request can be offered again."),
     "reject": _l("The request was rejected. The requester will read the reason's explanation."),
     "close": _l("The request was closed as completed."),
+    "reopen": _l("The request was reopened. Offer it to organizations for a new round."),
 }
 NOT_POSSIBLE = _l("This action is not possible in the request's current state.")
 CHANGED_MEANWHILE = _l(
@@ -33,6 +34,7 @@ MISSING = {
     "message": _l("Please write the question for the requester."),
     "reason": _l("Please choose a reason."),
     "confirm": _l("Tick this box to confirm."),
+    "why": _l("Please say why it is reopened."),
 }
 
 
@@ -180,6 +182,7 @@ def act(reference):
             message=form.message.data or "",
             reason=form.reason.data or "",
             note=form.note.data or "",
+            why=form.why.data or "",
             confirmed=form.confirm.data,
         ),
         lambda: DONE[form.action.data],

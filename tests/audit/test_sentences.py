@@ -71,6 +71,8 @@ STORIES = [
      f"reviewer@example.org rejected {REF}"),
     ("request.transition", "reviewer", None, REF, "action=close",
      f"reviewer@example.org closed {REF} as completed"),
+    ("request.transition", "reviewer", None, REF, "action=reopen",
+     f"reviewer@example.org reopened {REF} for a new round of offers"),
     ("request.transition", "reviewer", None, REF, "action=somersault",
      f"reviewer@example.org changed the state of {REF}"),
     ("request.transition", "member", None, REF, "organization=andean-watch to=active",

@@ -21,6 +21,9 @@ SITUATIONS = {
     ("accepted", "active"): ("working", "complete"),
     ("accepted", "completed"): ("accepted", None),
     ("accepted", "withdrawn"): ("accepted", None),
+    # Its work ended, the request was reopened and another organization took it on.
+    ("accepted-ended", "accepted"): ("accepted", None),
+    ("accepted-ended", "active"): ("accepted", None),
 }
 FLAGS = ("waiting", "declined", "taken_by_another", "withdrawn", "working")
 
@@ -28,14 +31,18 @@ FLAGS = ("waiting", "declined", "taken_by_another", "withdrawn", "working")
 @pytest.mark.parametrize(("offer_state", "request_state"), list(SITUATIONS))
 def test_an_offer_stands_in_exactly_one_way(offer_state, request_state):
     expected, move = SITUATIONS[(offer_state, request_state)]
+    ended = offer_state == "accepted-ended"
+    state = "accepted" if ended else offer_state
+    # portal.offers keeps `working` true from the acceptance until the work ends.
+    working = state == "accepted" and not ended and request_state in ("accepted", "active")
     standing = offers.standing(
-        SimpleNamespace(state=offer_state), SimpleNamespace(state=request_state)
+        SimpleNamespace(state=state, working=working), SimpleNamespace(state=request_state)
     )
 
     assert [flag for flag in FLAGS if getattr(standing, flag)] == (
         [] if expected == "accepted" else [expected]
     )
-    assert standing.accepted is (offer_state == vocabulary.OFFER_ACCEPTED)
+    assert standing.accepted is (state == vocabulary.OFFER_ACCEPTED)
     assert standing.next_move == move
 
 
