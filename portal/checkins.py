@@ -28,9 +28,10 @@ class CheckInRefused(Exception):
 
 
 def _under_way(the_offer: Offer) -> Request:
-    """The offer's request, if its organization works on it and the work is under way."""
+    """The offer's request, if its organization works on it and its part is under way."""
     request = Request.get_by_id(the_offer.request_id)
-    if not offers.working_on(the_offer, request) or request.state != ACTIVE:
+    current = Offer.get_or_none(Offer.id == the_offer.id)
+    if current is None or not offers.working_on(current, request) or current.started_at is None:
         raise CheckInRefused("check-ins are kept while the work is under way")
     return request
 

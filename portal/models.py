@@ -219,6 +219,9 @@ class Request(BaseModel):
     # overdue, and to whom: 1 reviewers, 2 administrators as well.
     overdue_for = CharField(max_length=20, null=True)
     overdue_level = IntegerField(default=0)
+    # How many organizations must accept before the request is taken (each does its own part:
+    # accompaniment by one, a monitoring visit by another); set when it is offered.
+    needed = IntegerField(default=1)
     # Why reviewers must look again while an organization works on it (a missed check-in,
     # an incident: vocabulary.ATTENTION_LABELS), until one of them has handled it.
     attention = CharField(max_length=10, null=True)
@@ -350,6 +353,9 @@ class Offer(BaseModel):
     # found without reading every offer ever accepted (an offer stays accepted once the
     # work has ended).
     working = BooleanField(default=False)
+    # When the organization marked its own part under way (the request is under way from the
+    # first part that is).
+    started_at = DateTimeField(null=True)
     # While the work is under way: how often (hours) the organization checks in, and when the
     # next check-in is due (portal.checkins); emptied once a missed one has been reported.
     check_in_hours = IntegerField(null=True)

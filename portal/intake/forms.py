@@ -395,6 +395,9 @@ class InformationForm(BaseForm):
 
 
 class OrganizationMessageForm(BaseForm):
+    # Which organization it goes to, when several work on the request (their uids; the view
+    # sets the choices, and offers.write_to_organization checks the one sent).
+    to = SelectField(_l("To"), choices=[], validate_choice=False)
     body = TextAreaField(
         _l("Your message to the organization"),
         description=_l("Only this organization and network staff read it."),

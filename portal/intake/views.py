@@ -161,8 +161,14 @@ def _status_page(
     events = list(tracked.timeline())
     messages = list(tracked.messages())
     rejection = next((e.reason for e in reversed(events) if e.to_state == REJECTED), None)
-    # Looked up once: the status card, both threads and the forms below all need it.
-    accepted = offers.accepted_offer(tracked)
+    # Looked up once: the status card, the threads and the forms below all need them.
+    taking = offers.working_parts(tracked)
+    organization_form = organization_form or OrganizationMessageForm(
+        formdata=None, prefix="organization"
+    )
+    organization_form.to.choices = [
+        (part.organization.uid, part.organization.name) for part in taking
+    ]
     return render_template(
         "intake/status.html",
         req=tracked,
@@ -171,12 +177,15 @@ def _status_page(
         messages=messages,
         reply_waiting=bool(messages) and messages[-1].author == STAFF,
         can_write=intake.can_write(tracked),
-        taken=accepted if accepted and offers.in_hand(tracked) else None,
-        conversation=offers.thread(tracked, accepted.organization) if accepted else [],
-        with_organization=accepted,
+        taking=taking,
+        # Each organization that ever took the request on, with its thread (kept after the
+        # work ends, and across a reopening).
+        organization_threads=[
+            (part, offers.thread(tracked, part.organization))
+            for part in offers.accepted_offers(tracked)
+        ],
         message_form=message_form or InformationForm(formdata=None),
-        organization_form=organization_form
-        or OrganizationMessageForm(formdata=None, prefix="organization"),
+        organization_form=organization_form,
         may_evaluate=intake.may_evaluate(tracked),
         evaluated=intake.evaluation_of(tracked) is not None,
         evaluation_form=evaluation_form or EvaluationForm(formdata=None, prefix="evaluation"),
@@ -240,12 +249,16 @@ def write_to_organization():
     if tracked is None:
         flash(_("Your tracking session has ended. Enter your code again."), "error")
         return redirect(url_for(".track"), 303)
-    if offers.taken_by(tracked) is None:
+    if not offers.working_parts(tracked):
         flash(_("No organization is working on this request now."), "error")
         return redirect(url_for(".track"), 303)
     if not form.validate():
         return _status_page(tracked, organization_form=form)
-    offers.write_to_organization(tracked, form.body.data)
+    try:
+        offers.write_to_organization(tracked, form.body.data, form.to.data or "")
+    except offers.OfferRefused:
+        form.to.errors = [_("Please choose the organization to write to.")]
+        return _status_page(tracked, organization_form=form, status=422)
     flash(_("Your message was sent to the organization."), "success")
     return redirect(url_for(".track") + "#organization-thread", 303)
 

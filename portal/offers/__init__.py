@@ -1,13 +1,18 @@
 """Offers: an approved request proposed to organizations, and their whole life.
 
-The first organization to accept gets the request: its acceptance is the
-state change offered → accepted, which `workflow.transition` makes only if
-nobody changed the request meanwhile, so of two organizations accepting at
-the same moment exactly one wins. When every organization has declined, the
-request goes back to `approved` for another match; when it stops being
-offered in any other way (taken back, withdrawn, rejected), the offers still
-open close. Only the accepting organization ever sees who the requester is
-and how to reach them.
+A request needs one organization, or more (`Request.needed`: accompaniment by
+one, a monitoring visit by another), each doing its own part. Acceptances queue
+behind the request's row: the one that meets the need is the state change
+offered → accepted and closes the offers still open, so of organizations
+accepting at the same moment exactly as many as needed get it. An acceptance
+before the need is met is a pledge: the organization sees who asked only once
+the request is taken. Each organization then marks its own part under way and
+completed; the request is under way from the first part, completed with the last.
+
+When every organization has declined, the request goes back to `approved` for
+another match; when it stops being offered in any other way (taken back,
+withdrawn, rejected), the offers still open close. Only the accepting
+organizations ever see who the requester is and how to reach them.
 
 Pages never compare state strings: they read `standing()` and the
 functions below. Members know an offer by its handle (portal.handles), never by
@@ -37,6 +42,7 @@ from ..vocabulary import (
     ACCEPTED,
     ACTIVE,
     APPROVED,
+    CLOSED_STATES,
     COMPLETED,
     OFFER_ACCEPTED,
     OFFER_CLOSED,
@@ -55,17 +61,28 @@ ENGAGED_STATES = (ACCEPTED, ACTIVE)
 TAKEN_STATES = (ACCEPTED, ACTIVE, COMPLETED)
 # The inbox's history shows this many offers a page.
 HISTORY_PER_PAGE = 20
-# The organization's next move while it works on a request: mark it under way, then completed.
-NEXT_MOVES = {ACCEPTED: "start", ACTIVE: "complete"}
+# The organization's next move while it works on its part, by whether it has started it: mark
+# it under way, then completed.
+NEXT_MOVES = {False: "start", True: "complete"}
+# At most this many organizations for one request.
+MOST_NEEDED = 5
 
 
 @workflow.on_leaving(OFFERED)
 def _close_open_offers(request: Request, to_state: str, now) -> None:
     """Taken back, withdrawn or rejected while organizations were deciding: their open
     offers close, so nobody can accept what is no longer offered. (An acceptance
-    closes the others itself, once its own offer is marked accepted.)"""
+    closes the others itself, once its own offer is marked accepted.) Pledges of
+    organizations that accepted before the need was met are kept for the next round,
+    unless the request closes."""
     if to_state != ACCEPTED:
         _close_still_open(request, now)
+    if to_state in CLOSED_STATES:
+        (
+            Offer.update(working=False)
+            .where((Offer.request == request.id) & (Offer.working == True))  # noqa: E712
+            .execute()
+        )
 
 
 @workflow.on_leaving(ACCEPTED)
@@ -108,10 +125,9 @@ class AlreadyTaken(Exception):
     """Another organization accepted first (or the request changed meanwhile)."""
 
 
-def declined_by(request: Request) -> set[int]:
-    """Ids of the organizations that already declined this request, since it was last reopened
-    (a new threat is a new question for them)."""
-    condition = (Offer.request == request) & (Offer.state == OFFER_DECLINED)
+def _this_round(request: Request):
+    """The offers made since the request was last reopened (all of them if it never was)."""
+    condition = Offer.request == request
     reopened = (
         TimelineEvent.select(fn.MAX(TimelineEvent.created_at))
         .where(
@@ -121,9 +137,23 @@ def declined_by(request: Request) -> set[int]:
         )
         .scalar()
     )
-    if reopened is not None:
-        condition &= Offer.created_at >= reopened
+    return condition if reopened is None else condition & (Offer.created_at >= reopened)
+
+
+def declined_by(request: Request) -> set[int]:
+    """Ids of the organizations that already declined this request, since it was last reopened
+    (a new threat is a new question for them)."""
+    condition = _this_round(request) & (Offer.state == OFFER_DECLINED)
     return {row.organization_id for row in Offer.select(Offer.organization).where(condition)}
+
+
+def pledged(request: Request) -> set[int]:
+    """Ids of the organizations that accepted and still stand by it (while the request waits
+    for more, or is taken)."""
+    rows = Offer.select(Offer.organization).where(
+        (Offer.request == request) & (Offer.working == True)  # noqa: E712
+    )
+    return {row.organization_id for row in rows}
 
 
 def offer(
@@ -133,8 +163,10 @@ def offer(
     *,
     expected_version: int,
     summary: str,
+    needed: int = 1,
 ) -> list[Offer]:
-    """Propose an approved request to organizations that offer its service.
+    """Propose an approved request to organizations that offer its service; `needed` of them
+    must accept (counting those that accepted in an earlier round and stand by it).
 
     `summary` is what the organizations read about the situation: the
     reviewer's words, free of names and contact details.
@@ -143,17 +175,21 @@ def offer(
         raise OfferRefused("only an approved request can be offered")
     if not summary.strip():
         raise OfferRefused("organizations need a summary to decide")
-    refused = declined_by(request)
+    refused, standing_by = declined_by(request), pledged(request)
     chosen = [
         org
         for org in organizations
-        if request.service in org.service_keys and org.id not in refused
+        if request.service in org.service_keys and org.id not in refused | standing_by
     ]
     if not chosen:
         raise OfferRefused("no organization that can take it was chosen")
+    if not len(standing_by) < needed <= min(MOST_NEEDED, len(standing_by) + len(chosen)):
+        raise OfferRefused("more organizations needed than offered, or none")
     if request.version != expected_version:
         raise workflow.ConcurrentChange(request.reference)
     with db.atomic():
+        Request.update(needed=needed).where(Request.id == request.id).execute()
+        request.needed = needed
         event = workflow.transition(request, OFFERED, vocabulary.STAFF, user=user)
         expires_at = event.created_at + deadlines.offer_lifetime(request.urgency)
         made = []
@@ -175,7 +211,9 @@ def offer(
             "request.offered",
             user=user,
             reference=request.reference,
-            detail="organizations=" + ",".join(org.key for org in chosen),
+            detail="organizations="
+            + ",".join(org.key for org in chosen)
+            + (f" needed={needed}" if needed > 1 else ""),
         )
     return made
 
@@ -238,7 +276,7 @@ def outcome(the_offer: Offer, request: Request) -> str | None:
     """How an offer ended for its organization, read from `standing`; None while it runs."""
     now = standing(the_offer, request)
     if now.accepted:
-        if now.working:
+        if now.working or now.pledged:
             return None
         return COMPLETED if request.state == COMPLETED else "ended"  # ended: withdrawn, rejected
     for name in ("declined", "taken_by_another", "expired", "withdrawn"):
@@ -303,8 +341,10 @@ def engagements() -> dict[int, int]:
     return dict(rows)
 
 
-def accept(the_offer: Offer, user: User, contact_plan: str = "") -> None:
-    """Take the request for the offer's organization; AlreadyTaken if another was first.
+def accept(the_offer: Offer, user: User, contact_plan: str = "") -> bool:
+    """Accept for the offer's organization; AlreadyTaken if the need was met first (or the
+    request changed). True when this acceptance met the need and the request is taken;
+    False for a pledge while more organizations are needed.
 
     `contact_plan` says how and roughly when the organization will make contact; a
     verification phrase is drawn for that first contact (see portal.phrases).
@@ -318,13 +358,11 @@ def accept(the_offer: Offer, user: User, contact_plan: str = "") -> None:
     the_offer.phrase = phrases.draw(request.locale)
     try:
         with db.atomic():
-            workflow.transition(
-                request,
-                ACCEPTED,
-                vocabulary.ORGANIZATION,
-                user=user,
-                organization=the_offer.organization,
-            )
+            # Acceptances of one request queue up behind its row: each counts the others.
+            lock(request.id)
+            request = Request.get_by_id(request.id)
+            if request.state != OFFERED:
+                raise AlreadyTaken(request.reference)
             taken = (
                 Offer.update(
                     state=OFFER_ACCEPTED,
@@ -339,12 +377,22 @@ def accept(the_offer: Offer, user: User, contact_plan: str = "") -> None:
             )
             if taken != 1:
                 raise AlreadyTaken(request.reference)
-            _close_still_open(request, now)
+            met = len(pledged(request)) >= request.needed
+            if met:
+                workflow.transition(
+                    request,
+                    ACCEPTED,
+                    vocabulary.ORGANIZATION,
+                    user=user,
+                    organization=the_offer.organization,
+                )
+                _close_still_open(request, now)
             audit.record("offer.accepted", user=user, reference=request.reference)
     except (workflow.ConcurrentChange, workflow.TransitionRefused) as exc:
         raise AlreadyTaken(request.reference) from exc
     the_offer.state, the_offer.decided_at, the_offer.decided_by = OFFER_ACCEPTED, now, user
     the_offer.working = True
+    return met
 
 
 def lock(request_id: int) -> None:
@@ -499,21 +547,24 @@ class Standing:
     accepted: bool  # the organization took it, whether or not the work has ended
     working: bool  # ... and works on it now: contact details, updates, the next move
     next_move: str | None  # "start" or "complete" while working; the view of that name
+    pledged: bool = False  # accepted, waiting for more organizations before it is taken
 
 
 def standing(the_offer: Offer, request: Request) -> Standing:
     """Where `the_offer` stands, given its request as it is now."""
     closed = the_offer.state == OFFER_CLOSED
     working = working_on(the_offer, request)
+    accepted = the_offer.state == OFFER_ACCEPTED
     return Standing(
         waiting=the_offer.state == OFFER_OPEN,
         declined=the_offer.state == OFFER_DECLINED,
         taken_by_another=closed and is_taken(request),
         withdrawn=closed and not is_taken(request),
         expired=the_offer.state == OFFER_EXPIRED,
-        accepted=the_offer.state == OFFER_ACCEPTED,
+        accepted=accepted,
         working=working,
-        next_move=NEXT_MOVES.get(request.state) if working else None,
+        next_move=NEXT_MOVES[the_offer.started_at is not None] if working else None,
+        pledged=accepted and bool(the_offer.working) and not in_hand(request),
     )
 
 
@@ -526,8 +577,27 @@ def _engaged(the_offer: Offer) -> Request:
 
 
 def start(the_offer: Offer, user: User, *, expected_version: int | None) -> None:
-    """The accompaniment or visit has begun: accepted → active."""
-    _move(the_offer, user, ACTIVE, expected_version)
+    """The organization's part has begun; the request is under way from the first part."""
+    request = _engaged(the_offer)
+    if request.version != expected_version:
+        raise workflow.ConcurrentChange(request.reference)
+    with db.atomic():
+        started = (
+            Offer.update(started_at=utcnow())
+            .where((Offer.id == the_offer.id) & Offer.started_at.is_null())
+            .execute()
+        )
+        if started != 1:
+            raise OfferRefused("this part is under way already")
+        if request.state == ACCEPTED:
+            workflow.transition(
+                request,
+                ACTIVE,
+                vocabulary.ORGANIZATION,
+                user=user,
+                organization=the_offer.organization,
+            )
+        _moved(the_offer, user, request, ACTIVE)
 
 
 @dataclass(frozen=True)
@@ -544,10 +614,48 @@ class Closing:
 def complete(
     the_offer: Offer, user: User, *, expected_version: int | None, report: Closing
 ) -> None:
-    """The accompaniment or visit has ended: active → completed, with its closing report."""
+    """The organization's part has ended, with its closing report; the request is completed
+    with the last part."""
     if not (report.outcome or "").strip():
         raise OfferRefused("a closing report needs its outcome")
-    _move(the_offer, user, COMPLETED, expected_version, report)
+    request = _engaged(the_offer)
+    if request.version != expected_version:
+        raise workflow.ConcurrentChange(request.reference)
+    with db.atomic():
+        lock(request.id)  # two last parts ending at once: one of them completes the request
+        ended = (
+            Offer.update(working=False, check_in_due_at=None)
+            .where(
+                (Offer.id == the_offer.id)
+                & (Offer.working == True)  # noqa: E712
+                & Offer.started_at.is_null(False)
+            )
+            .execute()
+        )
+        if ended != 1:
+            raise OfferRefused("this part is not under way")
+        closing = ClosingReport(
+            request=request,
+            organization=the_offer.organization,
+            user=user,
+            days=report.days,
+            visits=report.visits,
+            follow_up=report.follow_up,
+        )
+        closing.outcome = report.outcome.strip()
+        closing.save(force_insert=True)
+        request = Request.get_by_id(request.id)
+        if not pledged(request):
+            workflow.transition(
+                request,
+                COMPLETED,
+                vocabulary.ORGANIZATION,
+                user=user,
+                organization=the_offer.organization,
+            )
+        _moved(the_offer, user, request, COMPLETED)
+        notices.to_reviewers("progress")
+    the_offer.working = False
 
 
 def closing_reports(request: Request) -> list[ClosingReport]:
@@ -560,43 +668,13 @@ def closing_reports(request: Request) -> list[ClosingReport]:
     )
 
 
-def _move(
-    the_offer: Offer,
-    user: User,
-    to_state: str,
-    expected_version: int | None,
-    report: Closing | None = None,
-) -> None:
-    request = _engaged(the_offer)
-    if request.version != expected_version:
-        raise workflow.ConcurrentChange(request.reference)
-    with db.atomic():
-        workflow.transition(
-            request,
-            to_state,
-            vocabulary.ORGANIZATION,
-            user=user,
-            organization=the_offer.organization,
-        )
-        audit.record(
-            "request.transition",
-            user=user,
-            reference=request.reference,
-            detail=f"organization={the_offer.organization.key} to={to_state}",
-        )
-        if report is not None:
-            closing = ClosingReport(
-                request=request,
-                organization=the_offer.organization,
-                user=user,
-                days=report.days,
-                visits=report.visits,
-                follow_up=report.follow_up,
-            )
-            closing.outcome = report.outcome.strip()
-            closing.save(force_insert=True)
-        if to_state == COMPLETED:
-            notices.to_reviewers("progress")
+def _moved(the_offer: Offer, user: User, request: Request, to_state: str) -> None:
+    audit.record(
+        "request.transition",
+        user=user,
+        reference=request.reference,
+        detail=f"organization={the_offer.organization.key} to={to_state}",
+    )
 
 
 def opened(the_offer: Offer, user: User) -> None:
@@ -637,11 +715,20 @@ def write_to_requester(the_offer: Offer, user: User, body: str) -> OrganizationM
     return message
 
 
-def write_to_organization(request: Request, body: str) -> OrganizationMessage:
-    """A message from the requester to the organization working on their request."""
-    taken = taken_by(request)
-    if taken is None:
-        raise OfferRefused("no organization works on this request")
+def working_parts(request: Request) -> list[Offer]:
+    """The offers of the organizations working on the request now, in the order they accepted
+    (none while it waits for enough of them)."""
+    return [part for part in parts(request) if part.working] if in_hand(request) else []
+
+
+def write_to_organization(request: Request, body: str, to: str = "") -> OrganizationMessage:
+    """A message from the requester to an organization working on their request: the one
+    whose uid is `to`, or the only one."""
+    working = working_parts(request)
+    chosen = [part for part in working if part.organization.uid == to] if to else working
+    if len(chosen) != 1:
+        raise OfferRefused("no organization, or not one of those working on this request")
+    taken = chosen[0]
     if not body.strip():
         raise OfferRefused("a message needs some text")
     with db.atomic():
@@ -666,6 +753,17 @@ def thread(request: Request, organization: Organization):
     )
 
 
+def accepted_offers(request: Request) -> list[Offer]:
+    """Every offer an organization accepted for this request, in every round, in the order
+    they were accepted, with their organizations."""
+    return list(
+        Offer.select(Offer, Organization)
+        .join(Organization)
+        .where((Offer.request == request) & (Offer.state == OFFER_ACCEPTED))
+        .order_by(Offer.decided_at, Offer.id)
+    )
+
+
 def accepted_offer(request: Request) -> Offer | None:
     """The offer an organization accepted for this request, while working on it or after: the
     latest one, when the request was reopened and taken again."""
@@ -678,13 +776,29 @@ def accepted_offer(request: Request) -> Offer | None:
     )
 
 
-def progress_updates(request: Request):
-    """The organization's reports on a request, oldest first."""
-    return (
+def progress_updates(request: Request, organization: Organization | None = None):
+    """The organizations' reports on a request, oldest first; only one organization's when it
+    is given (each sees only its own part)."""
+    query = (
         ProgressUpdate.select(ProgressUpdate, Organization)
         .join(Organization)
         .where(ProgressUpdate.request == request)
         .order_by(ProgressUpdate.created_at, ProgressUpdate.id)
+    )
+    if organization is not None:
+        query = query.where(ProgressUpdate.organization == organization)
+    return query
+
+
+def parts(request: Request) -> list[Offer]:
+    """The organizations that accepted the request in this round (since it was last reopened),
+    each with its organization, in the order they accepted: those working on their part, and
+    those whose part has ended."""
+    return list(
+        Offer.select(Offer, Organization)
+        .join(Organization)
+        .where(_this_round(request) & (Offer.state == OFFER_ACCEPTED))
+        .order_by(Offer.decided_at, Offer.id)
     )
 
 

@@ -81,7 +81,7 @@ def _offer_page(
         standing=standing,
         show_contact=offers.may_see_contact(organization, request),
         sharing=consent.sharing_of(request),
-        updates=list(offers.progress_updates(request)),
+        updates=list(offers.progress_updates(request, organization)),
         accept_form=accept_form or AcceptForm(formdata=None, prefix="accept"),
         decline_form=decline_form or DeclineForm(formdata=None, prefix="decline"),
         update_form=update_form or UpdateForm(formdata=None, prefix="update"),
@@ -89,7 +89,7 @@ def _offer_page(
         move_form=move_form
         or (MOVE_FORMS[standing.next_move](formdata=None) if standing.working else None),
         conversation=offers.thread(request, organization) if standing.accepted else [],
-        checking_in=standing.working and request.state == ACTIVE,
+        checking_in=standing.next_move == "complete",
         check_ins=checkins.history(request, organization) if standing.accepted else [],
         check_in_form=check_in_form or CheckInForm(formdata=None, prefix="check_in"),
         rhythm_form=rhythm_form
@@ -142,7 +142,7 @@ def accept(handle):
     if not form.validate():
         return _offer_page(the_offer, 422, accept_form=form)
     try:
-        offers.accept(the_offer, staff_user(), form.contact_plan.data)
+        taken = offers.accept(the_offer, staff_user(), form.contact_plan.data)
     except offers.AlreadyTaken:
         now = _own_offer(handle)
         if offers.standing(now, now.request).accepted:  # a colleague pressed the button first
@@ -151,10 +151,19 @@ def accept(handle):
         return _offer_page(
             now, 409, problem=TAKEN if offers.is_taken(now.request) else NO_LONGER_OPEN
         )
-    flash(
-        _("Your organization has taken on this request. How to reach the requester is below."),
-        "success",
-    )
+    if taken:
+        flash(
+            _("Your organization has taken on this request. How to reach the requester is below."),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "Your organization accepted its part. More organizations are needed: you will "
+                "see who asked, and how to reach them, once enough have accepted."
+            ),
+            "success",
+        )
     return _back_to(the_offer)
 
 

@@ -622,11 +622,21 @@ def _candidates() -> dict[str, list[matching.Candidate]]:
     return kept[1]
 
 
-def offer_to(request: Request, keys: list[str], user: User, *, expected_version: int, summary: str):
+def offer_to(
+    request: Request,
+    keys: list[str],
+    user: User,
+    *,
+    expected_version: int,
+    summary: str,
+    needed: int = 1,
+):
     """Offer the request to the organizations with these keys (see offers.offer)."""
     # Archived organizations are never offered a request, whatever a post says.
     chosen = list(Organization.in_service().where(Organization.key.in_(keys))) if keys else []
-    return offers.offer(request, chosen, user, expected_version=expected_version, summary=summary)
+    return offers.offer(
+        request, chosen, user, expected_version=expected_version, summary=summary, needed=needed
+    )
 
 
 def notes(request: Request):

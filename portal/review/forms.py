@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import Optional
+from wtforms.validators import Optional, ValidationError
 
 from .. import i18n, review
 from ..forms import (
@@ -200,6 +200,26 @@ class OfferForm(VersionedForm):
             plain_text(SUMMARY),
         ],
     )
+    needed = SelectField(
+        _l("How many organizations are needed?"),
+        description=_l(
+            "One is usual. More when the request has parts, for example accompaniment by one "
+            "organization and a monitoring visit by another: it is taken once that many have "
+            "accepted, and each sees only its own part."
+        ),
+        choices=choices([(str(n), str(n)) for n in range(1, 6)]),
+        default="1",
+        validate_choice=False,
+        validators=[one_of([str(n) for n in range(1, 6)])],
+    )
+
+    def validate_needed(self, field):
+        chosen = self.organizations.data or []
+        if field.data and field.data.isdigit() and chosen and int(field.data) > len(chosen):
+            raise ValidationError(_l("Please tick at least as many organizations as are needed."))
+
+    def needed_count(self) -> int:
+        return int(self.needed.data) if (self.needed.data or "").isdigit() else 1
 
 
 class RiskForm(VersionedForm):

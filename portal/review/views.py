@@ -80,7 +80,6 @@ def _request_page(
         action.key: (action_form if action.key == posted_action else ActionForm(formdata=None))
         for action in actions
     }
-    accepted = offers.accepted_offer(req)
     risk = req.risk_picture  # opened once: the summary and the form both show it
     check_ins = checkins.history(req)
     page = render_template(
@@ -98,10 +97,11 @@ def _request_page(
         updates=list(offers.progress_updates(req)),
         closing_reports=offers.closing_reports(req),
         check_ins=check_ins,
-        checking_offer=accepted if accepted and accepted.working else None,
+        checking_offers=[part for part in offers.parts(req) if part.working and part.started_at],
         alert_form=AlertForm(formdata=None, data={"seen": check_ins[0].uid if check_ins else ""}),
-        conversation=offers.thread(req, accepted.organization) if accepted else [],
-        with_organization=accepted,
+        organization_threads=[
+            (part, offers.thread(req, part.organization)) for part in offers.accepted_offers(req)
+        ],
         evaluation=intake.evaluation_of(req),
         complaints=intake.complaints(req),
         offer_form=offer_form or OfferForm(formdata=None),
@@ -204,6 +204,7 @@ def offer(reference):
             staff_user(),
             expected_version=form.expected_version(),
             summary=form.summary.data,
+            needed=form.needed_count(),
         ),
         lambda: _("The request was offered to the organizations you chose."),
     )

@@ -24,8 +24,12 @@ SITUATIONS = {
     # Its work ended, the request was reopened and another organization took it on.
     ("accepted-ended", "accepted"): ("accepted", None),
     ("accepted-ended", "active"): ("accepted", None),
+    # Accepted while more organizations are needed: a pledge, nothing to do yet.
+    ("accepted", "offered"): ("pledged", None),
+    ("accepted", "approved"): ("pledged", None),
 }
-FLAGS = ("waiting", "declined", "taken_by_another", "withdrawn", "working")
+WORKING_STATES = ("offered", "approved", "accepted", "active")
+FLAGS = ("waiting", "declined", "taken_by_another", "withdrawn", "working", "pledged")
 
 
 @pytest.mark.parametrize(("offer_state", "request_state"), list(SITUATIONS))
@@ -34,9 +38,11 @@ def test_an_offer_stands_in_exactly_one_way(offer_state, request_state):
     ended = offer_state == "accepted-ended"
     state = "accepted" if ended else offer_state
     # portal.offers keeps `working` true from the acceptance until the work ends.
-    working = state == "accepted" and not ended and request_state in ("accepted", "active")
+    working = state == "accepted" and not ended and request_state in WORKING_STATES
+    started = "12:00" if request_state == "active" else None
     standing = offers.standing(
-        SimpleNamespace(state=state, working=working), SimpleNamespace(state=request_state)
+        SimpleNamespace(state=state, working=working, started_at=started),
+        SimpleNamespace(state=request_state),
     )
 
     assert [flag for flag in FLAGS if getattr(standing, flag)] == (

@@ -87,8 +87,9 @@ class Case:
     the requester follows the request with the tracking code.
     """
 
-    def __init__(self, app, **answers):
-        """`answers`: form fields to send instead of REQUESTER's (what may be shared)."""
+    def __init__(self, app, *, organizations=None, needed=1, **answers):
+        """`answers`: form fields to send instead of REQUESTER's (what may be shared);
+        `organizations` (key -> name) instead of ORGANIZATIONS, `needed` of which must accept."""
         self.app = app
         self.requester = Requester(app.test_client())
         self.code = self.requester.submit_and_get_code(**{**REQUESTER, **answers})
@@ -98,7 +99,8 @@ class Case:
             workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)
             workflow.transition(request, vocabulary.APPROVED, "staff", user=reviewer)
             self.orgs = {
-                key: add_organization(key, name=name) for key, name in ORGANIZATIONS.items()
+                key: add_organization(key, name=name)
+                for key, name in (organizations or ORGANIZATIONS).items()
             }
             made = offers.offer(
                 request,
@@ -106,6 +108,7 @@ class Case:
                 reviewer,
                 expected_version=request.version,
                 summary=SUMMARY,
+                needed=needed,
             )
             self.handle = {o.organization.key: o.handle for o in made}
             self.reference = request.reference

@@ -138,6 +138,14 @@ class Requester:
         token = csrf_token(self.client, "/track")
         return self.client.post("/track/message", data={"body": body, "csrf_token": token})
 
+    def post_form(self, path, data):
+        """Send a form of the tracking page, with its CSRF token."""
+        token = csrf_token(self.client, "/track")
+        return self.client.post(path, data={**data, "csrf_token": token})
+
+    def withdraw(self):
+        return self.post_form("/track/withdraw", {"confirm": "y"})
+
 
 def guess_code(client, code=WRONG_CODE, **headers):
     """Type a tracking code (a wrong one unless given) on the tracking form and send it."""
