@@ -184,6 +184,9 @@ def test_a_reviewer_completes_the_picture_and_it_is_recorded(app, client, review
     page = reviewer.text(f"/review/{request.reference}")
     assert "Added to or corrected by reviewer" in page
     assert "Physical attack" in page
+    # The request's timeline tells it too, after the review started.
+    timeline = page[page.index('id="timeline-heading"') :]
+    assert "added to or corrected the risk answers of" in timeline
 
 
 def test_a_correction_over_a_changed_request_is_refused(app, client, reviewer):

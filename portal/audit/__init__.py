@@ -79,6 +79,12 @@ def category_of(action: str) -> str:
     return next((name for name, kept in CATEGORY_ACTIONS.items() if action in kept), ACTIONS)
 
 
+def of_request(reference: str, actions) -> list:
+    """One request's events of these actions, oldest first, with their accounts."""
+    found = [AuditEvent.reference == reference, AuditEvent.action.in_(list(actions))]
+    return list(_with_accounts(found).order_by(AuditEvent.created_at, AuditEvent.id))
+
+
 def trail(**filters):
     """Audit events, newest first, each with `actor_email`, `actor_organization_id` and
     `target_email`, filtered as `conditions` says."""

@@ -529,6 +529,34 @@ def risk_corrections(request: Request) -> list:
     return [event for event in found if event.reference == request.reference]
 
 
+# What the request page's timeline tells besides the changes of state: the casework between
+# them, as the audit trail words it.
+CASEWORK_ACTIONS = (
+    "request.risk_corrected",
+    "request.sharing_narrowed",
+    "check_in.rhythm_set",
+    "check_in.incident",
+    "check_in.missed",
+    "request.attention_handled",
+)
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime.datetime
+    event: TimelineEvent | None = None  # a change of state
+    entry: audit.Entry | None = None  # casework, told as a sentence
+
+
+def timeline(request: Request) -> list[TimelineItem]:
+    """The request's changes of state and its casework (risk answers corrected, sharing
+    narrowed, check-in alerts and their handling), oldest first."""
+    items = [TimelineItem(event.created_at, event=event) for event in staff_timeline(request)]
+    told = audit.entries(audit.of_request(request.reference, CASEWORK_ACTIONS))
+    items += [TimelineItem(entry.event.created_at, entry=entry) for entry in told]
+    return sorted(items, key=lambda item: item.at)  # stable: a change of state first
+
+
 def staff_timeline(request: Request):
     """The request's timeline with the account and organization behind each step (staff only)."""
     return (

@@ -86,7 +86,7 @@ def _request_page(
         "review/request.html",
         req=req,
         risk=risk,
-        events=list(review.staff_timeline(req)),
+        events=review.timeline(req),
         messages=list(review.staff_messages(req)),
         notes=list(review.notes(req)),
         matches=review.matches_for(req),

@@ -320,3 +320,27 @@ def test_a_hostile_sentence_is_kept_and_shown_as_text(app, under_way, name):
         assert "<script>alert(1)" not in page and "<img src=x" not in page
         assert "<svg onload" not in page and 'hx-get="/x"' not in page
         assert html.escape(text.strip(), quote=False) in page or text.strip() in html.unescape(page)
+
+
+def test_the_request_page_timeline_tells_the_alerts_and_their_handling(app, under_way):
+    assert check_in(under_way, "incident", INCIDENT).status_code == 303
+    with app.app_context(), db.connection_context():
+        newest = checkins.newest_uid(Request.get(Request.reference == under_way.reference))
+    reference = under_way.reference
+    assert under_way.reviewer.post(f"/review/{reference}/alert-handled", seen=newest)
+
+    raw = re.sub(r"<[^>]+>", "", under_way.reviewer.page(f"/review/{reference}"))
+    page = re.sub(r"\s+", " ", html.unescape(raw))
+    timeline = page[page.rindex("Timeline") :]
+    told = [
+        "member@brigadas.test (Brigadas del Macizo) set how often they check in on " + reference,
+        "member@brigadas.test (Brigadas del Macizo) reported an incident on "
+        + reference
+        + ": reviewers were told",
+        "reviewer@network.test marked the check-in alert on " + reference + " as handled",
+    ]
+    positions = [timeline.find(sentence) for sentence in told]
+    assert -1 not in positions, positions
+    assert positions == sorted(positions)  # oldest first, after the work began
+    assert timeline.index("Active") < positions[0]
+    assert INCIDENT not in timeline  # the sentence itself stays in the check-ins
