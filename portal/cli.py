@@ -151,16 +151,71 @@ def demo():
             ("andean@example.org", "org_member", "andean-watch-demo"),
             ("mesoamerica@example.org", "org_member", "mesoamerica-companions-demo"),
         )
+        made = {}
         for email, role, key in demo_staff:
             password = accounts.generate_password()
             organization = organizations.by_key(key) if key else None
             if key and organization is None:
                 continue  # the directory was not the demo one
-            accounts.create_user(email, role, password, organization=organization)
+            made[email] = accounts.create_user(email, role, password, organization=organization)
             member_of = f" of {key}" if key else ""
             click.echo(
                 f"demo {role}{member_of}: {email} / {password} (sets up two-step sign-in first)"
             )
+        if "andean@example.org" in made:
+            code = _demo_under_way(today, made["reviewer@example.org"], made["andean@example.org"])
+            click.echo(f"demo request under way, with check-ins (PE): tracking code {code}")
+
+
+def _demo_under_way(today, reviewer, member) -> str:
+    """A fictional request taken on by the demo member's organization and under way, with a
+    check-in rhythm and two check-ins: what the casework pages look like with some life."""
+    from . import checkins, intake, offers, workflow
+    from .risk import RiskPicture
+    from .vocabulary import APPROVED, IN_REVIEW, STAFF
+
+    sent = intake.submit(
+        {
+            "service": "accompaniment",
+            "requester_kind": "myself",
+            "name": "Demo leader (fictional)",
+            "organization": None,
+            "country": "PE",
+            "place": "Demo highlands",
+            "situation": "Demo data: a water defender followed after a public hearing.",
+            "asked_for": "Demo data: accompaniment to three hearings this month.",
+            "urgency": "urgent",
+            "start_date": today + datetime.timedelta(days=2),
+            "end_date": today + datetime.timedelta(days=30),
+            "people_count": 1,
+            "languages": ["es"],
+            "other_languages": "Quechua",
+            "contact_channel": "signal",
+            "contact_detail": "@demo.02",
+            "contact_safe": True,
+            "risk": RiskPicture(
+                threats=["surveillance", "legal_harassment"],
+                sources=["company"],
+                incidents="Demo data: followed home after the hearing of 3 March.",
+            ),
+        },
+        "es",
+    )
+    request = sent.request
+    workflow.transition(request, IN_REVIEW, STAFF, user=reviewer)
+    workflow.transition(request, APPROVED, STAFF, user=reviewer)
+    (the_offer,) = offers.offer(
+        request,
+        [member.organization],
+        reviewer,
+        expected_version=request.version,
+        summary="Demo data: a water defender followed after a hearing; accompaniment asked.",
+    )
+    offers.accept(the_offer, member, "Demo data: by Signal within a day.")
+    checkins.begin(the_offer, member, expected_version=request.version + 1, hours=48)
+    checkins.record(the_offer, member, "well")
+    checkins.record(the_offer, member, "concern", "Demo data: the same car outside twice.")
+    return sent.code
 
 
 @click.command("create-user")

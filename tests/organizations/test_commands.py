@@ -2,6 +2,7 @@
 
 import re
 
+from portal import checkins
 from portal.models import Organization, Request, User
 from portal.organizations import (
     RowError,
@@ -148,6 +149,11 @@ def test_demo_members_belong_to_demo_organizations_that_match_the_demo_request(a
         colombia.state = "approved"  # as if reviewed: matches are shown from then on
         ranked = [m.candidate.key for m in review.matches_for(colombia)]
         assert set(members.values()) <= set(ranked)
+        # One is under way with the Andean member's organization, with two check-ins.
+        peru = Request.get(Request.country == "PE")
+        assert peru.state == "active"
+        assert [c.status for c in checkins.history(peru)] == ["concern", "well"]
+    assert "demo request under way, with check-ins (PE): tracking code" in result.output
     for email in members:
         assert re.search(rf"demo org_member of \S+: {re.escape(email)} / \S{{20,}}", result.output)
 
