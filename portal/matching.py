@@ -3,7 +3,9 @@
 The service asked for is required. Then, in this order: an organization that
 works in the request's country ranks above one that works in its region,
 which ranks above one that works elsewhere; among equals, a shared language
-ranks higher, then spare capacity (more spare first), then the name.
+ranks higher, then one that also offers what the requester's risk picture
+calls for (RISK_SERVICES: trial observation against legal harassment), then
+spare capacity (more spare first), then the name.
 Organizations that already declined the request, and archived ones, are left out.
 """
 
@@ -25,6 +27,20 @@ WHERE = {
 }
 
 
+# What a threat in the requester's risk picture calls for besides the service asked for, and
+# the reason the matches show: threat -> (service, reason).
+RISK_SERVICES = {
+    "legal_harassment": (
+        "monitoring",
+        _l("Legal harassment reported: also observes trials and hearings"),
+    ),
+    "stigmatisation": (
+        "solidarity",
+        _l("Stigmatisation reported: also makes solidarity visits"),
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Need:
     """What matching reads of a request."""
@@ -33,6 +49,16 @@ class Need:
     country: str
     region: str
     languages: frozenset[str]
+    threats: frozenset[str] = frozenset()  # from the risk picture
+
+    @functools.cached_property
+    def also(self) -> dict[str, object]:
+        """The services the risk picture calls for besides the one asked, with their reasons."""
+        return {
+            service: reason
+            for threat, (service, reason) in RISK_SERVICES.items()
+            if threat in self.threats and service != self.service
+        }
 
 
 @dataclass(frozen=True)
@@ -65,6 +91,8 @@ class Match:
     candidate: Candidate
     where: int
     shared_languages: list[str]
+    # Why the risk picture favours it (RISK_SERVICES' reasons), if it does.
+    risk_reasons: list = dataclasses.field(default_factory=list)
 
     @property
     def where_words(self):
@@ -82,7 +110,14 @@ class Match:
 
     def sort_key(self):
         c = self.candidate
-        return (self.where, not self.shared_languages, c.spare == 0, -c.spare, c.sort_name)
+        return (
+            self.where,
+            not self.shared_languages,
+            not self.risk_reasons,
+            c.spare == 0,
+            -c.spare,
+            c.sort_name,
+        )
 
 
 def rank(
@@ -107,6 +142,7 @@ def rank(
     names = {name: order for order, name in enumerate(sorted({c.sort_name for c in candidates}))}
     positions = len(candidates)
     keys = []
+    also = need.also.keys() if need.threats else None
     for position, candidate in enumerate(candidates):
         if need.service not in candidate.services or candidate.id in declined:
             continue
@@ -114,9 +150,10 @@ def rank(
             continue
         where = _where(need, candidate)
         no_language = need.languages.isdisjoint(candidate.languages)
+        no_risk_fit = not also or also.isdisjoint(candidate.services)
         active = candidate.active if engaged is None else engaged.get(candidate.id, 0)
         spare = min(max(candidate.capacity - active, 0), _MOST_SPARE)
-        key = ((where * 2 + no_language) * 2 + (spare == 0)) * (_MOST_SPARE + 1)
+        key = (((where * 2 + no_language) * 2 + no_risk_fit) * 2 + (spare == 0)) * (_MOST_SPARE + 1)
         key = (key + _MOST_SPARE - spare) * len(names) + names[candidate.sort_name]
         keys.append(key * positions + position)
     best = sorted(keys) if limit is None else heapq.nsmallest(limit, keys)
@@ -126,8 +163,15 @@ def rank(
         if engaged is not None:
             candidate = dataclasses.replace(candidate, active=engaged.get(candidate.id, 0))
         shared = sorted(need.languages & candidate.languages)
-        matches.append(Match(candidate, _where(need, candidate), shared))
+        reasons = _risk_reasons(need, candidate)
+        matches.append(Match(candidate, _where(need, candidate), shared, reasons))
     return matches
+
+
+def _risk_reasons(need: Need, candidate: Candidate) -> list:
+    if not need.threats:  # most requests: no set to build
+        return []
+    return [reason for service, reason in need.also.items() if service in candidate.services]
 
 
 # Spare capacity beyond this ranks as this (organizations hold at most 10,000).
@@ -142,12 +186,15 @@ def _where(need: Need, candidate: Candidate) -> int:
     return ELSEWHERE
 
 
-def need_of(request) -> Need:
+def need_of(request, picture=None) -> Need:
+    """What matching reads of a request; `picture`, its risk picture when already opened."""
+    picture = picture if picture is not None else request.risk_picture
     return Need(
         service=request.service,
         country=request.country,
         region=request.region,
         languages=frozenset(request.language_codes),
+        threats=frozenset(picture.threats),
     )
 
 

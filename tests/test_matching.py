@@ -1,11 +1,13 @@
 """Matching, rule by rule: which organizations a request can go to, in which order, and why."""
 
+import dataclasses
+
 import pytest
 
 from portal import intake, review, vocabulary, workflow
 from portal.matching import ELSEWHERE, SAME_COUNTRY, SAME_REGION, Candidate, Need, rank
 
-from portal_testing import add_organization, request_fields
+from portal_testing import PASSWORD_ALONE, add_organization, request_fields
 
 NEED = Need(
     service="accompaniment",
@@ -124,3 +126,66 @@ def test_the_reviewer_sees_the_ranked_organizations_with_reasons(app):
         workflow.transition(request, vocabulary.IN_REVIEW, "staff")
         ranked = review.matches_for(request)
         assert [m.candidate.name for m in ranked] == ["Nearby", "Far Away"]
+
+
+# --- what the risk picture calls for ----------------------------------------------------------
+
+HARASSED = Need(
+    service="accompaniment",
+    country="CO",
+    region="latin_america_caribbean",
+    languages=frozenset({"es"}),
+    threats=frozenset({"legal_harassment", "surveillance"}),
+)
+OBSERVES = "Legal harassment reported: also observes trials and hearings"
+
+
+def test_legal_harassment_favours_organizations_that_also_observe_trials_and_says_so():
+    roomy = org(1, "A Roomy", countries=("CO",), capacity=9)
+    observer = org(2, "B Observer", countries=("CO",), services=("accompaniment", "monitoring"))
+
+    assert names(rank(NEED, [roomy, observer])) == ["A Roomy", "B Observer"]  # no risk answers
+    ranked = rank(HARASSED, [roomy, observer])
+    assert names(ranked) == ["B Observer", "A Roomy"]
+    assert [str(reason) for reason in ranked[0].risk_reasons] == [OBSERVES]
+    assert ranked[1].risk_reasons == []
+
+
+def test_a_shared_language_outweighs_what_the_risk_picture_calls_for():
+    speaks = org(1, "A Speaks", countries=("CO",))
+    observes = org(
+        2,
+        "B Observes",
+        countries=("CO",),
+        languages=("en",),
+        services=("accompaniment", "monitoring"),
+    )
+    assert names(rank(HARASSED, [observes, speaks])) == ["A Speaks", "B Observes"]
+
+
+def test_nothing_is_called_for_that_the_request_already_asks():
+    monitoring = dataclasses.replace(HARASSED, service="monitoring")
+    observer = org(2, "Observer", countries=("CO",), services=("accompaniment", "monitoring"))
+    assert rank(monitoring, [observer])[0].risk_reasons == []
+
+
+@pytest.mark.app_config(**PASSWORD_ALONE)
+def test_the_reviewer_sees_why_the_risk_answers_favour_an_organization(app):
+    from portal.risk import RiskPicture
+
+    from portal_testing.staff import StaffClient
+
+    reviewer = StaffClient.create(app, "reviewer")
+    with app.test_request_context():
+        picture = RiskPicture(threats=["legal_harassment"])
+        request = intake.submit(request_fields(risk=picture), "en").request
+        add_organization("roomy", name="Roomy", capacity=9)
+        add_organization("observer", name="Observer", services="accompaniment,monitoring")
+        workflow.transition(request, vocabulary.IN_REVIEW, "staff")
+        reference = request.reference
+
+    page = reviewer.text(f"/review/{reference}")
+
+    matches = page[page.index('id="matches-heading"') :]
+    assert matches.index("Observer") < matches.index("Roomy")
+    assert OBSERVES in matches

@@ -17,7 +17,8 @@ NO_BREAK = "\u00a0\u202f"
 # proposed to organizations: there « offrir » / "ofrecer" is right.
 OFFER_A_SERVICE = (
     "All offer the service asked for. Best first: same country, then same region, then "
-    "elsewhere; then a language in common, then free capacity.",
+    "elsewhere; then a language in common, then what the risk answers call for, then free "
+    "capacity.",
     "No organization in the directory offers this service.",
     "Offers the service asked for",
     "Services it offers",
