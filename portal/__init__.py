@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.globals import request_ctx
-from flask_babel import format_date, format_datetime, format_timedelta, get_locale
+from flask_babel import format_date, format_datetime, format_number, format_timedelta, get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
@@ -86,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
         format_date=format_date,
         format_datetime=format_datetime,
         format_timedelta=format_timedelta,
+        format_number=format_number,
         now=utcnow,
         country_name=country_name,
         language_url=language_url,
@@ -115,6 +116,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .directory.views import bp as directory_bp
+    from .figures.views import bp as figures_bp
     from .intake.views import bp as intake_bp
     from .notices.views import bp as notices_bp
     from .offers.views import bp as offers_bp
@@ -133,6 +135,7 @@ def create_app(config: dict | None = None) -> Flask:
         organizations_bp,
         audit_bp,
         notices_bp,
+        figures_bp,
     ):
         app.register_blueprint(blueprint)
 

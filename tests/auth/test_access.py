@@ -26,7 +26,15 @@ from portal_testing.auth import (
 pytestmark = pytest.mark.app_config(**ONE_STEP_MEMBERS)
 
 
-STAFF_PAGES = ["/staff/", "/review/", "/admin/accounts", "/admin/audit", "/staff/password", "/org/"]
+STAFF_PAGES = [
+    "/staff/",
+    "/review/",
+    "/admin/accounts",
+    "/admin/audit",
+    "/admin/figures/",
+    "/staff/password",
+    "/org/",
+]
 ALLOWED = {
     "org_member": {"/staff/", "/staff/password", "/org/"},
     "reviewer": {"/staff/", "/staff/password", "/review/"},
