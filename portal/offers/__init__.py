@@ -278,7 +278,11 @@ def outcome(the_offer: Offer, request: Request) -> str | None:
     if now.accepted:
         if now.working or now.pledged:
             return None
-        return COMPLETED if request.state == COMPLETED else "ended"  # ended: withdrawn, rejected
+        # Its own part ended while others go on: only a completion ends one part alone.
+        part_done = request.state == ACTIVE and the_offer.started_at is not None
+        if request.state == COMPLETED or part_done:
+            return COMPLETED
+        return "ended"  # withdrawn, rejected, or reopened since
     for name in ("declined", "taken_by_another", "expired", "withdrawn"):
         if getattr(now, name):
             return name

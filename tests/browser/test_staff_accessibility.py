@@ -327,7 +327,7 @@ def test_offer_pages_are_accessible_and_fit_small_screens(portal, live_app, lang
     expect(member.locator("#confirm-error")).to_be_visible()
     check_member("offer page with 'under way' refused (not ticked)")
     member.locator("#confirm").check()
-    member.get_by_label("Every day").check()
+    member.locator('input[name=rhythm][value="24"]').check()  # every day
     with member.expect_navigation():
         member.locator('form[action$="/start"] button[type=submit]').click()
     member.locator("textarea[name=update-body]").fill("First visit done.")

@@ -246,3 +246,15 @@ def test_the_offer_form_refuses_more_organizations_than_ticked(app):
     assert response.status_code == 422
     assert "Please tick at least as many organizations as are needed." in page_text(response)
     assert case.snapshot() == before
+
+
+def test_a_part_completed_while_another_goes_on_is_completed_in_its_inbox(app, taken):
+    taken.move("brigadas", "start")
+    taken.move("tejido", "start")
+    taken.move("brigadas", "complete")
+
+    inbox = taken.members["brigadas"].text("/org/")
+
+    history = inbox[inbox.index('id="history-heading"') :]
+    assert "Completed" in history
+    assert taken.handle["brigadas"] in history
