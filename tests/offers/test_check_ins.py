@@ -344,3 +344,18 @@ def test_the_request_page_timeline_tells_the_alerts_and_their_handling(app, unde
     assert positions == sorted(positions)  # oldest first, after the work began
     assert timeline.index("Active") < positions[0]
     assert INCIDENT not in timeline  # the sentence itself stays in the check-ins
+
+
+def test_a_missed_check_in_is_reported_once_on_each_database(backend_app, time_machine):
+    app = backend_app
+    case = Case(app)
+    case.accept("brigadas")
+    assert start(case, rhythm="12").status_code == 303
+
+    later(time_machine, 13)
+    with app.app_context(), db.connection_context():
+        reported = [checkins.report_missed(), checkins.report_missed()]
+        missed = CheckIn.select().where(CheckIn.status == "missed").count()
+        alerts = Notice.select().where(Notice.kind == "check_in_missed").count()
+        attention = Request.get(Request.reference == case.reference).attention
+    assert (reported, missed, alerts, attention) == ([1, 0], 1, 1, "missed")
