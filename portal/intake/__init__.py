@@ -193,13 +193,23 @@ def may_complain(request: Request) -> bool:
     return offers.accepted_offer(request) is not None
 
 
-def complain(request: Request, body: str) -> Complaint:
-    """A complaint to the network about the organization that took the request on."""
-    taken = offers.accepted_offer(request)
-    if taken is None or not body.strip():
+def complained_of(request: Request) -> list:
+    """The organizations a requester may complain about: each that took the request on."""
+    found = {}
+    for taken in offers.accepted_offers(request):
+        found.setdefault(taken.organization.uid, taken.organization)
+    return list(found.values())
+
+
+def complain(request: Request, body: str, about: str = "") -> Complaint:
+    """A complaint to the network about an organization that took the request on: the one
+    whose uid is `about`, or the only one."""
+    candidates = complained_of(request)
+    chosen = [org for org in candidates if org.uid == about] if about else candidates
+    if len(chosen) != 1 or not body.strip():
         raise NotNow("no organization to complain about, or nothing written")
     with db.atomic():
-        complaint = Complaint(request=request, organization=taken.organization)
+        complaint = Complaint(request=request, organization=chosen[0])
         complaint.body = body
         complaint.save(force_insert=True)
         notices.to_reviewers("requester_answer")

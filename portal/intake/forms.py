@@ -433,6 +433,9 @@ class EvaluationForm(BaseForm):
 
 
 class ComplaintForm(BaseForm):
+    # Which organization it is about, when several took the request on (their uids; the view
+    # sets the choices, intake.complain checks the one sent).
+    about = SelectField(_l("About which organization?"), choices=[], validate_choice=False)
     body = TextAreaField(
         _l("What went wrong with the organization?"),
         description=_l("Network staff read it. The organization does not."),

@@ -166,6 +166,8 @@ def _status_page(
     organization_form = organization_form or OrganizationMessageForm(
         formdata=None, prefix="organization"
     )
+    complaint_form = complaint_form or ComplaintForm(formdata=None, prefix="complaint")
+    complaint_form.about.choices = [(org.uid, org.name) for org in intake.complained_of(tracked)]
     organization_form.to.choices = [
         (part.organization.uid, part.organization.name) for part in taking
     ]
@@ -190,7 +192,7 @@ def _status_page(
         evaluated=intake.evaluation_of(tracked) is not None,
         evaluation_form=evaluation_form or EvaluationForm(formdata=None, prefix="evaluation"),
         may_complain=intake.may_complain(tracked),
-        complaint_form=complaint_form or ComplaintForm(formdata=None, prefix="complaint"),
+        complaint_form=complaint_form,
     ), status
 
 
@@ -300,7 +302,11 @@ def complain():
         return redirect(url_for(".track"), 303)
     if not form.validate():
         return _status_page(tracked, complaint_form=form)
-    intake.complain(tracked, form.body.data)
+    try:
+        intake.complain(tracked, form.body.data, form.about.data or "")
+    except intake.NotNow:
+        form.about.errors = [_("Please choose the organization it is about.")]
+        return _status_page(tracked, complaint_form=form, status=422)
     flash(
         _("Your complaint was sent to network staff. The organization does not see it."), "success"
     )

@@ -258,3 +258,25 @@ def test_a_part_completed_while_another_goes_on_is_completed_in_its_inbox(app, t
     history = inbox[inbox.index('id="history-heading"') :]
     assert "Completed" in history
     assert taken.handle["brigadas"] in history
+
+
+def test_a_complaint_names_the_organization_it_is_about(app, taken):
+    from portal.models import Complaint
+
+    assert taken.requester.open(taken.code).status_code == 303
+    with app.app_context(), db.connection_context():
+        tejido = Organization.get(Organization.key == "tejido").uid
+    unnamed = taken.requester.post_form("/track/complaint", {"complaint-body": "Zyxlate again."})
+    assert unnamed.status_code == 422
+    assert "Please choose the organization it is about." in page_text(unnamed)
+    assert "Zyxlate again." in page_text(unnamed)
+
+    named = taken.requester.post_form(
+        "/track/complaint", {"complaint-body": "Zyxlate again.", "complaint-about": tejido}
+    )
+
+    assert named.status_code == 303
+    with app.app_context(), db.connection_context():
+        assert [(c.organization.key, c.body) for c in Complaint.select()] == [
+            ("tejido", "Zyxlate again.")
+        ]
