@@ -27,13 +27,14 @@ class CheckInRefused(Exception):
     """Not under way, an unknown status or rhythm, or an incident without its sentence."""
 
 
-def _under_way(the_offer: Offer) -> Request:
-    """The offer's request, if its organization works on it and its part is under way."""
+def _under_way(the_offer: Offer) -> tuple[Request, Offer]:
+    """The offer's request and the offer as they are now, if its organization works on the
+    request and its part is under way."""
     request = Request.get_by_id(the_offer.request_id)
     current = Offer.get_or_none(Offer.id == the_offer.id)
     if current is None or not offers.working_on(current, request) or current.started_at is None:
         raise CheckInRefused("check-ins are kept while the work is under way")
-    return request
+    return request, current
 
 
 def _due(hours: int | None, now: datetime.datetime) -> datetime.datetime | None:
@@ -45,7 +46,7 @@ def set_rhythm(the_offer: Offer, user: User, hours: int | None) -> None:
     from now."""
     if hours is not None and hours not in CHECK_IN_RHYTHMS:
         raise CheckInRefused(f"{hours} hours is not a rhythm the portal offers")
-    request = _under_way(the_offer)
+    request, _current = _under_way(the_offer)
     now = utcnow()
     with db.atomic():
         due = _due(hours, now)
@@ -79,7 +80,7 @@ def record(the_offer: Offer, user: User, status: str, note: str = "") -> CheckIn
         # Behind the request's row, as every move of it: a check-in and the work's end
         # at the same moment cannot both go through half.
         offers.lock(the_offer.request_id)
-        request = _under_way(the_offer)
+        request, current = _under_way(the_offer)
         now = utcnow()
         check_in = CheckIn(
             request=request,
@@ -90,8 +91,8 @@ def record(the_offer: Offer, user: User, status: str, note: str = "") -> CheckIn
         )
         check_in.note = note or None  # sealed to this check-in's uid
         check_in.save(force_insert=True)
-        hours = Offer.get_by_id(the_offer.id).check_in_hours
-        Offer.update(check_in_due_at=_due(hours, now)).where(Offer.id == the_offer.id).execute()
+        due = _due(current.check_in_hours, now)
+        Offer.update(check_in_due_at=due).where(Offer.id == the_offer.id).execute()
         detail = f"organization={the_offer.organization.key} status={status}"
         if status == CHECK_IN_INCIDENT:
             workflow.call_attention(request, CHECK_IN_INCIDENT)

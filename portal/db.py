@@ -1,5 +1,6 @@
 """The database: declared once, bound late, opened per request."""
 
+import datetime
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,14 @@ class Page:
                 numbers.append(None)
             numbers.append(number)
         return numbers
+
+
+def as_datetime(value):
+    """A datetime read back from an aggregate (MAX, MIN): SQLite hands it back as text,
+    PostgreSQL as a datetime."""
+    if isinstance(value, str):
+        return datetime.datetime.fromisoformat(value)
+    return value
 
 
 def page_of(query, number: int, size: int, *, count_query=None, ordering=None) -> Page:

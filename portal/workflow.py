@@ -102,6 +102,12 @@ def unanswered_when(check):
     return check
 
 
+def _rank_in(state: str, request: Request, attention: bool) -> int:
+    """The queue rank `request` takes in `state`: in `approved`, first if nobody took it."""
+    rematch = state == APPROVED and any(check(request) for check in _UNANSWERED)
+    return queue_rank(state, request.urgency, rematch, attention)
+
+
 class TransitionRefused(Exception):
     """The move is not allowed from this state for this actor."""
 
@@ -135,9 +141,7 @@ def transition(
         # Nothing more will be said about a closed request: its notice address goes.
         changes["notify_email_sealed"] = None
     with db.atomic():
-        rematch = to_state == APPROVED and any(check(request) for check in _UNANSWERED)
-        rank = queue_rank(to_state, request.urgency, rematch, bool(request.attention))
-        changes["queue_rank"] = rank
+        changes["queue_rank"] = rank = _rank_in(to_state, request, bool(request.attention))
         changed = (
             Request.update(**changes)
             .where(
@@ -191,8 +195,7 @@ def attention_handled(request: Request) -> bool:
     new incident is not cleared unseen)."""
     if request.attention is None:
         return False
-    rematch = request.state == APPROVED and any(check(request) for check in _UNANSWERED)
-    rank = queue_rank(request.state, request.urgency, rematch)
+    rank = _rank_in(request.state, request, attention=False)
     changed = (
         Request.update(attention=None, queue_rank=rank)
         .where((Request.id == request.id) & (Request.attention == request.attention))

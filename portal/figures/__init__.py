@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from peewee import SQL, fn
 
+from ..db import as_datetime
 from ..models import ClosingReport, Request
 from ..regions import REGIONS
 from ..vocabulary import (
@@ -125,9 +126,7 @@ def of_year(year: int) -> Figures:
 
 def years() -> list[int]:
     """The years with requests, newest first (the page's choice of year)."""
-    first = Request.select(fn.MIN(Request.created_at)).scalar()
+    first = as_datetime(Request.select(fn.MIN(Request.created_at)).scalar())
     if first is None:
         return []
-    if isinstance(first, str):  # SQLite gives an aggregate back as text
-        first = datetime.datetime.fromisoformat(first)
     return list(range(datetime.datetime.now(datetime.UTC).year, first.year - 1, -1))

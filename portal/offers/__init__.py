@@ -78,11 +78,7 @@ def _close_open_offers(request: Request, to_state: str, now) -> None:
     if to_state != ACCEPTED:
         _close_still_open(request, now)
     if to_state in CLOSED_STATES:
-        (
-            Offer.update(working=False)
-            .where((Offer.request == request.id) & (Offer.working == True))  # noqa: E712
-            .execute()
-        )
+        _end_engagements(request)
 
 
 @workflow.on_leaving(ACCEPTED)
@@ -91,11 +87,17 @@ def _engagement_ends(request: Request, to_state: str, now) -> None:
     """Completed, withdrawn or rejected while an organization worked on it: its offer stays
     accepted, and stops counting among the organization's engagements under way."""
     if to_state not in ENGAGED_STATES:
-        (
-            Offer.update(working=False)
-            .where((Offer.request == request.id) & (Offer.working == True))  # noqa: E712
-            .execute()
-        )
+        _end_engagements(request)
+
+
+def _end_engagements(request: Request) -> None:
+    """Every organization that works on (or pledged) the request stops: its offer stays
+    accepted, and no longer counts among its engagements under way."""
+    (
+        Offer.update(working=False)
+        .where((Offer.request == request.id) & (Offer.working == True))  # noqa: E712
+        .execute()
+    )
 
 
 @workflow.unanswered_when
@@ -524,11 +526,6 @@ def time_left(the_offer: Offer, now: datetime.datetime | None = None):
     return the_offer.expires_at - (now or utcnow())
 
 
-def taken_by(request: Request) -> Offer | None:
-    """The accepted offer (with its organization) while an organization works on the request."""
-    return accepted_offer(request) if in_hand(request) else None
-
-
 def working_on(the_offer: Offer, request: Request) -> bool:
     """True while the offer's organization has the request in hand (accepted or under way)."""
     return the_offer.state == OFFER_ACCEPTED and bool(the_offer.working) and in_hand(request)
@@ -757,24 +754,28 @@ def thread(request: Request, organization: Organization):
     )
 
 
+def _accepted(condition):
+    """The accepted offers that `condition` keeps, with their organizations, in the order they
+    were accepted."""
+    return (
+        Offer.select(Offer, Organization)
+        .join(Organization)
+        .where(condition & (Offer.state == OFFER_ACCEPTED))
+        .order_by(Offer.decided_at, Offer.id)
+    )
+
+
 def accepted_offers(request: Request) -> list[Offer]:
     """Every offer an organization accepted for this request, in every round, in the order
     they were accepted, with their organizations."""
-    return list(
-        Offer.select(Offer, Organization)
-        .join(Organization)
-        .where((Offer.request == request) & (Offer.state == OFFER_ACCEPTED))
-        .order_by(Offer.decided_at, Offer.id)
-    )
+    return list(_accepted(Offer.request == request))
 
 
 def accepted_offer(request: Request) -> Offer | None:
     """The offer an organization accepted for this request, while working on it or after: the
     latest one, when the request was reopened and taken again."""
     return (
-        Offer.select(Offer, Organization)
-        .join(Organization)
-        .where((Offer.request == request) & (Offer.state == OFFER_ACCEPTED))
+        _accepted(Offer.request == request)
         .order_by(Offer.decided_at.desc(), Offer.id.desc())
         .first()
     )
@@ -798,12 +799,7 @@ def parts(request: Request) -> list[Offer]:
     """The organizations that accepted the request in this round (since it was last reopened),
     each with its organization, in the order they accepted: those working on their part, and
     those whose part has ended."""
-    return list(
-        Offer.select(Offer, Organization)
-        .join(Organization)
-        .where(_this_round(request) & (Offer.state == OFFER_ACCEPTED))
-        .order_by(Offer.decided_at, Offer.id)
-    )
+    return list(_accepted(_this_round(request)))
 
 
 def offers_of(request: Request):

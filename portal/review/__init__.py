@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import JOIN, SQL, fn
 
 from .. import audit, deadlines, directory, handles, matching, notices, offers, workflow
-from ..db import Page, db, rows_at
+from ..db import Page, as_datetime, db, rows_at
 from ..models import (
     InternalNote,
     Message,
@@ -176,7 +176,7 @@ def reopenable_until(request: Request, now: datetime.datetime | None = None):
     )
     if ended is None:
         return None
-    until = _as_datetime(ended) + datetime.timedelta(days=current_app.config["REOPEN_DAYS"])
+    until = as_datetime(ended) + datetime.timedelta(days=current_app.config["REOPEN_DAYS"])
     return until if (now or utcnow()) < until else None
 
 
@@ -388,7 +388,7 @@ def activity(requests: list[Request], user: User) -> dict[int, Activity]:
             .group_by(model.request)
             .tuples()
         )
-        return {request_id: _as_datetime(when) for request_id, when in rows}
+        return {request_id: as_datetime(when) for request_id, when in rows}
 
     events = latest(TimelineEvent)
     messages = latest(Message)
@@ -411,13 +411,6 @@ def activity(requests: list[Request], user: User) -> dict[int, Activity]:
             deadline=deadlines.deadline_of(request),
         )
     return result
-
-
-def _as_datetime(value):
-    # SQLite hands an aggregate back as text; PostgreSQL as a datetime.
-    if isinstance(value, str):
-        return datetime.datetime.fromisoformat(value)
-    return value
 
 
 def act(
