@@ -150,6 +150,13 @@ def track():
     return _status_page(tracked)
 
 
+def _organization_choices(organizations) -> list:
+    """Organizations to choose from by uid; with several, nothing chosen until the requester
+    chooses (a browser would otherwise send the first one unasked)."""
+    found = [(org.uid, org.name) for org in organizations]
+    return [("", _("Choose the organization"))] + found if len(found) > 1 else found
+
+
 def _status_page(
     tracked,
     message_form=None,
@@ -167,10 +174,8 @@ def _status_page(
         formdata=None, prefix="organization"
     )
     complaint_form = complaint_form or ComplaintForm(formdata=None, prefix="complaint")
-    complaint_form.about.choices = [(org.uid, org.name) for org in intake.complained_of(tracked)]
-    organization_form.to.choices = [
-        (part.organization.uid, part.organization.name) for part in taking
-    ]
+    complaint_form.about.choices = _organization_choices(intake.complained_of(tracked))
+    organization_form.to.choices = _organization_choices(part.organization for part in taking)
     return render_template(
         "intake/status.html",
         req=tracked,

@@ -3,6 +3,8 @@ another): the reviewer says how many when offering; it is taken once that many h
 the others' offers close, each organization sees and does only its own part, and the
 requester's page lists them all."""
 
+import re
+
 import pytest
 
 from portal import offers, workflow
@@ -280,3 +282,20 @@ def test_a_complaint_names_the_organization_it_is_about(app, taken):
         assert [(c.organization.key, c.body) for c in Complaint.select()] == [
             ("tejido", "Zyxlate again.")
         ]
+
+
+def test_with_several_organizations_the_requester_chooses_rather_than_the_browser(app, taken):
+    assert taken.requester.open(taken.code).status_code == 303
+    page = taken.requester.client.get("/track").get_data(as_text=True)
+
+    for name in ("organization-to", "complaint-about"):
+        select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+        assert select, name
+        options = re.findall(r"<option([^>]*)>([^<]*)</option>", select.group(1))
+        # Nothing is chosen until the requester chooses: the first option is empty.
+        assert 'value=""' in options[0][0] and options[0][1] == "Choose the organization"
+        assert not any("selected" in attributes for attributes, _ in options[1:])
+        assert {label for _, label in options[1:]} == {
+            "Brigadas del Macizo",
+            "Tejido Solidario Andino",
+        }
