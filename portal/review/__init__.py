@@ -518,8 +518,7 @@ def correct_risk(request: Request, user: User, picture: RiskPicture, expected_ve
 
 def risk_corrections(request: Request) -> list:
     """Who completed or corrected the risk picture, and when: newest first."""
-    found = audit.trail(reference=request.reference, action="request.risk_corrected")
-    return [event for event in found if event.reference == request.reference]
+    return audit.of_request(request.reference, ["request.risk_corrected"])[::-1]
 
 
 # What the request page's timeline tells besides the changes of state: the casework between
