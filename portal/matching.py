@@ -142,6 +142,7 @@ def rank(
     names = {name: order for order, name in enumerate(sorted({c.sort_name for c in candidates}))}
     positions = len(candidates)
     keys = []
+    # _risk_reasons' rule as one set test: this loop runs for every organization.
     also = need.also.keys() if need.threats else None
     for position, candidate in enumerate(candidates):
         if need.service not in candidate.services or candidate.id in declined:
@@ -186,15 +187,14 @@ def _where(need: Need, candidate: Candidate) -> int:
     return ELSEWHERE
 
 
-def need_of(request, picture=None) -> Need:
-    """What matching reads of a request; `picture`, its risk picture when already opened."""
-    picture = picture if picture is not None else request.risk_picture
+def need_of(request) -> Need:
+    """What matching reads of a request, its risk picture included."""
     return Need(
         service=request.service,
         country=request.country,
         region=request.region,
         languages=frozenset(request.language_codes),
-        threats=frozenset(picture.threats),
+        threats=frozenset(request.risk_picture.threats),
     )
 
 
