@@ -17,6 +17,7 @@ from . import (
     i18n,
     incoming,
     jobs,
+    keychain,
     navigation,
     page_cache,
     regions,
@@ -65,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     sealing.init_app(app)
+    keychain.init_app(app)
     db.init_app(app)
     babel.init_app(app, locale_selector=selected_locale)
     incoming.init_app(app)
@@ -117,6 +119,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .directory.views import bp as directory_bp
     from .figures.views import bp as figures_bp
+    from .grants.views import bp as grants_bp
     from .intake.views import bp as intake_bp
     from .notices.views import bp as notices_bp
     from .offers.views import bp as offers_bp
@@ -136,6 +139,7 @@ def create_app(config: dict | None = None) -> Flask:
         audit_bp,
         notices_bp,
         figures_bp,
+        grants_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -21,9 +21,10 @@ from flask.cli import with_appcontext
 from peewee import PeeweeException
 from playhouse.migrations import Runner
 
+from . import keychain
 from .db import MIGRATIONS_DIR, db
 from .i18n import DEFAULT_LOCALE, LANGUAGES
-from .models import JobRun, utcnow
+from .models import JobRun, Request, utcnow
 from .serving import counts_per_process, workers_problem
 
 ERROR, WARNING = "error", "warning"
@@ -399,6 +400,49 @@ def worker(config, now: datetime.datetime | None = None) -> list[Problem]:
     return problems
 
 
+def keys(config) -> list[Problem]:
+    """Keys that people hold (portal.keychain): the escrow, and what the server alone can
+    still open (inside a connection)."""
+    problems = []
+    if not config["ESCROW_PUBLIC_KEY"]:
+        problems.append(
+            warning(
+                "no escrow key: if every holder of a group's key loses their password, what "
+                "the group holds cannot be opened again",
+                "run `flask --app portal keys escrow-new` on an offline computer, keep the "
+                "private half on paper, set PORTAL_ESCROW_PUBLIC_KEY to the public half",
+            )
+        )
+    kept = keychain.server_sealed_groups()
+    if kept:
+        problems.append(
+            warning(
+                f"{kept} group key(s) still open with the server's key files alone: readers "
+                "from before keys who have not signed in since, or a group no one holds yet",
+                "ask every reviewer and organization member to sign in once",
+            )
+        )
+    stale = keychain.retired_since(days=2)
+    if stale:
+        problems.append(
+            warning(
+                f"{stale} replaced group key(s) still kept: a member left and no holder of "
+                "the group has signed in since to finish replacing the key",
+                "ask a member of the group to sign in",
+            )
+        )
+    sealed = Request.select().count()
+    if sealed:
+        problems.append(
+            warning(
+                f"{sealed} request(s) sealed only under the server's keys: this version keeps "
+                "requests' contents under the server's keyring (README, “Keys that people hold”)",
+                "keep the instance folder's keys apart from database backups",
+            )
+        )
+    return problems
+
+
 def _ago(delta: datetime.timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes < 120:
@@ -425,6 +469,7 @@ def run_checks(app: Flask, environ=os.environ) -> list[Problem]:
             problems += found
             if not found:  # the worker's table may not exist yet
                 problems += worker(config)
+                problems += keys(config)
     except PeeweeException as exc:
         problems.append(
             error(

@@ -4,6 +4,7 @@ Each one is listed by `flask --app portal --help`.
 """
 
 import datetime
+import sys
 from pathlib import Path
 
 import click
@@ -250,12 +251,56 @@ def create_user(email, role, generate, organization_key):
         else:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         try:
-            user = accounts.create_user(email, role, password, organization=organization)
+            # A password typed here is the operator's own choice; a generated one is not
+            # (portal.keychain gives access only to accounts with a chosen password).
+            user = accounts.create_user(
+                email, role, password, organization=organization, chosen=not generate
+            )
         except accounts.AccountError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"created {role} {user.email}" + (f" of {organization.key}" if organization else ""))
     if generate:
         click.echo(f"password: {password}")
+
+
+keys_cli = AppGroup("keys", help="Keys that people hold: the escrow key pair.")
+
+
+@keys_cli.command("escrow-new")
+def escrow_new():
+    """Print a new escrow key pair: run it on an offline computer, keep the private half on
+    paper, and give the portal only the public half (PORTAL_ESCROW_PUBLIC_KEY)."""
+    from . import keychain
+    from .envelopes import KeyPair
+
+    pair = KeyPair.generate()
+    click.echo(f"public (PORTAL_ESCROW_PUBLIC_KEY): {keychain.encode_key(pair.public)}")
+    click.echo(f"private (keep offline, never on the server): {keychain.encode_key(pair.private)}")
+
+
+@keys_cli.command("escrow-grant")
+@click.argument("email")
+@with_appcontext
+def escrow_grant(email):
+    """Give the account EMAIL its group's key with the escrow's private key, read from
+    standard input (an emergency: no holder of the group can sign in). Audited."""
+    from . import keychain
+    from .models import User
+
+    text = sys.stdin.readline().strip()
+    try:
+        escrow_private = keychain.decode_key(text)
+    except ValueError as exc:
+        raise click.ClickException("standard input holds no escrow private key") from exc
+    with db.connection_context():
+        user = User.by_email(email)
+        if user is None:
+            raise click.ClickException(f"no account has the address {email!r}")
+        try:
+            keychain.escrow_grant(user, escrow_private)
+        except keychain.GrantRefused as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"{user.email} holds its group's key; consider a new escrow key pair now")
 
 
 @click.command("purge")
@@ -358,6 +403,7 @@ def export_orgs(file):
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(translate_cli)
+    app.cli.add_command(keys_cli)
     app.cli.add_command(demo)
     app.cli.add_command(purge)
     app.cli.add_command(sweep)

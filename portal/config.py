@@ -68,6 +68,12 @@ DEFAULTS = {
     # Where the static files are written under their hashed names, with compressed
     # copies (portal/assets.py); empty: static/ in the instance folder.
     "STATIC_BUILD_FOLDER": "",
+    # Administrators hold the network's key (read requests' contents) only when this is on:
+    # off, an administrator who resets a reviewer's password gains nothing (portal/keychain.py).
+    "ADMINS_HOLD_NETWORK_KEY": False,
+    # The public half of the escrow key pair (`flask --app portal keys escrow-new`), whose
+    # private half is kept offline: every group's key is also wrapped to it.
+    "ESCROW_PUBLIC_KEY": "",
 }
 
 _BOOL = {

@@ -91,7 +91,7 @@ def _raw_public(key: x25519.X25519PublicKey) -> bytes:
 
 def wrap(key: bytes, public: bytes, info: bytes) -> bytes:
     """`key` wrapped to the holder of `public`; only its private key opens it, with `info`."""
-    recipient = x25519.X25519PublicKey.from_public_bytes(public)
+    recipient = x25519.X25519PublicKey.from_public_bytes(bytes(public))
     return _VERSION + _SUITE.encrypt(key, recipient, info=info)
 
 

@@ -148,6 +148,14 @@ class User(BaseModel):
     organization = ForeignKeyField(Organization, null=True, backref="members", on_delete="SET NULL")
     # The language of the account's pages and notices; None follows the browser.
     locale = CharField(max_length=10, null=True)
+    # The account's own key pair (portal.keychain): the public half in clear, so that
+    # colleagues can give it access; the private half sealed under a key derived from the
+    # password with these Argon2id parameters. `key_chosen`: sealed under a password the
+    # person chose, not one an administrator generated (only then may access be given).
+    public_key = BlobField(null=True)
+    private_key_sealed = BlobField(null=True)
+    key_params = CharField(max_length=120, null=True)
+    key_chosen = BooleanField(default=False)
 
     totp_secret = Sealed()
 
@@ -570,11 +578,53 @@ class Held(BaseModel):
         indexes = ((("id_hash", "kind"), True),)
 
 
+class GroupKey(BaseModel):
+    """The key pair of a group of readers (portal.keychain): the network, or one
+    organization (`holder` is "network" or the organization's uid). A group gets a new
+    generation when a member leaves; the older one is kept only until what it holds is
+    wrapped again.
+
+    The private half is wrapped to each member (KeyGrant), to the offline escrow, and for
+    an organization to the network's current key. `server_sealed` is the private half
+    under the server's keyring, kept only while readers from before keys existed have not
+    yet signed in once (a migration), or while a new group has no holder at all.
+    """
+
+    uid = CharField(max_length=32, unique=True, default=new_uid)
+    holder = CharField(max_length=32)
+    generation = IntegerField(default=1)
+    public_key = BlobField()
+    escrow_wrap = BlobField(null=True)
+    network_wrap = BlobField(null=True)
+    network_key = CharField(max_length=32, null=True)  # uid of the key network_wrap is to
+    server_sealed = BlobField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    retired_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("holder", "generation"), True),)
+
+
+class KeyGrant(BaseModel):
+    """A group's private key wrapped to one member's key pair."""
+
+    group_key = ForeignKeyField(GroupKey, backref="grants", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="key_grants", on_delete="CASCADE")
+    wrapped = BlobField()
+    granted_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("group_key", "user"), True),)
+
+
 class ServerSession(BaseModel):
     """The server's record of a signed-in session, so that it can be ended.
 
     Flask's cookie only carries a random id; its SHA-256 is stored here, so a
-    copy of the database cannot be replayed as a cookie.
+    copy of the database cannot be replayed as a cookie. The keys a staff member
+    unlocked at sign-in are kept sealed under a key derived from the id itself
+    (portal.envelopes.session_key), so that the row alone opens nothing.
     """
 
     id_hash = CharField(max_length=64, unique=True)
@@ -583,6 +633,7 @@ class ServerSession(BaseModel):
     user = ForeignKeyField(User, null=True, on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow)
     last_seen_at = DateTimeField(default=utcnow)
+    keys_sealed = BlobField(null=True)
 
 
 class JobRun(BaseModel):
@@ -629,6 +680,8 @@ MODELS = [
     RequestSeen,
     PendingCode,
     Held,
+    GroupKey,
+    KeyGrant,
     ServerSession,
     JobRun,
 ]

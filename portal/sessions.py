@@ -8,13 +8,15 @@ server, and the copied cookie then opens nothing. (Withdrawing does not: the
 person should still see that the withdrawal took effect.)
 """
 
+import base64
 import datetime
 import hashlib
+import json
 import secrets
 
 from flask import current_app, g, session
 
-from . import held
+from . import envelopes, held
 from .models import PendingCode, Request, ServerSession, User, utcnow
 
 TRACKING = "tracking"
@@ -60,13 +62,73 @@ def tracked_request() -> Request | None:
     return record.request
 
 
-def start_staff(user: User, kind: str = STAFF) -> None:
-    """Open a staff session (or a pending one) with a new id; any earlier one ends."""
+def _keys_aad(id_hash: str) -> bytes:
+    return f"portal/e1|session|{id_hash}".encode()
+
+
+def _seal_keys(sid: str, keys: dict[str, bytes]) -> bytes | None:
+    """The keys a person unlocked, sealed under their session id: the database row alone,
+    or a copy of it, opens nothing (portal.keychain)."""
+    if not keys:
+        return None
+    payload = json.dumps({name: base64.b64encode(key).decode() for name, key in keys.items()})
+    return envelopes.seal_with(
+        envelopes.session_key(sid), payload.encode(), _keys_aad(_digest(sid))
+    )
+
+
+def _open_keys(sid: str, record: ServerSession) -> dict[str, bytes]:
+    if record is None or record.keys_sealed is None:
+        return {}
+    try:
+        opened = envelopes.open_with(
+            envelopes.session_key(sid), record.keys_sealed, _keys_aad(record.id_hash)
+        )
+    except envelopes.Unopenable:
+        return {}
+    return {name: base64.b64decode(key) for name, key in json.loads(opened).items()}
+
+
+def _carried_keys() -> dict[str, bytes]:
+    """The keys this browser's pending or staff session holds, to carry into a new one."""
+    for kind in (STAFF_PENDING, STAFF):
+        sid = session.get(_COOKIE_KEY[kind])
+        if isinstance(sid, str):
+            keys = _open_keys(sid, _alive_record(kind))
+            if keys:
+                return keys
+    return {}
+
+
+def start_staff(user: User, kind: str = STAFF, keys: dict[str, bytes] | None = None) -> dict:
+    """Open a staff session (or a pending one) with a new id; any earlier one ends.
+
+    The session holds `keys` (sealed under its id), or else the keys the browser's earlier
+    session held for the same account (the second step, a password change); which it
+    holds is returned.
+    """
+    if keys is None:
+        earlier = _alive_record(STAFF_PENDING) or _alive_record(STAFF)
+        keys = _carried_keys() if earlier is not None and earlier.user_id == user.id else {}
     end(STAFF_PENDING)
     end(STAFF)
     sid = secrets.token_urlsafe(32)
-    ServerSession.create(id_hash=_digest(sid), kind=kind, user=user)
+    ServerSession.create(
+        id_hash=_digest(sid), kind=kind, user=user, keys_sealed=_seal_keys(sid, keys)
+    )
     session[_COOKIE_KEY[kind]] = sid
+    g.pop("staff_keys", None)
+    return keys
+
+
+def staff_keys() -> dict[str, bytes]:
+    """The keys the signed-in staff member unlocked, for this request only ({} if none)."""
+    if "staff_keys" not in g:
+        keys = {}
+        if staff_user() is not None:
+            keys = _open_keys(session.get(_COOKIE_KEY[STAFF]), g.staff_record)
+        g.staff_keys = keys
+    return g.staff_keys
 
 
 def has_staff_cookie() -> bool:
@@ -120,6 +182,7 @@ def staff_user() -> User | None:
         else:
             ServerSession.update(last_seen_at=now).where(ServerSession.id == record.id).execute()
             user = candidate
+            g.staff_record = record
     g.staff_user = user
     return user
 

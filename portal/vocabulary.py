@@ -319,6 +319,10 @@ AUDIT_ACTIONS = {
     "check_in.incident": _l("Incident reported at a check-in: reviewers notified"),
     "check_in.missed": _l("Check-in missed: reviewers notified"),
     "request.attention_handled": _l("Check-in alert handled by a reviewer"),
+    "keys.granted": _l("Access to a group's key given"),
+    "keys.claimed": _l("Group's key received at sign-in"),
+    "keys.escrow_granted": _l("Group's key given with the escrow key"),
+    "keys.rotated": _l("Group's key replaced after a member left"),
 }
 
 # --- notifications: what someone may be told, and how soon -----------------------------------

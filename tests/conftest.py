@@ -7,7 +7,7 @@ The portal's settings come from `pytest.mark.app_config(NAME=value, ...)` on a m
 import pytest
 from argon2 import PasswordHasher
 
-from portal import accounts
+from portal import accounts, keychain
 from portal.db import db
 
 from portal_testing import Requester, StaffClient, fresh_pg_database, make_app, pg_url
@@ -17,6 +17,8 @@ from portal_testing import Requester, StaffClient, fresh_pg_database, make_app, 
 # fixture on, except where the hashing itself is tested (`pytest.mark.shipped_hasher`).
 _SHIPPED_HASHER = accounts._hasher
 accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+# The same for the key each account's private key is sealed under (portal.keychain).
+keychain.COST = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
 @pytest.fixture(autouse=True)

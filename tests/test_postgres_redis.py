@@ -131,6 +131,10 @@ def test_the_foreign_keys_cascade_on_postgresql(pg_app, raw):
         ("request_seen", "user_id"): "c",
         ("request_seen", "request_id"): "c",
         ("pending_code", "request_id"): "c",
+        # A group's key goes with its grants; an account with the access it was given.
+        ("key_grant", "group_key_id"): "c",
+        ("key_grant", "user_id"): "c",
+        ("key_grant", "granted_by_id"): "n",
     }
 
 
@@ -183,6 +187,8 @@ def test_a_requester_goes_the_whole_way_on_postgresql(pg_app):
         "RequestSeen": 0,
         "PendingCode": 0,  # erased once the requester said they kept the code
         "Held": 0,
+        "GroupKey": 0,
+        "KeyGrant": 0,
         "ServerSession": 0,
         "JobRun": 0,
     }

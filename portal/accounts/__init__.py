@@ -24,7 +24,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, IntegrityError
 
-from .. import audit, keys, notices, tracking, vocabulary
+from .. import audit, keychain, keys, notices, tracking, vocabulary
 from ..access import belongs_to_organization
 from ..db import db
 from ..models import AuditEvent, Organization, RecoveryCode, ServerSession, User, utcnow
@@ -106,8 +106,13 @@ def create_user(
     by: User | None = None,
     *,
     organization: Organization | None = None,
+    chosen: bool = True,
 ) -> User:
-    """A new account; an organization member belongs to exactly one organization, staff to none."""
+    """A new account; an organization member belongs to exactly one organization, staff to none.
+
+    Its key pair is sealed under `password`; `chosen` says whether the person chose it (an
+    operator typing their own at the command line) or not (generated for them).
+    """
     problem = role_problem(role, organization) or password_problem(password)
     if problem is not None:
         raise AccountError(problem)
@@ -121,18 +126,30 @@ def create_user(
             password_hash=_hasher.hash(password),
             organization=organization,
         )
+        keychain.new_person_keys(user, password, chosen=chosen)
         detail = f"role={role}" + (f" organization={organization.key}" if organization else "")
         audit.record("account.created", user=by, target_user=user, detail=detail)
     return user
 
 
-def set_password(user: User, password: str, by: User | None = None) -> None:
-    """Change a password and end every session of the account, everywhere."""
+def set_password(
+    user: User, password: str, by: User | None = None, *, private: bytes | None = None
+) -> None:
+    """Change a password and end every session of the account, everywhere.
+
+    The account's private key (opened with the old password, `private`) is sealed again
+    under the new one; without it, the account gets a new key pair and loses its access.
+    """
     problem = password_problem(password)
     if problem is not None:
         raise AccountError(problem)
+    chosen = by is None or by.id == user.id
     with db.atomic():
         User.update(password_hash=_hasher.hash(password)).where(User.id == user.id).execute()
+        if private is None:
+            keychain.new_person_keys(user, password, chosen=chosen)
+        else:
+            keychain.change_password(user, private, password, chosen=chosen)
         end_sessions(user)
         audit.record("account.password_changed", user=by or user, target_user=user)
 
@@ -155,7 +172,8 @@ def deactivate(user: User, by: User | None = None) -> None:
         User.update(active=False).where(User.id == user.id).execute()
         end_sessions(user)
         audit.record("account.deactivated", user=by, target_user=user)
-    user.active = False
+        user.active = False
+        keychain.member_left(user, keychain.holder_of(user), by=by)
 
 
 def move_member(user: User, organization: Organization, by: User) -> None:
@@ -171,6 +189,7 @@ def move_member(user: User, organization: Organization, by: User) -> None:
         old = user.organization
         User.update(organization=organization).where(User.id == user.id).execute()
         end_sessions(user)
+        keychain.member_left(user, keychain.holder_of(user), by=by)
         audit.record(
             "account.moved",
             user=by,
@@ -199,6 +218,9 @@ def reset(user: User, by: User) -> str:
         ).where(User.id == user.id).execute()
         RecoveryCode.delete().where(RecoveryCode.user == user).execute()
         end_sessions(user)
+        # A new key pair, under a password the administrator saw: no access until the
+        # person chooses their own and a colleague gives it again.
+        keychain.new_person_keys(user, password, chosen=False)
         audit.record("account.reset", user=by, target_user=user)
     return password
 
@@ -368,7 +390,7 @@ def create_with_generated_password(
         raise AccountError(problem)
     password = generate_password()
     try:
-        user = create_user(email, role, password, by=by, organization=organization)
+        user = create_user(email, role, password, by=by, organization=organization, chosen=False)
     except IntegrityError as exc:  # the same address created at the same moment
         raise AccountError(_l("An account with this email address exists already.")) from exc
     return user, password

@@ -408,6 +408,25 @@ _BY_ORGANIZATION = {
         "%(who)s (%(name)s) reported an incident on %(reference)s: reviewers were told"
     ),
 }
+# Keys (portal.keychain): the network's sentence, then an organization's.
+_KEYS = {
+    "keys.granted": (
+        N_("%(who)s gave %(target)s access to the network's key"),
+        N_("%(who)s gave %(target)s access to the key of %(name)s"),
+    ),
+    "keys.claimed": (
+        N_("%(who)s received the network's key at sign-in"),
+        N_("%(who)s received the key of %(name)s at sign-in"),
+    ),
+    "keys.escrow_granted": (
+        N_("The escrow key gave %(target)s the network's key"),
+        N_("The escrow key gave %(target)s the key of %(name)s"),
+    ),
+    "keys.rotated": (
+        N_("The network's key was replaced after a member left"),
+        N_("The key of %(name)s was replaced after a member left"),
+    ),
+}
 _ORGANIZATION_CHANGES = {
     "organization.created": N_("%(who)s added the organization %(name)s"),
     "organization.updated": N_("%(who)s changed the organization %(name)s"),
@@ -480,6 +499,11 @@ def describe(event, organizations: _Organizations | None = None) -> Said:
             N_("%(who)s moved %(target)s to %(name)s"),
             name=organizations.named(found.get("to", "")),
         )
+    if action in _KEYS:
+        network, organization = _KEYS[action]
+        if found.get("organization"):
+            return said(organization, name=organizations.named(found["organization"]))
+        return said(network)
     if action == "sign_in.failed":
         if event.target_user_id is None:
             return said(N_("Failed sign-in with an address that has no account"))

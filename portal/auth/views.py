@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import refresh
 
-from .. import accounts, audit, devices, held, notices, sessions
+from .. import accounts, audit, devices, held, keychain, notices, sessions
 from ..access import home_for, is_safe_next, may_administer, staff_required
 from ..extensions import limiter
 from ..i18n import LANGUAGES
@@ -53,14 +53,15 @@ def _account_codes_key() -> str:
     return f"second-factor-account:{user.id if user else 'none'}"
 
 
-def _complete_sign_in(user: User):
+def _complete_sign_in(user: User, keys: dict | None = None):
     target = session.pop(_NEXT, None)
     # A fresh session: new server-side id and a new CSRF token (flask-wtf also keeps
     # the token it made for this request in g: a page drawn now must get the new one).
     session.pop("csrf_token", None)
     g.pop("csrf_token", None)
-    sessions.start_staff(user)
+    keys = sessions.start_staff(user, keys=keys)
     accounts.signed_in(user)
+    keychain.signed_in(user, keys.get("person"))
     devices.remember(user.email)
     return redirect(target if is_safe_next(target) else home_for(user), 303)
 
@@ -70,7 +71,15 @@ def _complete_sign_in(user: User):
 def home():
     user = sessions.staff_user()
     given_up = notices.given_up_count() if may_administer(user) else 0
-    return render_template("auth/home.html", user=user, given_up=given_up)
+    in_group = keychain.holder_of(user) is not None
+    holding = in_group and keychain.holds(user)
+    return render_template(
+        "auth/home.html",
+        user=user,
+        given_up=given_up,
+        lacks_key=in_group and not holding,
+        waiting=len(keychain.waiting(user)) if holding else 0,
+    )
 
 
 @bp.get("/sign-in")
@@ -105,9 +114,11 @@ def sign_in_post():
         form.password.errors = [_("The email address or the password is not right.")]
         return render_template("auth/sign_in.html", form=form)
     session[_NEXT] = form.next.data if is_safe_next(form.next.data) else None
+    # The password opens the account's own key; the session keeps it, sealed under its id.
+    keys = {"person": keychain.unlock(user, form.password.data)}
     if not accounts.needs_second_factor(user):
-        return _complete_sign_in(user)
-    sessions.start_staff(user, sessions.STAFF_PENDING)
+        return _complete_sign_in(user, keys)
+    sessions.start_staff(user, sessions.STAFF_PENDING, keys=keys)
     if not user.totp_confirmed:
         return redirect(url_for(".enrol"), 303)
     return redirect(url_for(".code"), 303)
@@ -289,9 +300,10 @@ def password():
         if accounts.authenticate(user.email, form.current.data) is None:
             form.current.errors = [_("This is not your current password.")]
         else:
-            accounts.set_password(user, form.new.data)
+            private = keychain.unlock(user, form.current.data)
+            accounts.set_password(user, form.new.data, private=private)
             # Every session of the account ended; this browser gets a new one.
-            sessions.start_staff(user)
+            sessions.start_staff(user, keys={"person": private})
             flash(_("Your password was changed. Other sessions were signed out."), "success")
             return redirect(home_for(user), 303)
     return render_template("auth/password.html", form=form)

@@ -26,6 +26,7 @@ from portal.db import db
 from portal.models import JobRun, utcnow
 
 from portal_testing import AS_SHIPPED, make_app, unmigrated_app
+from portal_testing.keys import ESCROW
 
 MINUTE = datetime.timedelta(minutes=1)
 HOUR = datetime.timedelta(hours=1)
@@ -57,6 +58,8 @@ def deployment(relay, **changes):
         "PUBLIC_URL": "https://portal.example.org",
         "HTTPS": True,
         "TRUSTED_PROXIES": 1,
+        # Generated offline: the portal has only the public half.
+        "ESCROW_PUBLIC_KEY": ESCROW.public_key,
         **relay,
     }
     settings.update(changes)

@@ -1,0 +1,1 @@
+"""Staff give colleagues access to their group's key (portal.keychain): the page and its form."""

@@ -1,0 +1,23 @@
+"""An escrow key pair for tests: the public half as a deployment configures it, the private
+half as its holders keep it offline (portal.keychain)."""
+
+from dataclasses import dataclass
+
+from portal import keychain
+from portal.envelopes import KeyPair
+
+
+@dataclass(frozen=True)
+class Escrow:
+    pair: KeyPair
+
+    @property
+    def public_key(self) -> str:
+        return keychain.encode_key(self.pair.public)
+
+    @property
+    def private_key(self) -> str:
+        return keychain.encode_key(self.pair.private)
+
+
+ESCROW = Escrow(KeyPair.generate())
