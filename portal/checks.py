@@ -24,7 +24,7 @@ from playhouse.migrations import Runner
 from . import keychain
 from .db import MIGRATIONS_DIR, db
 from .i18n import DEFAULT_LOCALE, LANGUAGES
-from .models import JobRun, Request, utcnow
+from .models import InternalNote, JobRun, Request, utcnow
 from .serving import counts_per_process, workers_problem
 
 ERROR, WARNING = "error", "warning"
@@ -431,12 +431,20 @@ def keys(config) -> list[Problem]:
                 "ask a member of the group to sign in",
             )
         )
+    notes = keychain.keyring_sealed(InternalNote, InternalNote.body_sealed)
+    if notes:
+        problems.append(
+            warning(
+                f"{notes} internal note(s) still sealed under the server's keys only",
+                "flask --app portal keys migrate",
+            )
+        )
     sealed = Request.select().count()
     if sealed:
         problems.append(
             warning(
-                f"{sealed} request(s) sealed only under the server's keys: this version keeps "
-                "requests' contents under the server's keyring (README, “Keys that people hold”)",
+                f"{sealed} request(s) whose contents, all but internal notes, are sealed only "
+                "under the server's keys (README, “Keys that people hold”)",
                 "keep the instance folder's keys apart from database backups",
             )
         )

@@ -303,6 +303,19 @@ def escrow_grant(email):
     click.echo(f"{user.email} holds its group's key; consider a new escrow key pair now")
 
 
+@keys_cli.command("migrate")
+@with_appcontext
+def keys_migrate():
+    """Seal to people's keys the content still sealed under the server's keyring (after an
+    upgrade): internal notes, for now. Needs no key holder."""
+    from . import keychain
+    from .models import InternalNote
+
+    with db.connection_context():
+        moved = keychain.migrate_sealed(InternalNote, "body")
+    click.echo(f"sealed {moved} internal notes to the network's key")
+
+
 @click.command("purge")
 @with_appcontext
 def purge():

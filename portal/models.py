@@ -478,7 +478,7 @@ class InternalNote(BaseModel):
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
     body_sealed = BlobField()
-    body = Sealed()
+    body = Sealed(purpose="staff")
 
 
 class AuditEvent(BaseModel):
@@ -618,6 +618,33 @@ class KeyGrant(BaseModel):
         indexes = ((("group_key", "user"), True),)
 
 
+class RequestKey(BaseModel):
+    """A request's key pair for one kind of its content (`purpose`, see portal.keychain):
+    anyone may seal to its public half, so that writing needs no key holder; its private
+    half is wrapped to the groups that read that content (Envelope) and to the escrow."""
+
+    uid = CharField(max_length=32, unique=True, default=new_uid)
+    request = ForeignKeyField(Request, backref="keys", on_delete="CASCADE")
+    purpose = CharField(max_length=16)
+    public_key = BlobField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("request", "purpose"), True),)
+
+
+class Envelope(BaseModel):
+    """A request key's private half wrapped to one holder: a group's key (its uid) or the
+    escrow ("escrow")."""
+
+    request_key = ForeignKeyField(RequestKey, backref="envelopes", on_delete="CASCADE")
+    holder = CharField(max_length=32)
+    wrapped = BlobField()
+
+    class Meta:
+        indexes = ((("request_key", "holder"), True), (("holder",), False))
+
+
 class ServerSession(BaseModel):
     """The server's record of a signed-in session, so that it can be ended.
 
@@ -682,6 +709,8 @@ MODELS = [
     Held,
     GroupKey,
     KeyGrant,
+    RequestKey,
+    Envelope,
     ServerSession,
     JobRun,
 ]

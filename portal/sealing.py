@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app
 
-_PREFIX = b"v1:"
+_PREFIX = KEYRING_PREFIX = b"v1:"
 
 
 class SealError(Exception):
@@ -76,7 +76,16 @@ class Sealed:
 
     The model must have a ``uid`` set before the attribute is assigned; it
     binds the ciphertext to its row.
+
+    With a `purpose`, the value is sealed instead to its request's key pair for that
+    purpose (portal.keychain: the model has a ``request_id``), which only the people who
+    hold it open, and only inside their own requests. Reading it without the key raises
+    keychain.Locked. A value sealed under the keyring before (a database not yet migrated)
+    still opens with the keyring.
     """
+
+    def __init__(self, purpose: str | None = None):
+        self.purpose = purpose
 
     def __set_name__(self, owner, name):
         self.name = name
@@ -91,13 +100,31 @@ class Sealed:
         blob = getattr(instance, self.column)
         if blob is None:
             return None
+        if self.purpose is not None and not is_keyring_sealed(blob):
+            from . import keychain  # keychain seals its own keys with this module
+
+            return keychain.open_sealed(
+                instance.request_id, self.purpose, blob, self._context(instance)
+            )
         return keyring().open(blob, self._context(instance))
 
     def __set__(self, instance, value):
         if value is None:
             setattr(instance, self.column, None)
+        elif self.purpose is not None:
+            from . import keychain
+
+            sealed = keychain.seal(
+                instance.request_id, self.purpose, value, self._context(instance)
+            )
+            setattr(instance, self.column, sealed)
         else:
             setattr(instance, self.column, keyring().seal(value, self._context(instance)))
+
+
+def is_keyring_sealed(blob) -> bool:
+    """Whether a stored value is sealed under the server's keyring (not to people's keys)."""
+    return bytes(blob).startswith(_PREFIX)
 
 
 def sealed_fields(model) -> list[str]:
@@ -121,6 +148,8 @@ def reseal(models) -> int:
                 name
                 for name in names
                 if (blob := getattr(row, f"{name}_sealed")) is not None
+                # Values sealed to people's keys do not depend on the keyring.
+                and is_keyring_sealed(blob)
                 and keyring().needs_reseal(blob)
             ]
             for name in stale:

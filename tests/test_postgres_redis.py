@@ -135,6 +135,9 @@ def test_the_foreign_keys_cascade_on_postgresql(pg_app, raw):
         ("key_grant", "group_key_id"): "c",
         ("key_grant", "user_id"): "c",
         ("key_grant", "granted_by_id"): "n",
+        # A request's keys and their envelopes go with the request.
+        ("request_key", "request_id"): "c",
+        ("envelope", "request_key_id"): "c",
     }
 
 
@@ -189,6 +192,8 @@ def test_a_requester_goes_the_whole_way_on_postgresql(pg_app):
         "Held": 0,
         "GroupKey": 0,
         "KeyGrant": 0,
+        "RequestKey": 0,
+        "Envelope": 0,
         "ServerSession": 0,
         "JobRun": 0,
     }

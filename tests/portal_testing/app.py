@@ -15,6 +15,8 @@ import pytest
 from portal import create_app
 from portal.db import db, migrate
 
+from .keys import ESCROW
+
 TEST_DATA_KEYS = "t1:" + base64.urlsafe_b64encode(b"k" * 32).decode()
 
 # A value for pytest.mark.app_config: leave this setting as the portal ships it.
@@ -55,6 +57,8 @@ def portal_settings(tmp_path, **overrides):
         "QUEUE_URL": "memory://",
         # Static files are built once for the test session, not once per portal.
         "STATIC_BUILD_FOLDER": str(_static_build_folder()),
+        # Its private half (portal_testing.keys) lets a test read what people's keys seal.
+        "ESCROW_PUBLIC_KEY": ESCROW.public_key,
     }
     settings.update(overrides)
     return {name: value for name, value in settings.items() if value is not AS_SHIPPED}

@@ -12,6 +12,7 @@ from portal.db import db
 from portal.models import ClosingReport, InternalNote, Offer, Organization
 
 from portal_testing import PASSWORD_ALONE, ROOM_FOR_MANY, page_text, portal_settings
+from portal_testing.keys import as_escrow
 from portal_testing.offers import CONTACT_PLAN, NAME, SUMMARY, Case, offer_url
 from portal_testing.staff import StaffClient
 
@@ -73,7 +74,7 @@ def test_a_reopened_request_starts_a_new_round_with_its_history_kept(app, comple
     assert response.status_code == 303
     request = completed.request()
     assert request.state == "approved"
-    with app.app_context(), db.connection_context():
+    with app.app_context(), db.connection_context(), as_escrow():
         assert [n.body for n in InternalNote.select().where(InternalNote.request == request)] == [
             WHY
         ]
