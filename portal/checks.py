@@ -21,10 +21,10 @@ from flask.cli import with_appcontext
 from peewee import PeeweeException
 from playhouse.migrations import Runner
 
-from . import keychain
+from . import keychain, request_keys
 from .db import MIGRATIONS_DIR, db
 from .i18n import DEFAULT_LOCALE, LANGUAGES
-from .models import InternalNote, JobRun, Request, utcnow
+from .models import InternalNote, JobRun, Message, Request, utcnow
 from .serving import counts_per_process, workers_problem
 
 ERROR, WARNING = "error", "warning"
@@ -431,20 +431,31 @@ def keys(config) -> list[Problem]:
                 "ask a member of the group to sign in",
             )
         )
-    notes = keychain.keyring_sealed(InternalNote, InternalNote.body_sealed)
-    if notes:
+    unmoved = request_keys.keyring_sealed(
+        InternalNote, InternalNote.body_sealed
+    ) + request_keys.keyring_sealed(Message, Message.body_sealed)
+    if unmoved:
         problems.append(
             warning(
-                f"{notes} internal note(s) still sealed under the server's keys only",
+                f"{unmoved} note(s) and message(s) still sealed under the server's keys only",
                 "flask --app portal keys migrate",
+            )
+        )
+    waiting = request_keys.kept_for_requesters()
+    if waiting:
+        problems.append(
+            warning(
+                f"{waiting} request(s) whose requester has not typed their code since the "
+                "upgrade: their messages open with the server's keys until they do",
+                "nothing to do: each requester's next visit ends it",
             )
         )
     sealed = Request.select().count()
     if sealed:
         problems.append(
             warning(
-                f"{sealed} request(s) whose contents, all but internal notes, are sealed only "
-                "under the server's keys (README, “Keys that people hold”)",
+                f"{sealed} request(s) whose details, offers and organizations' messages are "
+                "sealed only under the server's keys (README, “Keys that people hold”)",
                 "keep the instance folder's keys apart from database backups",
             )
         )

@@ -307,13 +307,14 @@ def escrow_grant(email):
 @with_appcontext
 def keys_migrate():
     """Seal to people's keys the content still sealed under the server's keyring (after an
-    upgrade): internal notes, for now. Needs no key holder."""
-    from . import keychain
-    from .models import InternalNote
+    upgrade): internal notes and messages with the requester, for now. Needs no key holder."""
+    from . import request_keys
+    from .models import InternalNote, Message
 
     with db.connection_context():
-        moved = keychain.migrate_sealed(InternalNote, "body")
-    click.echo(f"sealed {moved} internal notes to the network's key")
+        notes = request_keys.migrate_sealed(InternalNote, "body")
+        messages = request_keys.migrate_sealed(Message, "body")
+    click.echo(f"sealed {notes} internal notes and {messages} messages to people's keys")
 
 
 @click.command("purge")

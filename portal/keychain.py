@@ -24,18 +24,16 @@ access (issue 16; the primitives are in portal.envelopes).
 """
 
 import base64
-import contextlib
-import contextvars
 import datetime
 
 from flask import current_app, g, has_request_context
 from flask_babel import lazy_gettext as _l
-from peewee import JOIN, IntegrityError, fn
+from peewee import JOIN, IntegrityError
 
 from . import audit, envelopes, sealing
 from .db import db
 from .envelopes import KeyPair, PasswordParams, Unopenable
-from .models import Envelope, GroupKey, KeyGrant, Organization, RequestKey, User, utcnow
+from .models import GroupKey, KeyGrant, Organization, User, utcnow
 from .vocabulary import ADMIN, ORG_MEMBER, REVIEWER
 
 NETWORK = "network"
@@ -46,15 +44,6 @@ COST = {"time_cost": 3, "memory_cost": 65_536, "parallelism": 4}
 
 class GrantRefused(ValueError):
     """Access that cannot be given; the message is shown to the person."""
-
-
-class Locked(Exception):
-    """Sealed content read by someone who does not hold its key (or outside any request)."""
-
-
-# What each purpose of a request's keys seals, and which groups read it.
-STAFF_NOTES = "staff"  # internal notes: the network only, never the requester
-READERS = {STAFF_NOTES: (NETWORK,)}
 
 
 # --- groups ---------------------------------------------------------------------------------
@@ -261,47 +250,6 @@ def open_group(key: GroupKey, user: User, private: bytes) -> bytes | None:
     return None
 
 
-# Who reads outside a web request: the command line with the escrow, tests with a password.
-_reader: contextvars.ContextVar = contextvars.ContextVar("portal_keychain_reader", default=None)
-
-
-@contextlib.contextmanager
-def reading_as(user: User, private: bytes):
-    """Open sealed content as `user`, whose private key is `private`, outside a web request
-    (or in place of the signed-in person) until the block ends."""
-    token = _reader.set((user, private, {}))
-    try:
-        yield
-    finally:
-        _reader.reset(token)
-
-
-@contextlib.contextmanager
-def reading_with_escrow(escrow_private: bytes):
-    """Open sealed content with the escrow's private key until the block ends (an
-    emergency restore from the command line; tests)."""
-    token = _reader.set((None, escrow_private, {}))
-    try:
-        yield
-    finally:
-        _reader.reset(token)
-
-
-def _reader_now():
-    """(account, private key, cache) of whoever reads now, or None."""
-    ambient = _reader.get()
-    if ambient is not None:
-        return ambient
-    if not has_request_context():
-        return None
-    from . import sessions
-
-    user, private = sessions.staff_user(), session_private()
-    if user is None or private is None:
-        return None
-    return user, private, g.setdefault("_keychain_cache", {})
-
-
 def session_private() -> bytes | None:
     """The private key of the staff member signed in on this request, if unlocked."""
     if not has_request_context():
@@ -478,7 +426,7 @@ def tidy(user: User, private: bytes) -> None:
 # --- a member leaves: a new key for the group ------------------------------------------------
 
 
-def _lock(holder: str) -> GroupKey | None:
+def lock(holder: str) -> GroupKey | None:
     """Hold the group's current key row until the transaction ends, then read it again: two
     members leaving at once rotate one after the other (SQLite transactions already queue)."""
     key = current(holder)
@@ -492,7 +440,7 @@ def member_left(user: User, holder: str | None, by: User | None = None) -> None:
     new key pair that they never held. Call inside the transaction that removes them."""
     if holder is None:
         return
-    old = _lock(holder)
+    old = lock(holder)
     keys = GroupKey.select(GroupKey.id).where(GroupKey.holder == holder)
     KeyGrant.delete().where((KeyGrant.user == user) & KeyGrant.group_key.in_(keys)).execute()
     if old is not None:
@@ -548,25 +496,12 @@ def finish_rotations(user: User, private: bytes) -> int:
                     )
                     key.network_key = network.uid
                     key.save(only=[GroupKey.network_wrap, GroupKey.network_key])
-            _move_envelopes(old, old_private)
+            from . import request_keys  # which builds on this module
+
+            request_keys.move_envelopes(old, old_private)
             old.delete_instance(recursive=True)
         finished += 1
     return finished
-
-
-def _move_envelopes(old: GroupKey, old_private: bytes) -> None:
-    """Wrap again, to the group's key in use, every request key wrapped to `old`."""
-    new = current(old.holder)
-    query = Envelope.select(Envelope, RequestKey).join(RequestKey).where(Envelope.holder == old.uid)
-    for envelope in query:
-        key = envelope.request_key
-        opened = envelopes.unwrap(envelope.wrapped, old_private, _request_key_context(key, old.uid))
-        wrapped = envelopes.wrap(opened, new.public_key, _request_key_context(key, new.uid))
-        with db.atomic():
-            Envelope.delete().where(Envelope.id == envelope.id).execute()
-            Envelope.insert(
-                request_key=key.id, holder=new.uid, wrapped=wrapped
-            ).on_conflict_ignore().execute()
 
 
 def retired_since(days: int) -> int:
@@ -579,136 +514,3 @@ def server_sealed_groups() -> int:
     """Groups whose key the server can still open on its own (readers from before keys
     who have not signed in yet, or a group that no one holds yet)."""
     return GroupKey.select().where(GroupKey.server_sealed.is_null(False)).count()
-
-
-# --- a request's keys: sealed to by anyone, opened by the groups that read them --------------
-
-
-def _request_key_context(key: RequestKey, holder: str) -> bytes:
-    return envelopes.context(f"request-{key.purpose}", key.uid, holder)
-
-
-def _wrap_request_key(key: RequestKey, private: bytes) -> list[dict]:
-    """The envelopes of a new request key: one per reading group's key in use, one to the
-    escrow."""
-    rows = []
-    for holder in READERS[key.purpose]:
-        # Locked against a rotation of the group at the same moment: this request's key is
-        # wrapped to the group's key in use once that rotation is done, never to one it
-        # retires after the request key was wrapped to it and before it moves the envelopes.
-        group = _lock(holder) or ensure(holder)
-        blob = envelopes.wrap(private, group.public_key, _request_key_context(key, group.uid))
-        rows.append({"request_key": key.id, "holder": group.uid, "wrapped": blob})
-    escrow = escrow_public()
-    if escrow is not None:
-        blob = envelopes.wrap(private, escrow, _request_key_context(key, "escrow"))
-        rows.append({"request_key": key.id, "holder": "escrow", "wrapped": blob})
-    return rows
-
-
-def request_key(request_id: int, purpose: str) -> RequestKey:
-    """The request's key pair for `purpose`, made now (and wrapped to its readers) if it has
-    none yet. Needs no key holder: only public keys are used."""
-    key = RequestKey.get_or_none(
-        (RequestKey.request == request_id) & (RequestKey.purpose == purpose)
-    )
-    if key is not None:
-        return key
-    pair = KeyPair.generate()
-    key = RequestKey(
-        request=request_id, purpose=purpose, public_key=pair.public, created_at=utcnow()
-    )
-    try:
-        with db.atomic():
-            key.save(force_insert=True)
-            Envelope.insert_many(_wrap_request_key(key, pair.private)).execute()
-    except IntegrityError:  # made at the same moment for another value: theirs it is
-        return RequestKey.get((RequestKey.request == request_id) & (RequestKey.purpose == purpose))
-    return key
-
-
-def seal(request_id: int, purpose: str, text: str, context: str) -> bytes:
-    """`text` sealed to the request's key for `purpose` (HPKE), bound to `context`."""
-    key = request_key(request_id, purpose)
-    return envelopes.wrap(text.encode(), key.public_key, context.encode())
-
-
-def _group_private(group: GroupKey, reader) -> bytes | None:
-    user, private, cache = reader
-    name = ("group", group.uid)
-    if name not in cache:
-        cache[name] = open_group(group, user, private)
-    return cache[name]
-
-
-def request_private(request_id: int, purpose: str) -> bytes | None:
-    """The private half of the request's key for `purpose`, if whoever reads now holds it
-    (through a group key they hold, retired ones included until their rotation ends)."""
-    reader = _reader_now()
-    if reader is None:
-        return None
-    cache = reader[2]
-    name = ("request", request_id, purpose)
-    if name in cache:
-        return cache[name]
-    opened = None
-    key = RequestKey.get_or_none(
-        (RequestKey.request == request_id) & (RequestKey.purpose == purpose)
-    )
-    if key is not None and reader[0] is None:  # the escrow reads
-        envelope = Envelope.get_or_none(
-            (Envelope.request_key == key) & (Envelope.holder == "escrow")
-        )
-        if envelope is not None:
-            opened = envelopes.unwrap(
-                envelope.wrapped, reader[1], _request_key_context(key, "escrow")
-            )
-    elif key is not None:
-        wraps = {envelope.holder: envelope.wrapped for envelope in key.envelopes}
-        for group in GroupKey.select().where(GroupKey.uid.in_(list(wraps))):
-            group_private = _group_private(group, reader)
-            if group_private is not None:
-                opened = envelopes.unwrap(
-                    wraps[group.uid], group_private, _request_key_context(key, group.uid)
-                )
-                break
-    cache[name] = opened
-    return opened
-
-
-def readable(request_id: int, purpose: str) -> bool:
-    """Whether whoever reads now can open the request's content of `purpose` (true when
-    there is none yet: nothing is hidden from them)."""
-    exists = (
-        RequestKey.select()
-        .where((RequestKey.request == request_id) & (RequestKey.purpose == purpose))
-        .exists()
-    )
-    return not exists or request_private(request_id, purpose) is not None
-
-
-def open_sealed(request_id: int, purpose: str, blob: bytes, context: str) -> str:
-    private = request_private(request_id, purpose)
-    if private is None:
-        raise Locked(f"request {request_id}: {purpose} is sealed to keys this reader lacks")
-    return envelopes.unwrap(blob, private, context.encode()).decode()
-
-
-def keyring_sealed(model, column) -> int:
-    """How many values of `column` are still sealed under the server's keyring."""
-    prefix = fn.SUBSTR(column, 1, len(sealing.KEYRING_PREFIX))
-    return model.select().where(prefix == sealing.KEYRING_PREFIX).count()
-
-
-def migrate_sealed(model, name: str) -> int:
-    """Seal again to people's keys every value of `model.name` still under the keyring; how
-    many. Needs no key holder: values are sealed to public keys."""
-    column = getattr(model, f"{name}_sealed")
-    prefix = fn.SUBSTR(column, 1, len(sealing.KEYRING_PREFIX))
-    moved = 0
-    for row in model.select().where(prefix == sealing.KEYRING_PREFIX):
-        with db.atomic():
-            setattr(row, name, getattr(row, name))  # opened with the keyring, sealed to keys
-            row.save(only=[column])
-        moved += 1
-    return moved

@@ -317,7 +317,7 @@ class Message(BaseModel):
     author = CharField(max_length=20)  # requester | staff
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")  # never shown to requesters
     body_sealed = BlobField()
-    body = Sealed()
+    body = Sealed(purpose="thread")
 
     @property
     def from_requester(self) -> bool:

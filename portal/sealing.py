@@ -78,9 +78,9 @@ class Sealed:
     binds the ciphertext to its row.
 
     With a `purpose`, the value is sealed instead to its request's key pair for that
-    purpose (portal.keychain: the model has a ``request_id``), which only the people who
+    purpose (portal.request_keys: the model has a ``request_id``), which only the people who
     hold it open, and only inside their own requests. Reading it without the key raises
-    keychain.Locked. A value sealed under the keyring before (a database not yet migrated)
+    request_keys.Locked. A value sealed under the keyring before (a database not yet migrated)
     still opens with the keyring.
     """
 
@@ -101,9 +101,9 @@ class Sealed:
         if blob is None:
             return None
         if self.purpose is not None and not is_keyring_sealed(blob):
-            from . import keychain  # keychain seals its own keys with this module
+            from . import request_keys  # which seals its own keys with this module
 
-            return keychain.open_sealed(
+            return request_keys.open_sealed(
                 instance.request_id, self.purpose, blob, self._context(instance)
             )
         return keyring().open(blob, self._context(instance))
@@ -112,9 +112,9 @@ class Sealed:
         if value is None:
             setattr(instance, self.column, None)
         elif self.purpose is not None:
-            from . import keychain
+            from . import request_keys
 
-            sealed = keychain.seal(
+            sealed = request_keys.seal(
                 instance.request_id, self.purpose, value, self._context(instance)
             )
             setattr(instance, self.column, sealed)

@@ -34,17 +34,35 @@ def _digest(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
-def start_tracking(request: Request) -> None:
-    """Open a tracking session on `request` for this browser, replacing any earlier one."""
+def start_tracking(request: Request, keys: dict[str, bytes] | None = None) -> None:
+    """Open a tracking session on `request` for this browser, replacing any earlier one;
+    it holds `keys` (the requester's, from their code: portal.request_keys) under its id."""
     end(TRACKING)
     sid = secrets.token_urlsafe(32)
-    ServerSession.create(id_hash=_digest(sid), kind=TRACKING, request=request)
+    ServerSession.create(
+        id_hash=_digest(sid), kind=TRACKING, request=request, keys_sealed=_seal_keys(sid, keys)
+    )
     session[_COOKIE_KEY[TRACKING]] = sid
+    g.pop("tracking", None)
 
 
 def tracked_request() -> Request | None:
     """The request this browser's tracking session opens, while the session is alive:
-    TRACKING_IDLE_MINUTES since the last request, TRACKING_ABSOLUTE_MINUTES since the code."""
+    TRACKING_IDLE_MINUTES since the last request, TRACKING_ABSOLUTE_MINUTES since the code.
+    (Once per web request: the answer is kept for the rest of it.)"""
+    if "tracking" not in g:
+        g.tracking = _tracked_record()
+    return g.tracking.request if g.tracking is not None else None
+
+
+def tracking_keys() -> dict[str, bytes]:
+    """The keys the requester's code gave this tracking session ({} if none)."""
+    if tracked_request() is None:
+        return {}
+    return _open_keys(session.get(_COOKIE_KEY[TRACKING]), g.tracking)
+
+
+def _tracked_record():
     record = _alive_record(TRACKING)
     if record is None:
         return None
@@ -54,12 +72,14 @@ def tracked_request() -> Request | None:
     # However active, a session ends: a browser left open on a shared or seized
     # device must not keep the request open for ever.
     absolute = datetime.timedelta(minutes=config["TRACKING_ABSOLUTE_MINUTES"])
-    if now - record.last_seen_at > idle or now - record.created_at > absolute:
+    # A session opened before keys (an upgrade) holds none: the code is asked again.
+    stale = record.keys_sealed is None
+    if stale or now - record.last_seen_at > idle or now - record.created_at > absolute:
         record.delete_instance()
         session.pop(_COOKIE_KEY[TRACKING], None)
         return None
     (ServerSession.update(last_seen_at=now).where(ServerSession.id == record.id).execute())
-    return record.request
+    return record
 
 
 def _keys_aad(id_hash: str) -> bytes:
@@ -118,6 +138,7 @@ def start_staff(user: User, kind: str = STAFF, keys: dict[str, bytes] | None = N
     )
     session[_COOKIE_KEY[kind]] = sid
     g.pop("staff_keys", None)
+    g.pop("_reader", None)
     return keys
 
 
@@ -174,6 +195,8 @@ def staff_user() -> User | None:
             now - record.last_seen_at > idle
             or now - record.created_at > absolute
             or not candidate.active
+            # Opened before keys (an upgrade): it holds no key, so it signs in again.
+            or record.keys_sealed is None
         ):
             record.delete_instance()
             session.pop(_COOKIE_KEY[STAFF], None)
@@ -204,6 +227,8 @@ def end(kind: str) -> None:
     sid = session.pop(_COOKIE_KEY[kind], None)
     if isinstance(sid, str):
         ServerSession.delete().where(ServerSession.id_hash == _digest(sid)).execute()
+    g.pop("tracking" if kind == TRACKING else "staff_keys", None)
+    g.pop("_reader", None)
 
 
 def end_all() -> None:

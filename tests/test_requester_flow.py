@@ -16,6 +16,7 @@ from portal.db import db
 from portal.models import Message, Request, ServerSession, utcnow
 
 from portal_testing import CODE_PAGE, PageForms, Requester, csrf_token, shown, valid_request_data
+from portal_testing.keys import as_escrow
 
 CODE = re.compile(r'id="tracking-code"[^>]*>([^<]+)<')
 GENERIC_REFUSAL = "This code does not open a request. Check it and try again."
@@ -366,7 +367,7 @@ def test_a_message_written_as_the_session_expired_is_kept_and_sent_with_the_code
     page = text(client.get("/track"))
     assert "Your message was sent." in page
     assert "Sí, la audiencia es el viernes." in section(page, '<ol class="messages"')
-    with app.app_context(), db.connection_context():
+    with app.app_context(), db.connection_context(), as_escrow():
         assert Message.get().body == answer
 
 

@@ -11,6 +11,7 @@ from portal.models import Message, Request
 from portal.sealing import Keyring, SealError
 
 from portal_testing import Requester, csrf_token, database_bytes, make_app
+from portal_testing.keys import as_escrow
 
 OLD_KEY = "old:" + base64.urlsafe_b64encode(b"o" * 32).decode()
 NEW_KEY = "new:" + base64.urlsafe_b64encode(b"n" * 32).decode()
@@ -32,7 +33,8 @@ MESSAGE = "The hearing moved to Mocoa, next Thursday."
 
 
 def sealed_blobs(app):
-    """Every sealed column value of every request and message."""
+    """Every value of every request sealed under the keyring (messages are sealed to
+    people's keys: message_blobs)."""
     with app.app_context(), db.connection_context():
         blobs = []
         for row in Request.select():
@@ -41,8 +43,12 @@ def sealed_blobs(app):
                 for name in SECRETS
                 if name != "contact_channel"
             ]
-        blobs += [bytes(m.body_sealed) for m in Message.select()]
     return blobs
+
+
+def message_blobs(app):
+    with app.app_context(), db.connection_context():
+        return [bytes(message.body_sealed) for message in Message.select()]
 
 
 def submit_with_message(app):
@@ -141,8 +147,9 @@ def test_reseal_moves_every_sealed_value_to_the_new_key(tmp_path):
     rotated_app = make_app(tmp_path, DATA_KEYS=f"{NEW_KEY},{OLD_KEY}")
     result = rotated_app.test_cli_runner().invoke(args=["reseal"])
     assert result.exit_code == 0, result.output
-    assert "resealed 2 rows" in result.output
+    assert "resealed 1 rows" in result.output  # the request; its message is sealed to keys
     assert all(blob.startswith(b"v1:new:") for blob in sealed_blobs(rotated_app))
+    assert all(blob.startswith(b"e1:") for blob in message_blobs(rotated_app))
 
     again = rotated_app.test_cli_runner().invoke(args=["reseal"])
     assert "resealed 0 rows" in again.output
@@ -153,7 +160,8 @@ def test_reseal_moves_every_sealed_value_to_the_new_key(tmp_path):
         request = Request.get()
         for name, value in SECRETS.items():
             assert getattr(request, name) == value
-        assert Message.get().body == MESSAGE
+        with as_escrow():
+            assert Message.get().body == MESSAGE
 
     client = new_app.test_client()
     assert Requester(client).open(code).status_code == 303
@@ -188,8 +196,11 @@ def test_a_stolen_database_file_shows_no_name_place_situation_or_contact(app, tm
 def test_every_sealed_column_holds_a_sealed_value(app):
     submit_with_message(app)
     blobs = sealed_blobs(app)
-    assert len(blobs) == 8
+    assert len(blobs) == 7
     assert all(blob.startswith(b"v1:t1:") for blob in blobs)
+    # The message is sealed to the request's thread key (portal.request_keys).
+    (message,) = message_blobs(app)
+    assert message.startswith(b"e1:") and MESSAGE.encode() not in message
 
 
 def _every_sealed_value(app) -> dict[tuple[str, str, int], bytes]:
@@ -262,7 +273,7 @@ def test_reseal_covers_every_sealed_field_of_every_table(tmp_path):
     # Values sealed to people's keys (portal.keychain) do not depend on the keyring: the
     # rotation leaves them as they are.
     to_keys = {key: blob for key, blob in before.items() if blob.startswith(b"e1:")}
-    assert {key[:2] for key in to_keys} == {("internal_note", "body")}
+    assert {key[:2] for key in to_keys} == {("internal_note", "body"), ("message", "body")}
     before = {key: blob for key, blob in before.items() if key not in to_keys}
     assert all(blob.startswith(b"v1:old:") for blob in before.values())
 

@@ -6,6 +6,7 @@ from portal import intake, vocabulary, workflow
 from portal.models import Request, TimelineEvent
 
 from portal_testing import request_fields
+from portal_testing.keys import as_escrow
 
 
 @pytest.fixture
@@ -87,7 +88,8 @@ def test_an_answer_to_a_question_resumes_the_review(submitted):
     workflow.transition(submitted, vocabulary.NEEDS_INFO, "staff")
     intake.add_information(submitted, "The hearing moved to 3 May.")
     assert Request.get_by_id(submitted.id).state == "in_review"
-    assert [m.body for m in submitted.messages()] == ["The hearing moved to 3 May."]
+    with as_escrow():  # sealed to the request's thread key
+        assert [m.body for m in submitted.messages()] == ["The hearing moved to 3 May."]
 
 
 def test_every_state_has_a_public_label_and_explanation():

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
-from .. import keys, notices, offers, tracking, vocabulary, workflow
+from .. import keys, notices, offers, request_keys, tracking, vocabulary, workflow
 from ..db import db
 from ..models import Complaint, Evaluation, Message, Request, TimelineEvent, utcnow
 from ..references import next_reference
@@ -96,6 +96,8 @@ def submit(fields: dict, locale: str, submission_token: str | None = None) -> Su
                 actor=vocabulary.REQUESTER,
                 to_state=vocabulary.SUBMITTED,
             )
+            # The keys the requester will hold, while their code is at hand.
+            request_keys.at_submission(request, code)
             emergency = request.urgency == vocabulary.EMERGENCY
             notices.to_reviewers("new_emergency" if emergency else "new_request")
     except IntegrityError as exc:

@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .. import consent, intake, offers, sessions, tracking, workflow
+from .. import consent, intake, offers, request_keys, sessions, tracking, workflow
 from ..extensions import limiter
 from ..htmx import navigate, render, wants_partial
 from ..page_cache import per_answer, public_page
@@ -216,7 +216,9 @@ def open_tracking():
     if found is None:
         form.code.errors = [_("This code does not open a request. Check it and try again.")]
         return _track_entry(form, _invalid_status())
-    sessions.start_tracking(found)
+    from_code = request_keys.requester_key(form.code.data, found)
+    request_keys.at_code(found, from_code)
+    sessions.start_tracking(found, keys={request_keys.REQUESTER: from_code})
     pending = form.pending_message.data
     if pending and intake.can_write(found):
         intake.add_information(found, pending)

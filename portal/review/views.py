@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import checkins, intake, keychain, offers, review, workflow
+from .. import checkins, intake, offers, request_keys, review, workflow
 from ..access import REVIEWERS, found_or_404, staff_required
 from ..htmx import render
 from ..sessions import staff_user
@@ -89,8 +89,9 @@ def _request_page(
         events=review.timeline(req),
         messages=list(review.staff_messages(req)),
         notes=list(review.notes(req)),
-        # Notes are sealed to the network's key: without it, they are not shown at all.
-        notes_locked=not keychain.readable(req.id, keychain.STAFF_NOTES),
+        # Sealed to the network's key: without it, they are not shown at all.
+        messages_locked=not request_keys.readable(req.id, request_keys.THREAD),
+        notes_locked=not request_keys.readable(req.id, request_keys.STAFF_NOTES),
         matches=review.matches_for(req),
         shows_matches=review.shows_matches(req),
         offering=review.may_offer(req),

@@ -6,7 +6,17 @@ import shutil
 
 import pytest
 
-from portal import envelopes, intake, keychain, retention, review, sealing, vocabulary, workflow
+from portal import (
+    envelopes,
+    intake,
+    keychain,
+    request_keys,
+    retention,
+    review,
+    sealing,
+    vocabulary,
+    workflow,
+)
 from portal.db import db
 from portal.models import (
     Envelope,
@@ -49,8 +59,17 @@ def submitted(app):
 def notes_as(app, email, password=STAFF_PASSWORD):
     with app.app_context():
         user = User.by_email(email)
-        with keychain.reading_as(user, private_of(user, password)):
+        with request_keys.reading_as(user, private_of(user, password)):
             return [note.body for note in InternalNote.select()]
+
+
+def staff_envelopes():
+    """The envelopes of the requests' staff keys (not of their threads' keys)."""
+    return (
+        Envelope.select(Envelope, RequestKey)
+        .join(RequestKey)
+        .where(RequestKey.purpose == request_keys.STAFF_NOTES)
+    )
 
 
 def notes_section(page):
@@ -84,7 +103,7 @@ def test_a_copy_of_every_file_the_server_has_opens_no_note(app, first, tmp_path_
         (note,) = InternalNote.select()
         stored = bytes(note.body_sealed)
         assert NOTE.encode() not in stored and stored.startswith(b"e1:")
-        with pytest.raises(keychain.Locked):
+        with pytest.raises(request_keys.Locked):
             note.body  # noqa: B018 - nobody reads: the server alone opens nothing
         with pytest.raises(sealing.SealError):
             sealing.keyring().open(stored, f"internal_note|body|{note.uid}")
@@ -97,7 +116,7 @@ def test_a_copy_of_every_file_the_server_has_opens_no_note(app, first, tmp_path_
             envelopes.open_with(envelopes.session_key(session.id_hash), session.keys_sealed, aad)
         # A person's password opens it; so does the escrow kept offline.
         reviewer = User.by_email("first@example.org")
-        with keychain.reading_as(reviewer, private_of(reviewer)):
+        with request_keys.reading_as(reviewer, private_of(reviewer)):
             assert note.body == NOTE
         with as_escrow():
             assert InternalNote.get_by_id(note.id).body == NOTE
@@ -125,8 +144,7 @@ def test_the_requester_never_holds_the_staff_key(app, first):
     request = submitted(app)
     assert first.post(f"/review/{request.reference}/note", {"note-body": NOTE}).status_code == 303
     with app.app_context():
-        (key,) = RequestKey.select()
-        assert key.purpose == keychain.STAFF_NOTES
+        (key,) = RequestKey.select().where(RequestKey.purpose == request_keys.STAFF_NOTES)
         holders = {envelope.holder for envelope in key.envelopes}
         assert holders == {keychain.current(keychain.NETWORK).uid, "escrow"}
 
@@ -147,9 +165,9 @@ def test_a_member_who_leaves_keeps_no_way_into_the_notes(app, first, admin):
     assert deactivated.status_code == 303
     sign_in(app.test_client(), "first@example.org")  # the next holder finishes the rotation
     with app.app_context():
-        (envelope,) = Envelope.select().where(Envelope.holder != "escrow")
+        (envelope,) = staff_envelopes().where(Envelope.holder != "escrow")
         assert envelope.holder == keychain.current(keychain.NETWORK).uid != old_uid
-        key = RequestKey.get()
+        key = envelope.request_key
         # The old network key the leaver copied opens no envelope any more.
         with pytest.raises(envelopes.Unopenable):
             envelopes.unwrap(
@@ -184,7 +202,7 @@ def test_a_rotation_racing_the_first_note_leaves_it_readable_to_those_who_stay(b
     sign_in(app.test_client(), "first@example.org")
     with app.app_context(), db.connection_context():
         assert GroupKey.select().where(GroupKey.retired_at.is_null(False)).count() == 0
-        holders = {envelope.holder for envelope in Envelope.select()}
+        holders = {envelope.holder for envelope in staff_envelopes()}
         assert holders == {keychain.current(keychain.NETWORK).uid, "escrow"}
     assert notes_as(app, "first@example.org") == [NOTE]
 
@@ -199,10 +217,10 @@ def test_notes_sealed_the_old_way_are_moved_by_the_migrate_command(app, first):
     def check():
         return app.test_cli_runner().invoke(args=["check"]).output
 
-    assert "1 internal note(s) still sealed under the server's keys only" in check()
+    assert "1 note(s) and message(s) still sealed under the server's keys only" in check()
     result = app.test_cli_runner().invoke(args=["keys", "migrate"])
-    assert result.exit_code == 0 and "sealed 1 internal notes" in result.output
-    assert "internal note(s) still sealed" not in check()
+    assert result.exit_code == 0 and "sealed 1 internal notes and 0 messages" in result.output
+    assert "still sealed under the server's keys only" not in check()
     with app.app_context():
         assert bytes(InternalNote.get().body_sealed).startswith(b"e1:")
     assert notes_as(app, "first@example.org") == [NOTE]
@@ -226,7 +244,7 @@ def test_without_an_escrow_the_notes_are_wrapped_to_the_network_alone(app, first
     request = submitted(app)
     assert first.post(f"/review/{request.reference}/note", {"note-body": NOTE}).status_code == 303
     with app.app_context():
-        assert [envelope.holder for envelope in Envelope.select()] == [
+        assert [envelope.holder for envelope in staff_envelopes()] == [
             keychain.current(keychain.NETWORK).uid
         ]
     assert ESCROW.public_key  # the suite's escrow exists, but this portal was not given it

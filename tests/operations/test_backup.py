@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from portal import backup, intake, keychain, sealing
+from portal import backup, intake, request_keys, sealing
 from portal.db import db
 from portal.models import (
     MODELS,
@@ -254,7 +254,9 @@ def test_with_other_data_keys_the_rows_come_back_but_no_sealed_field_opens(made,
                 for name in sealing.sealed_fields(model):
                     # Sealed to people's keys, it opens with none of the server's: only with
                     # a holder's password or the escrow, as on the portal it came from.
-                    locked = keychain.Locked if sealed_to_keys(model, name) else sealing.SealError
+                    locked = (
+                        request_keys.Locked if sealed_to_keys(model, name) else sealing.SealError
+                    )
                     with pytest.raises(locked):
                         getattr(row, name)
     with portal.app_context(), db.connection_context(), as_escrow():

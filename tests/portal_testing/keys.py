@@ -3,7 +3,7 @@ half as its holders keep it offline (portal.keychain)."""
 
 from dataclasses import dataclass
 
-from portal import keychain
+from portal import keychain, request_keys
 from portal.envelopes import KeyPair
 
 
@@ -26,4 +26,4 @@ ESCROW = Escrow(KeyPair.generate())
 def as_escrow():
     """A block in which sealed content opens with the escrow's private key, as an operator's
     emergency restore would (outside a web request)."""
-    return keychain.reading_with_escrow(ESCROW.pair.private)
+    return request_keys.reading_with_escrow(ESCROW.pair.private)

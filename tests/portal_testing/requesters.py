@@ -175,9 +175,17 @@ def stored_request(app):
             version=row.version,
             uid=row.uid,
             id=row.id,
-            messages=[message.body for message in row.messages()],
+            # Sealed to the request's thread key, which the escrow opens.
+            messages=_opened_messages(row),
         )
         return values
+
+
+def _opened_messages(row):
+    from .keys import as_escrow
+
+    with as_escrow():
+        return [message.body for message in row.messages()]
 
 
 def tracking_sessions(app):
