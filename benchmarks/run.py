@@ -29,7 +29,14 @@ ROOT = BENCHMARKS.parent
 RESULTS = BENCHMARKS / "RESULTS.md"
 # In this order: the requester's side, then the staff side (written separately: a module
 # without `run` yet is named and left out).
-MODULES = ("throughput", "page_weight", "slow_network", "staff_pages", "rank_organizations")
+MODULES = (
+    "throughput",
+    "page_weight",
+    "slow_network",
+    "staff_pages",
+    "rank_organizations",
+    "keys",
+)
 
 # The modules import each other and report.py by plain name (they run alone as scripts
 # too); `benchmarks.<name>` works as well, from the project's folder.

@@ -94,6 +94,7 @@ def create_app(config: dict | None = None) -> Flask:
         language_url=language_url,
         this_page=this_page,
         current_staff_user=staff_user,
+        lacks_group_key=keychain.lacks_key,
         may_review=access.may_review,
         may_administer=access.may_administer,
         answers_offers=access.answers_offers,

@@ -271,6 +271,22 @@ def holds(user: User, holder: str | None = None) -> bool:
     return cache[holder]
 
 
+def lacks_key(user: User) -> bool:
+    """Whether `user` belongs to a group whose key in use they hold no grant of (without
+    opening anything: every staff page asks, once per request)."""
+    cache = g.setdefault("_lacks_key", {})
+    if user.id not in cache:
+        holder = holder_of(user)
+        key = current(holder) if holder else None
+        cache[user.id] = holder is not None and (
+            key is None
+            or not KeyGrant.select()
+            .where((KeyGrant.group_key == key) & (KeyGrant.user == user))
+            .exists()
+        )
+    return cache[user.id]
+
+
 # --- giving access --------------------------------------------------------------------------
 
 

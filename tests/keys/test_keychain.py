@@ -310,3 +310,20 @@ def test_two_app_processes_share_sessions_and_their_keys(app, first, tmp_path, a
     assert page.status_code == 200
     assert "You hold the network's key." in page.get_data(as_text=True)
     assert "later@example.org" in page.get_data(as_text=True)
+
+
+@pytest.mark.app_config(TOTP_REQUIRED_ROLES="reviewer")
+def test_the_key_unlocked_by_the_password_waits_through_the_second_step(app):
+    from portal_testing.auth import at_the_second_step, send_code, totp_code
+
+    # Enrolled, then signing in again: the password step opens the key, the code step
+    # carries it into the session it opens.
+    client, secret, _ = at_the_second_step(app, "first@example.org")
+    with app.app_context():
+        pending = ServerSession.get(ServerSession.kind == "staff_pending")
+        assert pending.keys_sealed is not None
+    assert send_code(client, "/staff/code", totp_code(secret, steps_ahead=1)).status_code == 303
+    page = client.get("/staff/keys/").get_data(as_text=True)
+    assert "You hold the network's key." in page
+    with app.app_context():
+        assert not ServerSession.select().where(ServerSession.kind == "staff_pending").exists()
