@@ -30,7 +30,7 @@ from portal.models import InternalNote, Message, User  # noqa: E402
 
 from portal_testing import request_fields  # noqa: E402
 
-PASSWORD = "a long benchmark passphrase 4417"
+PASSWORD = "a long benchmark passphrase 4417"  # noqa: S105 - a throwaway database's account
 NOTES = MESSAGES = 10
 ROUNDS = 200
 TEXT = "Called the desk; the leader moves on Friday. " * 11  # about 500 characters

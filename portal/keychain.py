@@ -429,9 +429,8 @@ def tidy(user: User, private: bytes) -> None:
     """With a holder's key at hand: wrap to the escrow a key that was made before it was
     set, and finish the rotations of the holder's groups."""
     escrow = escrow_public()
-    for key in GroupKey.select().where(GroupKey.retired_at.is_null()):
-        if escrow is None or key.escrow_wrap is not None:
-            continue
+    unwrapped = GroupKey.retired_at.is_null() & GroupKey.escrow_wrap.is_null()
+    for key in GroupKey.select().where(unwrapped) if escrow is not None else ():
         group_private = open_group(key, user, private)
         if group_private is not None:
             blob = envelopes.wrap(group_private, escrow, _escrow_context(key))

@@ -33,11 +33,12 @@ STAFF_PAGES = [
     "/admin/audit",
     "/admin/figures/",
     "/staff/password",
+    "/staff/keys/",
     "/org/",
 ]
 ALLOWED = {
-    "org_member": {"/staff/", "/staff/password", "/org/"},
-    "reviewer": {"/staff/", "/staff/password", "/review/"},
+    "org_member": {"/staff/", "/staff/password", "/staff/keys/", "/org/"},
+    "reviewer": {"/staff/", "/staff/password", "/staff/keys/", "/review/"},
     "admin": set(STAFF_PAGES) - {"/org/"},
 }
 
