@@ -327,3 +327,39 @@ def test_the_key_unlocked_by_the_password_waits_through_the_second_step(app):
     assert "You hold the network's key." in page
     with app.app_context():
         assert not ServerSession.select().where(ServerSession.kind == "staff_pending").exists()
+
+
+def test_a_member_moved_to_another_organization_holds_neither_key_until_given_the_new(
+    app, first, admin
+):
+    andean = add_org(app, "andean-watch", name="Andean Watch")
+    coastal = add_org(app, "coastal-guard", name="Coastal Guard")
+    with app.app_context():
+        moving, staying = (
+            create_staff_account(email, "org_member", organization=andean)
+            for email in ("moving@example.org", "staying@example.org")
+        )
+    StaffClient(app, moving)
+    StaffClient(app, staying)
+    StaffClient.create(app, "org_member", email="coastal@example.org", organization=coastal)
+    with app.app_context():
+        old = keychain.current(andean.uid)
+        kept = keychain.open_group(old, moving, private_of(app, "moving@example.org"))
+    assert kept is not None
+
+    moved = admin.post(
+        f"/admin/accounts/{moving.uid}/move", organization="coastal-guard", confirm="y"
+    )
+    assert moved.status_code == 303
+    with app.app_context():
+        user = User.by_email("moving@example.org")
+        private = private_of(app, "moving@example.org")
+        new_andean, coastal_key = keychain.current(andean.uid), keychain.current(coastal.uid)
+        assert new_andean.generation == old.generation + 1
+        assert keychain.open_group(new_andean, user, private) is None
+        assert keychain.open_group(coastal_key, user, private) is None
+        staying_user = User.by_email("staying@example.org")
+        assert keychain.open_group(new_andean, staying_user, private_of(app, "staying@example.org"))
+    assert give(first, "moving@example.org").status_code == 303  # a reviewer gives the new one
+    with app.app_context():
+        assert keychain.open_group(keychain.current(coastal.uid), user, private) is not None
