@@ -1,12 +1,14 @@
 """Envelopes: keys wrapped to the people who may read, so that a copy of the server's disk (the
 database and every key file) opens nothing on its own.
 
-This is the key layer that issue 16 ("keys that only people hold") builds on; nothing calls
-it yet, and every identifying field is still sealed by portal.sealing under the server's
-keyring. The design, in brief (README, "Keys that only people hold", says where it stands):
+The primitives of issue 16 ("keys that only people hold"): portal.keychain holds the
+accounts' and groups' keys, portal.request_keys what is sealed to requests' keys. README
+("Keys that people hold") says what is sealed to them today and what is still sealed by
+portal.sealing under the server's keyring. In brief:
 
-- Each object that holds identifying text gets a random **data key** (new_data_key); its
-  fields are sealed with AES-256-GCM under it (seal_with / open_with).
+- Content is sealed to a request's key pair with HPKE (wrap / unwrap, any bytes); a
+  symmetric key (a session's, a requester's code key) seals with AES-256-GCM (seal_with /
+  open_with).
 - A **holder** (a person, a group of readers, the offline escrow) is an X25519 key pair. A
   key is wrapped to a holder with HPKE (RFC 9180: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
   AES-256-GCM). The `info` of each wrap names its purpose, its row and its holder (context),
@@ -43,10 +45,6 @@ KEY_BYTES = 32
 
 class Unopenable(Exception):
     """A wrap or a seal that does not open: wrong key or password, moved, or tampered with."""
-
-
-def new_data_key() -> bytes:
-    return os.urandom(KEY_BYTES)
 
 
 def context(purpose: str, row: str, holder: str) -> bytes:

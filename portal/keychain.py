@@ -1,5 +1,6 @@
 """Keys that people hold: each account's key pair, the groups of readers, and who gave whom
-access (issue 16; the primitives are in portal.envelopes).
+access (issue 16; the primitives are in portal.envelopes, what is sealed to requests' keys
+in portal.request_keys).
 
 - **Accounts.** Every staff account has an X25519 key pair. The private half is sealed under
   a key derived from the password, so the server can use it only inside a request of a

@@ -1,6 +1,8 @@
 """The key layer of "keys that only people hold" (portal.envelopes): what opens, and with what
 not, before anything is built on it."""
 
+import os
+
 import pytest
 
 from portal import envelopes
@@ -12,7 +14,7 @@ INFO = envelopes.context("identity", "request-uid-1", "network")
 
 
 def test_a_wrapped_key_opens_only_with_its_holder_s_private_key_and_its_context():
-    data_key = envelopes.new_data_key()
+    data_key = os.urandom(envelopes.KEY_BYTES)
     network, organization = KeyPair.generate(), KeyPair.generate()
 
     wrapped = envelopes.wrap(data_key, network.public, INFO)
@@ -32,7 +34,7 @@ def test_a_wrapped_key_opens_only_with_its_holder_s_private_key_and_its_context(
 
 
 def test_a_tampered_wrap_or_seal_does_not_open():
-    data_key, holder = envelopes.new_data_key(), KeyPair.generate()
+    data_key, holder = os.urandom(envelopes.KEY_BYTES), KeyPair.generate()
     wrapped = bytearray(envelopes.wrap(data_key, holder.public, INFO))
     wrapped[-1] ^= 1
     with pytest.raises(Unopenable):
