@@ -307,14 +307,20 @@ def escrow_grant(email):
 @with_appcontext
 def keys_migrate():
     """Seal to people's keys the content still sealed under the server's keyring (after an
-    upgrade): internal notes and messages with the requester, for now. Needs no key holder."""
+    upgrade): internal notes, messages with the requester, evaluations' comments and
+    complaints, for now. Needs no key holder."""
     from . import request_keys
-    from .models import InternalNote, Message
+    from .models import Complaint, Evaluation, InternalNote, Message
 
     with db.connection_context():
         notes = request_keys.migrate_sealed(InternalNote, "body")
         messages = request_keys.migrate_sealed(Message, "body")
-    click.echo(f"sealed {notes} internal notes and {messages} messages to people's keys")
+        feedback = request_keys.migrate_sealed(Evaluation, "comment")
+        feedback += request_keys.migrate_sealed(Complaint, "body")
+    click.echo(
+        f"sealed {notes} internal notes, {messages} messages and {feedback} evaluations' "
+        "comments and complaints to people's keys"
+    )
 
 
 @click.command("purge")

@@ -410,7 +410,7 @@ class Evaluation(BaseModel):
     useful = CharField(max_length=10, null=True)  # vocabulary.EVALUATION_ANSWERS
     safer = CharField(max_length=10, null=True)
     comment_sealed = BlobField(null=True)
-    comment = Sealed()
+    comment = Sealed(purpose="feedback")
 
 
 class Complaint(BaseModel):
@@ -422,7 +422,7 @@ class Complaint(BaseModel):
     organization = ForeignKeyField(Organization, null=True, backref="+", on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
     body_sealed = BlobField()
-    body = Sealed()
+    body = Sealed(purpose="feedback")
 
 
 class ProgressUpdate(BaseModel):

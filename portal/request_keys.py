@@ -37,8 +37,9 @@ from .models import Envelope, GroupKey, Request, RequestKey, User, utcnow
 
 STAFF_NOTES = "staff"  # internal notes: the network only, never the requester
 THREAD = "thread"  # messages between the requester and network staff
+FEEDBACK = "feedback"  # the requester's evaluation comment and complaints: for the network
 # Which groups read each purpose.
-READERS = {STAFF_NOTES: (NETWORK,), THREAD: (NETWORK,)}
+READERS = {STAFF_NOTES: (NETWORK,), THREAD: (NETWORK,), FEEDBACK: (NETWORK,)}
 # The purposes the requester reads too, with the key their tracking code gives.
 REQUESTER_PURPOSES = (THREAD,)
 

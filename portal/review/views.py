@@ -92,6 +92,7 @@ def _request_page(
         # Sealed to the network's key: without it, they are not shown at all.
         messages_locked=not request_keys.readable(req.id, request_keys.THREAD),
         notes_locked=not request_keys.readable(req.id, request_keys.STAFF_NOTES),
+        feedback_locked=not request_keys.readable(req.id, request_keys.FEEDBACK),
         matches=review.matches_for(req),
         shows_matches=review.shows_matches(req),
         offering=review.may_offer(req),

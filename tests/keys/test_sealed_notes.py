@@ -217,9 +217,12 @@ def test_notes_sealed_the_old_way_are_moved_by_the_migrate_command(app, first):
     def check():
         return app.test_cli_runner().invoke(args=["check"]).output
 
-    assert "1 note(s) and message(s) still sealed under the server's keys only" in check()
+    assert "1 note(s), message(s), evaluation(s) or complaint(s) still sealed" in check()
     result = app.test_cli_runner().invoke(args=["keys", "migrate"])
-    assert result.exit_code == 0 and "sealed 1 internal notes and 0 messages" in result.output
+    assert (
+        result.exit_code == 0
+        and "sealed 1 internal notes, 0 messages and 0 evaluations" in result.output
+    )
     assert "still sealed under the server's keys only" not in check()
     with app.app_context():
         assert bytes(InternalNote.get().body_sealed).startswith(b"e1:")

@@ -143,9 +143,9 @@ def test_messages_from_before_keys_wait_for_the_requesters_code(app, first):
     def check():
         return app.test_cli_runner().invoke(args=["check"]).output
 
-    assert "1 note(s) and message(s) still sealed under the server's keys only" in check()
+    assert "1 note(s), message(s), evaluation(s) or complaint(s) still sealed" in check()
     migrated = app.test_cli_runner().invoke(args=["keys", "migrate"])
-    assert "sealed 0 internal notes and 1 messages" in migrated.output
+    assert "sealed 0 internal notes, 1 messages and 0 evaluations" in migrated.output
     assert "1 request(s) whose requester has not typed their code since" in check()
     assert ANSWER in first.text(f"/review/{request.reference}")  # reviewers read it at once
 

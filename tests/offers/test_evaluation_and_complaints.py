@@ -122,3 +122,33 @@ def test_an_empty_complaint_is_explained_and_hostile_text_is_kept_as_text(comple
     staff = completed.reviewer.get(f"/review/{completed.reference}").get_data(as_text=True)
     assert body in html.unescape(staff)
     assert "<img src=x" not in staff
+
+
+def test_the_requesters_word_is_sealed_to_the_networks_key(completed):
+    """A copy of the database and the key files opens neither; a reviewer without the
+    network's key reads that it is sealed, one with it reads it."""
+    from portal import request_keys
+
+    from portal_testing import StaffClient
+    from portal_testing.keys import as_escrow
+
+    assert evaluate(completed, useful="yes", comment=COMMENT).status_code == 303
+    assert complain(completed, COMPLAINT).status_code == 303
+    with completed.app.app_context(), db.connection_context():
+        rows = [(e, "comment") for e in Evaluation.select()] + [
+            (c, "body") for c in Complaint.select()
+        ]
+        for row, name in rows:
+            stored = bytes(getattr(row, f"{name}_sealed"))
+            assert stored.startswith(b"e1:") and COMMENT.encode() not in stored
+            with pytest.raises(request_keys.Locked):
+                getattr(row, name)
+        with as_escrow():
+            assert [getattr(row, name) for row, name in rows] == [COMMENT, COMPLAINT]
+
+    later = StaffClient.create(completed.app, "reviewer", email="later@example.org")
+    page = page_text(later.get(f"/review/{completed.reference}"))
+    assert COMMENT not in page and COMPLAINT not in page
+    assert "What the requester wrote is sealed to the network's key" in page
+    staff = page_text(completed.reviewer.get(f"/review/{completed.reference}"))
+    assert COMMENT in staff and COMPLAINT in staff

@@ -12,6 +12,7 @@ from portal.db import db
 from portal.models import ClosingReport, Offer, Organization, Request
 
 from portal_testing import PASSWORD_ALONE, ROOM_FOR_MANY, page_text
+from portal_testing.keys import as_escrow
 from portal_testing.offers import (
     CLOSING_REPORT,
     CONTACT_PLAN,
@@ -278,7 +279,7 @@ def test_a_complaint_names_the_organization_it_is_about(app, taken):
     )
 
     assert named.status_code == 303
-    with app.app_context(), db.connection_context():
+    with app.app_context(), db.connection_context(), as_escrow():  # sealed to the network
         assert [(c.organization.key, c.body) for c in Complaint.select()] == [
             ("tejido", "Zyxlate again.")
         ]
