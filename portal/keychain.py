@@ -408,15 +408,17 @@ def escrow_grant(user: User, escrow_private: bytes) -> None:
 
 
 def signed_in(user: User, private: bytes | None) -> None:
-    """What a completed sign-in does with the keys: take the group's key if it was kept for
-    this reader, and do what only a holder can (wrap to the escrow, finish a rotation)."""
+    """What a completed sign-in (or a password change) does with the keys: take the group's
+    key if it was kept for this reader, and do what only a holder can (wrap to the escrow,
+    finish a rotation). A key is taken only under a password the person chose, as access
+    is given (refusal): never through one an administrator generated."""
     holder = holder_of(user)
     if holder is None or private is None:
         return
     with db.atomic():
         key = ensure(holder)
         has = KeyGrant.select().where((KeyGrant.group_key == key) & (KeyGrant.user == user))
-        if key.server_sealed is not None and not has.exists():
+        if key.server_sealed is not None and user.key_chosen and not has.exists():
             first = not KeyGrant.select().where(KeyGrant.group_key == key).exists()
             if first or user.created_at <= key.created_at:
                 opened = sealing.keyring().open(key.server_sealed, _server_context(key))

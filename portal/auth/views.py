@@ -304,6 +304,8 @@ def password():
             accounts.set_password(user, form.new.data, private=private)
             # Every session of the account ended; this browser gets a new one.
             sessions.start_staff(user, keys={"person": private})
+            # Now chosen by the person: a key kept for them may be taken.
+            keychain.signed_in(user, private)
             flash(_("Your password was changed. Other sessions were signed out."), "success")
             return redirect(home_for(user), 303)
     return render_template("auth/password.html", form=form)

@@ -363,3 +363,20 @@ def test_a_member_moved_to_another_organization_holds_neither_key_until_given_th
     assert give(first, "moving@example.org").status_code == 303  # a reviewer gives the new one
     with app.app_context():
         assert keychain.open_group(keychain.current(coastal.uid), user, private) is not None
+
+
+def test_the_first_reviewer_takes_the_key_only_under_a_password_they_chose(app, admin):
+    created = admin.post("/admin/accounts", email="new@example.org", role="reviewer")
+    password = shown_password(created)
+    new = StaffClient(app, account(app, "new@example.org"), password)
+    with app.app_context():
+        key = keychain.current(keychain.NETWORK)
+        assert key is not None and key.server_sealed is not None  # kept: nobody took it
+        assert not KeyGrant.select().exists()
+    assert "First choose your own password" in new.text("/staff/keys/")
+
+    assert change_password(new, password, NEW_PASSWORD).status_code == 303
+    assert "You hold the network's key." in new.text("/staff/keys/")
+    assert holds_network(app, "new@example.org", private_of(app, "new@example.org", NEW_PASSWORD))
+    with app.app_context():
+        assert keychain.current(keychain.NETWORK).server_sealed is None
