@@ -24,7 +24,7 @@ from playhouse.migrations import Runner
 from . import keychain, request_keys
 from .db import MIGRATIONS_DIR, db
 from .i18n import DEFAULT_LOCALE, LANGUAGES
-from .models import Complaint, Evaluation, InternalNote, JobRun, Message, Request, utcnow
+from .models import JobRun, Request, utcnow
 from .serving import counts_per_process, workers_problem
 
 ERROR, WARNING = "error", "warning"
@@ -431,15 +431,7 @@ def keys(config) -> list[Problem]:
                 "ask a member of the group to sign in",
             )
         )
-    unmoved = sum(
-        request_keys.keyring_sealed(model, column)
-        for model, column in (
-            (InternalNote, InternalNote.body_sealed),
-            (Message, Message.body_sealed),
-            (Evaluation, Evaluation.comment_sealed),
-            (Complaint, Complaint.body_sealed),
-        )
-    )
+    unmoved = request_keys.keyring_sealed()
     if unmoved:
         problems.append(
             warning(

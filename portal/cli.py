@@ -310,13 +310,11 @@ def keys_migrate():
     upgrade): internal notes, messages with the requester, evaluations' comments and
     complaints, for now. Needs no key holder."""
     from . import request_keys
-    from .models import Complaint, Evaluation, InternalNote, Message
 
     with db.connection_context():
-        notes = request_keys.migrate_sealed(InternalNote, "body")
-        messages = request_keys.migrate_sealed(Message, "body")
-        feedback = request_keys.migrate_sealed(Evaluation, "comment")
-        feedback += request_keys.migrate_sealed(Complaint, "body")
+        moved = request_keys.migrate_sealed()
+    notes, messages = moved["InternalNote"], moved["Message"]
+    feedback = moved["Evaluation"] + moved["Complaint"]
     click.echo(
         f"sealed {notes} internal notes, {messages} messages and {feedback} evaluations' "
         "comments and complaints to people's keys"

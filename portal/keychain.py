@@ -260,18 +260,6 @@ def session_private() -> bytes | None:
     return sessions.staff_keys().get("person")
 
 
-def holds(user: User, holder: str | None = None) -> bool:
-    """Whether the signed-in `user` holds their group's key (or `holder`'s) in this request."""
-    holder = holder or holder_of(user)
-    if holder is None:
-        return False
-    cache = g.setdefault("_holds", {})
-    if holder not in cache:
-        key, private = current(holder), session_private()
-        cache[holder] = bool(key and private and open_group(key, user, private) is not None)
-    return cache[holder]
-
-
 def lacks_key(user: User) -> bool:
     """Whether `user` belongs to a group whose key in use they hold no grant of (without
     opening anything: every staff page asks, once per request)."""

@@ -33,7 +33,7 @@ from . import envelopes, keychain, sealing, tracking
 from .db import db
 from .envelopes import KeyPair
 from .keychain import NETWORK
-from .models import Envelope, GroupKey, Request, RequestKey, User, utcnow
+from .models import MODELS, Envelope, GroupKey, Request, RequestKey, User, utcnow
 
 STAFF_NOTES = "staff"  # internal notes: the network only, never the requester
 THREAD = "thread"  # messages between the requester and network staff
@@ -268,10 +268,25 @@ def move_envelopes(old: GroupKey, old_private: bytes) -> None:
             ).on_conflict_ignore().execute()
 
 
-def keyring_sealed(model, column) -> int:
-    """How many values of `column` are still sealed under the server's keyring."""
-    prefix = fn.SUBSTR(column, 1, len(sealing.KEYRING_PREFIX))
-    return model.select().where(prefix == sealing.KEYRING_PREFIX).count()
+def sealed_to_keys() -> list[tuple]:
+    """Every (model, field name) sealed to requests' keys (a `Sealed` with a purpose)."""
+    return [
+        (model, name)
+        for model in MODELS
+        for name in sealing.sealed_fields(model)
+        if getattr(model, name).purpose is not None
+    ]
+
+
+def _still_under_keyring(model, name: str):
+    prefix = fn.SUBSTR(getattr(model, f"{name}_sealed"), 1, len(sealing.KEYRING_PREFIX))
+    return model.select().where(prefix == sealing.KEYRING_PREFIX)
+
+
+def keyring_sealed() -> int:
+    """How many values of fields sealed to requests' keys are still under the server's
+    keyring (written before an upgrade, not yet migrated)."""
+    return sum(_still_under_keyring(model, name).count() for model, name in sealed_to_keys())
 
 
 def kept_for_requesters() -> int:
@@ -285,15 +300,15 @@ def kept_for_requesters() -> int:
     )
 
 
-def migrate_sealed(model, name: str) -> int:
-    """Seal again to the request's keys every value of `model.name` still under the keyring;
-    how many. Needs no key holder: values are sealed to public keys."""
-    column = getattr(model, f"{name}_sealed")
-    prefix = fn.SUBSTR(column, 1, len(sealing.KEYRING_PREFIX))
-    moved = 0
-    for row in model.select().where(prefix == sealing.KEYRING_PREFIX):
-        with db.atomic():
-            setattr(row, name, getattr(row, name))  # opened with the keyring, sealed to keys
-            row.save(only=[column])
-        moved += 1
+def migrate_sealed() -> dict[str, int]:
+    """Seal again to the requests' keys every value still under the keyring that belongs
+    there; how many, by model name. Needs no key holder: values are sealed to public keys."""
+    moved = {}
+    for model, name in sealed_to_keys():
+        moved.setdefault(model.__name__, 0)
+        for row in _still_under_keyring(model, name):
+            with db.atomic():
+                setattr(row, name, getattr(row, name))  # opened with the keyring, sealed to keys
+                row.save(only=[getattr(model, f"{name}_sealed")])
+            moved[model.__name__] += 1
     return moved

@@ -109,12 +109,13 @@ def _open_keys(sid: str, record: ServerSession) -> dict[str, bytes]:
     return {name: base64.b64decode(key) for name, key in json.loads(opened).items()}
 
 
-def _carried_keys() -> dict[str, bytes]:
-    """The keys this browser's pending or staff session holds, to carry into a new one."""
+def _carried_keys(user: User) -> dict[str, bytes]:
+    """The keys this browser's pending or staff session of `user` holds, to carry into a
+    new one."""
     for kind in (STAFF_PENDING, STAFF):
-        sid = session.get(_COOKIE_KEY[kind])
-        if isinstance(sid, str):
-            keys = _open_keys(sid, _alive_record(kind))
+        record = _alive_record(kind)
+        if record is not None and record.user_id == user.id:
+            keys = _open_keys(session.get(_COOKIE_KEY[kind]), record)
             if keys:
                 return keys
     return {}
@@ -128,8 +129,7 @@ def start_staff(user: User, kind: str = STAFF, keys: dict[str, bytes] | None = N
     holds is returned.
     """
     if keys is None:
-        earlier = _alive_record(STAFF_PENDING) or _alive_record(STAFF)
-        keys = _carried_keys() if earlier is not None and earlier.user_id == user.id else {}
+        keys = _carried_keys(user)
     end(STAFF_PENDING)
     end(STAFF)
     sid = secrets.token_urlsafe(32)

@@ -71,13 +71,13 @@ def _complete_sign_in(user: User, keys: dict | None = None):
 def home():
     user = sessions.staff_user()
     given_up = notices.given_up_count() if may_administer(user) else 0
-    in_group = keychain.holder_of(user) is not None
-    holding = in_group and keychain.holds(user)
+    lacks_key = keychain.lacks_key(user)
+    holding = keychain.holder_of(user) is not None and not lacks_key
     return render_template(
         "auth/home.html",
         user=user,
         given_up=given_up,
-        lacks_key=in_group and not holding,
+        lacks_key=lacks_key,
         waiting=len(keychain.waiting(user)) if holding else 0,
     )
 

@@ -11,23 +11,22 @@ from .forms import GrantForm
 bp = Blueprint("grants", __name__, url_prefix="/staff/keys")
 
 
-def _form(colleague, formdata=None):
-    if formdata is None:
-        return GrantForm(formdata=None, prefix=f"grant-{colleague.uid}")
-    return GrantForm(prefix=f"grant-{colleague.uid}")
+def _form(colleague, posted=False):
+    """The colleague's form: as posted, or empty (its prefix keeps each row's ids apart)."""
+    prefix = f"grant-{colleague.uid}"
+    return GrantForm(prefix=prefix) if posted else GrantForm(formdata=None, prefix=prefix)
 
 
 def _page(failed=None, error=None, status=200):
-    """The page; `failed` is the form just refused, shown again in its row with `error`."""
+    """The page; `failed` is (colleague, form) just refused, shown again in its row with
+    `error`."""
     user = staff_user()
     holder = keychain.holder_of(user)
-    holding = keychain.holds(user) if holder else False
+    holding = holder is not None and not keychain.lacks_key(user)
     waiting = keychain.waiting(user) if holding else []
     rows, shown = [], False
     for colleague in waiting:
-        form = (
-            failed if failed is not None and failed._prefix == f"grant-{colleague.uid}-" else None
-        )
+        form = failed[1] if failed is not None and failed[0].id == colleague.id else None
         shown = shown or form is not None
         rows.append(
             {
@@ -64,13 +63,13 @@ def give(uid):
     colleague = found_or_404(accounts.by_uid(uid))
     if not keychain.within_reach(user, colleague):
         return _page(status=404)
-    form = _form(colleague, formdata=True)
+    form = _form(colleague, posted=True)
     if not form.validate():
-        return _page(failed=form, status=422)
+        return _page(failed=(colleague, form), status=422)
     try:
         keychain.grant(user, keychain.session_private(), colleague)
     except keychain.GrantRefused as exc:
-        return _page(failed=form, error=str(exc), status=409)
+        return _page(failed=(colleague, form), error=str(exc), status=409)
     # No email in the message: flash messages travel in the (readable) cookie.
     flash(
         _("Access given. The colleague reads what the group reads from their next page."), "success"

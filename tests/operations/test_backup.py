@@ -266,8 +266,8 @@ def test_with_other_data_keys_the_rows_come_back_but_no_sealed_field_opens(made,
 
 
 def sealed_to_keys(model, name):
-    """Whether a sealed field is sealed to people's keys (portal.keychain), not the keyring."""
-    return getattr(model, name).purpose is not None
+    """Whether a sealed field is sealed to people's keys (portal.request_keys), not the keyring."""
+    return (model, name) in request_keys.sealed_to_keys()
 
 
 # --- nothing is restored from a backup that does not open whole --------------------------------
