@@ -24,7 +24,7 @@ from playhouse.migrations import Runner
 from . import keychain, request_keys
 from .db import MIGRATIONS_DIR, db
 from .i18n import DEFAULT_LOCALE, LANGUAGES
-from .models import JobRun, Request, utcnow
+from .models import JobRun, Offer, Request, utcnow
 from .serving import counts_per_process, workers_problem
 
 ERROR, WARNING = "error", "warning"
@@ -431,7 +431,15 @@ def keys(config) -> list[Problem]:
                 "ask a member of the group to sign in",
             )
         )
-    unmoved = request_keys.keyring_sealed()
+    details = request_keys.server_sealed_requests()
+    if details:
+        problems.append(
+            warning(
+                f"{details} request(s) whose details are still sealed under the server's keys only",
+                "flask --app portal keys migrate",
+            )
+        )
+    unmoved = request_keys.keyring_sealed(exclude=Request)
     if unmoved:
         problems.append(
             warning(
@@ -449,11 +457,11 @@ def keys(config) -> list[Problem]:
                 "nothing to do: each requester's next visit ends it",
             )
         )
-    sealed = Request.select().count()
+    sealed = Request.select().join(Offer).distinct().count()
     if sealed:
         problems.append(
             warning(
-                f"{sealed} request(s) whose details, offers and organizations' messages are "
+                f"{sealed} request(s) whose offers, updates and organizations' messages are "
                 "sealed only under the server's keys (README, “Keys that people hold”)",
                 "keep the instance folder's keys apart from database backups",
             )

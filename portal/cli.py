@@ -152,9 +152,9 @@ def demo():
             ("andean@example.org", "org_member", "andean-watch-demo"),
             ("mesoamerica@example.org", "org_member", "mesoamerica-companions-demo"),
         )
-        made = {}
+        made, passwords = {}, {}
         for email, role, key in demo_staff:
-            password = accounts.generate_password()
+            password = passwords[email] = accounts.generate_password()
             organization = organizations.by_key(key) if key else None
             if key and organization is None:
                 continue  # the directory was not the demo one
@@ -164,14 +164,18 @@ def demo():
                 f"demo {role}{member_of}: {email} / {password} (sets up two-step sign-in first)"
             )
         if "andean@example.org" in made:
-            code = _demo_under_way(today, made["reviewer@example.org"], made["andean@example.org"])
+            reviewer = made["reviewer@example.org"]
+            code = _demo_under_way(
+                today, reviewer, passwords["reviewer@example.org"], made["andean@example.org"]
+            )
             click.echo(f"demo request under way, with check-ins (PE): tracking code {code}")
 
 
-def _demo_under_way(today, reviewer, member) -> str:
+def _demo_under_way(today, reviewer, password, member) -> str:
     """A fictional request taken on by the demo member's organization and under way, with a
-    check-in rhythm and two check-ins: what the casework pages look like with some life."""
-    from . import checkins, intake, offers, workflow
+    check-in rhythm and two check-ins: what the casework pages look like with some life. The
+    demo reviewer offers it as if signed in (with `password`): offering passes on keys."""
+    from . import checkins, intake, keychain, offers, request_keys, workflow
     from .risk import RiskPicture
     from .vocabulary import APPROVED, IN_REVIEW, STAFF
 
@@ -205,13 +209,16 @@ def _demo_under_way(today, reviewer, member) -> str:
     request = sent.request
     workflow.transition(request, IN_REVIEW, STAFF, user=reviewer)
     workflow.transition(request, APPROVED, STAFF, user=reviewer)
-    (the_offer,) = offers.offer(
-        request,
-        [member.organization],
-        reviewer,
-        expected_version=request.version,
-        summary="Demo data: a water defender followed after a hearing; accompaniment asked.",
-    )
+    private = keychain.unlock(reviewer, password)
+    keychain.signed_in(reviewer, private)  # the first reviewer takes the network's key
+    with request_keys.reading_as(reviewer, private):
+        (the_offer,) = offers.offer(
+            request,
+            [member.organization],
+            reviewer,
+            expected_version=request.version,
+            summary="Demo data: a water defender followed after a hearing; accompaniment asked.",
+        )
     offers.accept(the_offer, member, "Demo data: by Signal within a day.")
     checkins.begin(the_offer, member, expected_version=request.version + 1, hours=48)
     checkins.record(the_offer, member, "well")
@@ -307,17 +314,17 @@ def escrow_grant(email):
 @with_appcontext
 def keys_migrate():
     """Seal to people's keys the content still sealed under the server's keyring (after an
-    upgrade): internal notes, messages with the requester, evaluations' comments and
-    complaints, for now. Needs no key holder."""
+    upgrade): requests' details, internal notes, messages with the requester, evaluations'
+    comments and complaints. Needs no key holder."""
     from . import request_keys
 
     with db.connection_context():
         moved = request_keys.migrate_sealed()
-    notes, messages = moved["InternalNote"], moved["Message"]
+    details, notes, messages = moved["Request"], moved["InternalNote"], moved["Message"]
     feedback = moved["Evaluation"] + moved["Complaint"]
     click.echo(
-        f"sealed {notes} internal notes, {messages} messages and {feedback} evaluations' "
-        "comments and complaints to people's keys"
+        f"sealed {details} values of requests' details, {notes} internal notes, {messages} "
+        f"messages and {feedback} evaluations' comments and complaints to people's keys"
     )
 
 

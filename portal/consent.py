@@ -61,6 +61,9 @@ def narrow(request: Request, wanted: Sharing) -> bool:
         )
         if changed:
             audit.record("request.sharing_narrowed", reference=request.reference)
-    for name, value in stored.items():
-        setattr(request, name, value)
+        for name, value in stored.items():
+            setattr(request, name, value)
+        from .offers import sharing  # which reads this module's choices
+
+        sharing.settle(request)  # what is no longer allowed, no organization holds
     return True

@@ -251,6 +251,17 @@ def open_group(key: GroupKey, user: User, private: bytes) -> bytes | None:
     return None
 
 
+def open_group_as_escrow(key: GroupKey, escrow_private: bytes) -> bytes | None:
+    """The group's private key, opened with the escrow's (None if it was made before the
+    escrow was set, and no holder has signed in since to wrap it)."""
+    if key.escrow_wrap is None:
+        return None
+    try:
+        return envelopes.unwrap(key.escrow_wrap, escrow_private, _escrow_context(key))
+    except Unopenable:
+        return None
+
+
 def session_private() -> bytes | None:
     """The private key of the staff member signed in on this request, if unlocked."""
     if not has_request_context():

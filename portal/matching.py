@@ -194,8 +194,19 @@ def need_of(request) -> Need:
         country=request.country,
         region=request.region,
         languages=frozenset(request.language_codes),
-        threats=frozenset(request.risk_picture.threats),
+        threats=frozenset(_threats(request)),
     )
+
+
+def _threats(request) -> tuple:
+    """The threats the requester reported, when whoever matches holds the key they are
+    sealed to (the network's); none otherwise, so matching goes on without that tiebreak."""
+    from . import request_keys  # which builds on the models
+
+    try:
+        return request.risk_picture.threats
+    except request_keys.Locked:
+        return ()
 
 
 def candidate_of(organization, active: int = 0) -> Candidate:

@@ -234,15 +234,18 @@ class Request(BaseModel):
     # an incident: vocabulary.ATTENTION_LABELS), until one of them has handled it.
     attention = CharField(max_length=10, null=True)
 
-    name = Sealed()
-    organization = Sealed()
-    place = Sealed()
-    situation = Sealed()
-    asked_for = Sealed()
-    other_languages = Sealed()
-    contact_detail = Sealed()
+    # Sealed to the request's keys, one per kind of reader (portal.request_keys), so that
+    # the accepting organization gets what the requester allows, and only from the take.
+    name = Sealed(purpose="identity")
+    organization = Sealed(purpose="identity")
+    place = Sealed(purpose="brief")
+    situation = Sealed(purpose="words")
+    asked_for = Sealed(purpose="words")
+    other_languages = Sealed(purpose="brief")
+    contact_detail = Sealed(purpose="contact")
+    # Under the server's keyring: the news mail is sent by a job, with nobody signed in.
     notify_email = Sealed()
-    risk = Sealed()
+    risk = Sealed(purpose="risk")
 
     class Meta:
         indexes = (
@@ -255,6 +258,11 @@ class Request(BaseModel):
             # counted from the index alone.
             (("urgency", "region"), False),
         )
+
+    @property
+    def request_id(self) -> int:
+        """Its own id, as the rows that belong to a request have theirs (Sealed reads it)."""
+        return self.id
 
     @property
     def language_codes(self) -> list[str]:

@@ -6,6 +6,9 @@ sealed to its public half (HPKE), so that writing needs no key holder: a request
 a reviewer's note, a job. Its private half is wrapped to whoever reads that content:
 
 - the groups in READERS (their keys in use; a rotation moves the envelopes, move_envelopes);
+- organizations, as the request's offers allow (portal.offers.sharing decides; `share`,
+  `release` and `withdraw` do it): some wraps are held back under the server's keyring
+  until the organization takes the request;
 - the escrow, whose private half is kept offline;
 - the requester, for the purposes in REQUESTER_PURPOSES, under a key derived from their
   tracking code (portal.envelopes.code_key): the server never keeps that key, only the
@@ -22,11 +25,13 @@ public half, anyone may add content (GlobaLeaks' tip keys work so) and no holder
 signed in to write; reading costs one X25519 per value (about 60 µs).
 """
 
+import base64
 import contextlib
 import contextvars
 from dataclasses import dataclass, field
 
 from flask import g, has_request_context
+from markupsafe import escape
 from peewee import IntegrityError, fn
 
 from . import envelopes, keychain, sealing, tracking
@@ -38,10 +43,17 @@ from .models import MODELS, Envelope, GroupKey, Request, RequestKey, User, utcno
 STAFF_NOTES = "staff"  # internal notes: the network only, never the requester
 THREAD = "thread"  # messages between the requester and network staff
 FEEDBACK = "feedback"  # the requester's evaluation comment and complaints: for the network
-# Which groups read each purpose.
-READERS = {STAFF_NOTES: (NETWORK,), THREAD: (NETWORK,), FEEDBACK: (NETWORK,)}
+# What the requester wrote in the form, split by who else may come to read it:
+BRIEF = "brief"  # town or area, other languages: what an offered organization reads to decide
+IDENTITY = "identity"  # name and organization: the accepting organization, from the take
+CONTACT = "contact"  # how to reach them: the accepting organization, if the requester allows
+WORDS = "words"  # situation and what they ask for, as written: likewise
+RISK = "risk"  # the risk picture: the network only
+DETAILS = (BRIEF, IDENTITY, CONTACT, WORDS, RISK)
+# Which groups read each purpose, whatever the offers (organizations: portal.offers.sharing).
+READERS = {purpose: (NETWORK,) for purpose in (STAFF_NOTES, THREAD, FEEDBACK, *DETAILS)}
 # The purposes the requester reads too, with the key their tracking code gives.
-REQUESTER_PURPOSES = (THREAD,)
+REQUESTER_PURPOSES = (THREAD, BRIEF, IDENTITY, CONTACT, WORDS)
 
 ESCROW, REQUESTER, SERVER = "escrow", "requester", "server"
 
@@ -132,6 +144,11 @@ def _envelopes_of(key: RequestKey, private: bytes, from_code: bytes | None) -> l
         # rotation retires after this wrap and before it moves the envelopes.
         group = keychain.lock(holder) or keychain.ensure(holder)
         add(group.uid, envelopes.wrap(private, group.public_key, _context(key, group.uid)))
+    # Organizations with the request offered or in hand when the key is made (a migration).
+    for organization, holding in (_holdings(key.request_id) if _holdings else {}).items():
+        if key.purpose in holding.direct | holding.held_back:
+            group = keychain.lock(organization) or keychain.ensure(organization)
+            add(group.uid, _to_group(key, private, group, key.purpose not in holding.direct))
     escrow = keychain.escrow_public()
     if escrow is not None:
         add(ESCROW, envelopes.wrap(private, escrow, _context(key, ESCROW)))
@@ -203,11 +220,59 @@ def seal(request_id: int, purpose: str, text: str, context: str) -> bytes:
     return envelopes.wrap(text.encode(), key.public_key, context.encode())
 
 
+def _keys(reader: Reader, request_id: int) -> dict[str, RequestKey]:
+    """The request's keys with their envelopes (`wraps`), loaded once per reader: a request
+    page opens several."""
+    if ("keys", request_id) not in reader.cache:
+        _load(reader, [request_id])
+    return reader.cache[("keys", request_id)]
+
+
+def _load(reader: Reader, request_ids: list[int], purposes=None) -> None:
+    loaded = {request_id: {} for request_id in request_ids}
+    query = (
+        Envelope.select(Envelope, RequestKey)
+        .join(RequestKey)
+        .where(RequestKey.request.in_(request_ids))
+    )
+    if purposes is not None:
+        query = query.where(RequestKey.purpose.in_(purposes))
+    for envelope in query:
+        found = envelope.request_key
+        key = loaded[found.request_id].setdefault(found.purpose, found)
+        key.wraps = getattr(key, "wraps", {})
+        key.wraps[envelope.holder] = envelope.wrapped
+    for request_id, keys in loaded.items():
+        reader.cache[("keys", request_id)] = keys
+
+
+def preload(request_ids, purposes=None) -> None:
+    """Load the keys (of `purposes`, or all) of many requests at once, for a list that shows
+    a sealed value of each (an organization's inbox): one query, not one a row. A key left
+    out is loaded when asked for."""
+    reader = _reader_now()
+    wanted = [rid for rid in set(request_ids) if reader and ("keys", rid) not in reader.cache]
+    if wanted:
+        _load(reader, wanted, purposes)
+
+
+def _groups(reader: Reader, uids: list[str]) -> list[GroupKey]:
+    """The group keys of these uids (those that exist), kept for the reader's next values."""
+    known = reader.cache.setdefault("group keys", {})
+    missing = [uid for uid in uids if uid not in known]
+    if missing:
+        known.update(dict.fromkeys(missing))
+        for group in GroupKey.select().where(GroupKey.uid.in_(missing)):
+            known[group.uid] = group
+    return [known[uid] for uid in uids if known[uid] is not None]
+
+
 def _opened(key: RequestKey, reader: Reader) -> bytes | None:
-    wraps = {envelope.holder: envelope.wrapped for envelope in key.envelopes}
-    if reader.kind == ESCROW:
-        blob = wraps.get(ESCROW)
-        return envelopes.unwrap(blob, reader.secret, _context(key, ESCROW)) if blob else None
+    wraps = key.wraps
+    if reader.kind == ESCROW and ESCROW in wraps:
+        return envelopes.unwrap(wraps[ESCROW], reader.secret, _context(key, ESCROW))
+    # Without its own wrap (a key made before the escrow was set), the escrow opens it
+    # through a group's key, which a holder wraps to the escrow at sign-in (keychain.tidy).
     if reader.kind == REQUESTER:
         blob = wraps.get(REQUESTER)
         if blob is None or reader.request_id != key.request_id:
@@ -216,9 +281,27 @@ def _opened(key: RequestKey, reader: Reader) -> bytes | None:
             return envelopes.open_with(reader.secret, blob, _context(key, REQUESTER))
         except envelopes.Unopenable:
             return None
-    for group in GroupKey.select().where(GroupKey.uid.in_(list(wraps))):
+    # A wrap held back for an organization until the take opens for nobody yet (release).
+    usable = [
+        holder
+        for holder, blob in wraps.items()
+        if holder not in (ESCROW, REQUESTER, SERVER) and not sealing.is_keyring_sealed(blob)
+    ]
+    if "holder" not in reader.cache:
+        reader.cache["holder"] = keychain.holder_of(reader.user) if reader.user else None
+    mine = reader.cache["holder"]
+    # An organization's member opens its own group's key only; the network's members open
+    # the organizations' keys too (through the network's), their own first.
+    groups = [
+        group
+        for group in _groups(reader, usable)
+        if mine in (NETWORK, None) or group.holder == mine
+    ]
+    for group in sorted(groups, key=lambda group: group.holder != NETWORK):
         name = ("group", group.uid)
-        if name not in reader.cache:
+        if name not in reader.cache and reader.kind == ESCROW:
+            reader.cache[name] = keychain.open_group_as_escrow(group, reader.secret)
+        elif name not in reader.cache:
             reader.cache[name] = keychain.open_group(group, reader.user, reader.secret)
         if reader.cache[name] is not None:
             return envelopes.unwrap(wraps[group.uid], reader.cache[name], _context(key, group.uid))
@@ -232,15 +315,47 @@ def private(request_id: int, purpose: str) -> bytes | None:
         return None
     name = ("request", request_id, purpose)
     if name not in reader.cache:
-        key = _find(request_id, purpose)
-        reader.cache[name] = _opened(key, reader) if key is not None else None
+        key = _keys(reader, request_id).get(purpose)
+        if key is None:  # none when the keys were loaded; perhaps made since
+            reader.cache.pop(("keys", request_id))
+            key = _keys(reader, request_id).get(purpose)
+            if key is None:
+                return None
+        reader.cache[name] = _opened(key, reader)
     return reader.cache[name]
 
 
 def readable(request_id: int, purpose: str) -> bool:
     """Whether whoever reads now can open the request's content of `purpose` (true when
     there is none yet: nothing is hidden from them)."""
-    return _find(request_id, purpose) is None or private(request_id, purpose) is not None
+    return private(request_id, purpose) is not None or _find(request_id, purpose) is None
+
+
+class _Withheld:
+    """What a page shows in place of a value sealed to keys its reader does not hold."""
+
+    def __bool__(self) -> bool:
+        return True  # shown, not mistaken for a value left empty
+
+    def __html__(self) -> str:
+        from flask_babel import gettext
+
+        text = escape(gettext("Sealed: not readable with the keys you hold"))
+        return f'<span class="sealed-value">{text}</span>'
+
+    __str__ = __html__
+
+
+WITHHELD = _Withheld()
+
+
+def opened(row, name: str):
+    """`row.name`, or WITHHELD when it is sealed to keys whoever reads now does not hold
+    (pages show it as such rather than fail)."""
+    try:
+        return getattr(row, name)
+    except Locked:
+        return WITHHELD
 
 
 def open_sealed(request_id: int, purpose: str, blob: bytes, context: str) -> str:
@@ -248,6 +363,108 @@ def open_sealed(request_id: int, purpose: str, blob: bytes, context: str) -> str
     if opened is None:
         raise Locked(f"request {request_id}: {purpose} is sealed to keys this reader lacks")
     return envelopes.unwrap(blob, opened, context.encode()).decode()
+
+
+# --- organizations ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What one organization holds of a request's keys, by purpose: `direct`, it opens now;
+    `held_back`, wrapped to its key and sealed again under the server's keyring, so that it
+    opens them only once the request is in its hands (release), and yet nobody holding the
+    request's keys has to be online at that moment."""
+
+    direct: frozenset = frozenset()
+    held_back: frozenset = frozenset()
+
+
+# request id -> {organization uid: Holding}, as its offers stand (set by portal.offers.sharing).
+_holdings = None
+
+
+def holdings_from(function):
+    """Register what says which organizations hold which of a request's keys."""
+    global _holdings
+    _holdings = function
+    return function
+
+
+def _held_context(key: RequestKey, group_uid: str) -> str:
+    return f"request_key|held_back|{key.uid}|{group_uid}"
+
+
+def _to_group(key: RequestKey, private: bytes, group: GroupKey, held_back: bool) -> bytes:
+    wrapped = envelopes.wrap(private, group.public_key, _context(key, group.uid))
+    if not held_back:
+        return wrapped
+    text = base64.urlsafe_b64encode(wrapped).decode()
+    return sealing.keyring().seal(text, _held_context(key, group.uid))
+
+
+def _unheld(key: RequestKey, group_uid: str, blob: bytes) -> bytes:
+    return base64.urlsafe_b64decode(sealing.keyring().open(blob, _held_context(key, group_uid)))
+
+
+def _put(key: RequestKey, holder: str, wrapped: bytes) -> None:
+    Envelope.insert(request_key=key.id, holder=holder, wrapped=wrapped).on_conflict(
+        conflict_target=[Envelope.request_key, Envelope.holder],
+        update={Envelope.wrapped: wrapped},
+    ).execute()
+
+
+def share(request_id: int, organization: str, holding: Holding) -> None:
+    """Wrap the request's keys to the organization's key (its uid) as `holding` says, by
+    someone who opens them (the reviewer who offers); Locked if they do not."""
+    group = keychain.lock(organization) or keychain.ensure(organization)
+    for key in RequestKey.select().where(RequestKey.request == request_id):
+        if key.purpose not in holding.direct | holding.held_back:
+            continue
+        opened = private(request_id, key.purpose)
+        if opened is None:
+            raise Locked(f"request {request_id}: {key.purpose} cannot be shared by this reader")
+        _put(key, group.uid, _to_group(key, opened, group, key.purpose not in holding.direct))
+
+
+def _organizations_envelopes(request_id: int):
+    """The envelopes of the request's keys wrapped to organizations' keys, each with its
+    group key."""
+    return (
+        Envelope.select(Envelope, RequestKey, GroupKey)
+        .join(RequestKey)
+        .switch(Envelope)
+        .join(GroupKey, on=(Envelope.holder == GroupKey.uid), attr="group")
+        .where((RequestKey.request == request_id) & (GroupKey.holder != NETWORK))
+    )
+
+
+def release(request_id: int, organization: str) -> int:
+    """The request is in the organization's hands: what was held back for it opens to it
+    now. How many keys."""
+    released = 0
+    for envelope in _organizations_envelopes(request_id).where(GroupKey.holder == organization):
+        if sealing.is_keyring_sealed(envelope.wrapped):
+            opened = _unheld(envelope.request_key, envelope.holder, envelope.wrapped)
+            Envelope.update(wrapped=opened).where(Envelope.id == envelope.id).execute()
+            released += 1
+    return released
+
+
+def withdraw(request_id: int, holdings: dict[str, Holding]) -> int:
+    """Delete what organizations hold of the request beyond `holdings` (by organization uid):
+    an offer that ended, work that ended, sharing the requester narrowed. How many."""
+    gone = []
+    for envelope in _organizations_envelopes(request_id):
+        holding = holdings.get(envelope.group.holder)
+        purpose = envelope.request_key.purpose
+        allowed = holding.direct if holding else frozenset()
+        if holding and sealing.is_keyring_sealed(envelope.wrapped):
+            allowed = allowed | holding.held_back
+        if purpose not in allowed:
+            gone.append(envelope.id)
+    if gone:
+        Envelope.delete().where(Envelope.id.in_(gone)).execute()
+    return len(gone)
 
 
 # --- a group's key replaced; an upgrade ---------------------------------------------------------
@@ -259,8 +476,10 @@ def move_envelopes(old: GroupKey, old_private: bytes) -> None:
     query = Envelope.select(Envelope, RequestKey).join(RequestKey).where(Envelope.holder == old.uid)
     for envelope in query:
         key = envelope.request_key
-        opened = envelopes.unwrap(envelope.wrapped, old_private, _context(key, old.uid))
-        wrapped = envelopes.wrap(opened, new.public_key, _context(key, new.uid))
+        held_back = sealing.is_keyring_sealed(envelope.wrapped)
+        blob = _unheld(key, old.uid, envelope.wrapped) if held_back else envelope.wrapped
+        opened = envelopes.unwrap(blob, old_private, _context(key, old.uid))
+        wrapped = _to_group(key, opened, new, held_back)
         with db.atomic():
             Envelope.delete().where(Envelope.id == envelope.id).execute()
             Envelope.insert(
@@ -268,11 +487,12 @@ def move_envelopes(old: GroupKey, old_private: bytes) -> None:
             ).on_conflict_ignore().execute()
 
 
-def sealed_to_keys() -> list[tuple]:
-    """Every (model, field name) sealed to requests' keys (a `Sealed` with a purpose)."""
+def sealed_to_keys(*models) -> list[tuple]:
+    """Every (model, field name) sealed to requests' keys (a `Sealed` with a purpose), of
+    `models` or of all."""
     return [
         (model, name)
-        for model in MODELS
+        for model in models or MODELS
         for name in sealing.sealed_fields(model)
         if getattr(model, name).purpose is not None
     ]
@@ -283,10 +503,23 @@ def _still_under_keyring(model, name: str):
     return model.select().where(prefix == sealing.KEYRING_PREFIX)
 
 
-def keyring_sealed() -> int:
+def keyring_sealed(exclude=None) -> int:
     """How many values of fields sealed to requests' keys are still under the server's
-    keyring (written before an upgrade, not yet migrated)."""
-    return sum(_still_under_keyring(model, name).count() for model, name in sealed_to_keys())
+    keyring (written before an upgrade, not yet migrated), leaving out model `exclude`."""
+    return sum(
+        _still_under_keyring(model, name).count()
+        for model, name in sealed_to_keys()
+        if model is not exclude
+    )
+
+
+def server_sealed_requests() -> int:
+    """How many requests have details still sealed under the server's keyring only."""
+    names = [name for _, name in sealed_to_keys(Request)]
+    found = set()
+    for name in names:
+        found.update(row.id for row in _still_under_keyring(Request, name).select(Request.id))
+    return len(found)
 
 
 def kept_for_requesters() -> int:

@@ -6,11 +6,13 @@ The portal's settings come from `pytest.mark.app_config(NAME=value, ...)` on a m
 
 import pytest
 from argon2 import PasswordHasher
+from flask import has_request_context
 
-from portal import accounts, keychain
+from portal import accounts, keychain, offers
 from portal.db import db
 
 from portal_testing import Requester, StaffClient, fresh_pg_database, make_app, pg_url
+from portal_testing.keys import as_escrow
 
 # Argon2 as shipped costs about 0.2 s a hash on a small machine, and the suite makes
 # thousands of accounts and sign-ins. Tests use the cheapest Argon2id, from the first
@@ -30,6 +32,22 @@ def _shipped_hasher(request, monkeypatch):
     accounts._dummy_hash.cache_clear()
     yield
     accounts._dummy_hash.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _offers_made_by_tests(monkeypatch):
+    """An offer wraps the request's keys to the organizations offered, so whoever makes it
+    must hold them: a reviewer in a page. Tests that call offers.offer directly, outside any
+    page, make it as an operator holding the escrow key would at the command line."""
+    made_in_pages = offers.offer
+
+    def offer(*args, **kwargs):
+        if has_request_context():
+            return made_in_pages(*args, **kwargs)
+        with as_escrow():
+            return made_in_pages(*args, **kwargs)
+
+    monkeypatch.setattr(offers, "offer", offer)
 
 
 @pytest.fixture(autouse=True)

@@ -191,12 +191,13 @@ def test_a_requester_goes_the_whole_way_on_postgresql(pg_app):
         "RequestSeen": 0,
         "PendingCode": 0,  # erased once the requester said they kept the code
         "Held": 0,
-        # The network's key, made for the thread's key, which is wrapped to it, to the
-        # escrow and to the requester.
+        # The network's key, made for the request's keys (its thread and its details:
+        # brief, identity, contact, words), each wrapped to it, to the escrow and to the
+        # requester.
         "GroupKey": 1,
         "KeyGrant": 0,
-        "RequestKey": 1,
-        "Envelope": 3,
+        "RequestKey": 5,
+        "Envelope": 15,
         "ServerSession": 0,
         "JobRun": 0,
     }

@@ -12,6 +12,7 @@ from portal.models import Request
 from portal.risk import RiskPicture
 
 from portal_testing import HOSTILE, PASSWORD_ALONE, Requester
+from portal_testing.keys import as_escrow
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE)
 
@@ -42,7 +43,7 @@ def test_a_request_without_the_risk_questions_is_taken_as_before(app, client):
 
     request = stored(app)
     assert request.risk_sealed is None
-    with app.app_context():
+    with app.app_context(), as_escrow():
         assert request.risk_picture.is_empty
         assert request.risk_picture.inform_authorities is False
 
@@ -54,7 +55,7 @@ def test_the_answers_are_stored_sealed_as_one_picture(app, client):
     raw = bytes(request.risk_sealed)
     for word in ("Zyxincident", "Zyxsought", "surveillance", "company", "family"):
         assert word.encode() not in raw
-    with app.app_context():
+    with app.app_context(), as_escrow():
         assert request.risk_picture == RiskPicture(
             threats=["surveillance", "legal_harassment"],
             sources=["state", "company"],  # in the vocabulary's order
@@ -75,7 +76,7 @@ def test_authorities_are_not_to_be_informed_unless_the_requester_says_yes(app, c
 
     sent(client, threats=["threats"])
 
-    with app.app_context():
+    with app.app_context(), as_escrow():
         picture = stored(app).risk_picture
     assert picture.threats == ["threats"] and picture.inform_authorities is False
 
@@ -173,7 +174,7 @@ def test_a_reviewer_completes_the_picture_and_it_is_recorded(app, client, review
     )
 
     assert answer.status_code == 303
-    with app.app_context():
+    with app.app_context(), as_escrow():
         picture = stored(app).risk_picture
         events = [e.action for e in trail(reference=request.reference)]
     assert picture.threats == ["threats", "physical_attack"]
@@ -198,7 +199,7 @@ def test_a_correction_over_a_changed_request_is_refused(app, client, reviewer):
     )
 
     assert answer.status_code == 409
-    with app.app_context():
+    with app.app_context(), as_escrow():
         assert stored(app).risk_picture.threats == ["surveillance", "legal_harassment"]
     # The page shown again summarises what is stored, not what was refused.
     page = answer.get_data(as_text=True)
@@ -230,5 +231,5 @@ def test_only_reviewers_may_correct_the_picture(app, client, org_member):
     )
 
     assert answer.status_code in (403, 404)
-    with app.app_context():
+    with app.app_context(), as_escrow():
         assert stored(app).risk_picture.threats == ["surveillance", "legal_harassment"]

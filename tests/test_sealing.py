@@ -28,22 +28,27 @@ SECRETS = {
     "other_languages": "Quechua de Cusco",
     "contact_channel": "signal",
     "contact_detail": "@yolanda.zancudo.77",
+    "notify_email": "yolanda.q@example.org",
 }
 MESSAGE = "The hearing moved to Mocoa, next Thursday."
 
 
 def sealed_blobs(app):
-    """Every value of every request sealed under the keyring (messages are sealed to
-    people's keys: message_blobs)."""
+    """Every value of every request sealed under the keyring: the notice address, which a
+    job reads with nobody signed in (the details are sealed to people's keys: detail_blobs)."""
     with app.app_context(), db.connection_context():
-        blobs = []
-        for row in Request.select():
-            blobs += [
-                bytes(getattr(row, f"{name}_sealed"))
-                for name in SECRETS
-                if name != "contact_channel"
-            ]
-    return blobs
+        return [bytes(row.notify_email_sealed) for row in Request.select()]
+
+
+def detail_blobs(app):
+    """Every value of every request sealed to its keys (portal.request_keys)."""
+    with app.app_context(), db.connection_context():
+        return [
+            bytes(getattr(row, f"{name}_sealed"))
+            for row in Request.select()
+            for name in SECRETS
+            if name not in ("contact_channel", "notify_email")
+        ]
 
 
 def message_blobs(app):
@@ -143,6 +148,8 @@ def test_reseal_moves_every_sealed_value_to_the_new_key(tmp_path):
     old_app = make_app(tmp_path, DATA_KEYS=OLD_KEY)
     code = submit_with_message(old_app)
     assert all(blob.startswith(b"v1:old:") for blob in sealed_blobs(old_app))
+    details = detail_blobs(old_app)
+    assert all(blob.startswith(b"e1:") for blob in details)
 
     rotated_app = make_app(tmp_path, DATA_KEYS=f"{NEW_KEY},{OLD_KEY}")
     result = rotated_app.test_cli_runner().invoke(args=["reseal"])
@@ -150,6 +157,7 @@ def test_reseal_moves_every_sealed_value_to_the_new_key(tmp_path):
     assert "resealed 1 rows" in result.output  # the request; its message is sealed to keys
     assert all(blob.startswith(b"v1:new:") for blob in sealed_blobs(rotated_app))
     assert all(blob.startswith(b"e1:") for blob in message_blobs(rotated_app))
+    assert detail_blobs(rotated_app) == details  # sealed to keys: the keyring plays no part
 
     again = rotated_app.test_cli_runner().invoke(args=["reseal"])
     assert "resealed 0 rows" in again.output
@@ -158,9 +166,9 @@ def test_reseal_moves_every_sealed_value_to_the_new_key(tmp_path):
     new_app = make_app(tmp_path, DATA_KEYS=NEW_KEY)
     with new_app.app_context(), db.connection_context():
         request = Request.get()
-        for name, value in SECRETS.items():
-            assert getattr(request, name) == value
         with as_escrow():
+            for name, value in SECRETS.items():
+                assert getattr(request, name) == value
             assert Message.get().body == MESSAGE
 
     client = new_app.test_client()
@@ -175,7 +183,7 @@ def test_without_reseal_dropping_the_old_key_loses_the_data(tmp_path):
     submit_with_message(old_app)
     new_app = make_app(tmp_path, DATA_KEYS=NEW_KEY)
     with new_app.app_context(), db.connection_context(), pytest.raises(SealError):
-        _ = Request.get().name
+        _ = Request.get().notify_email
 
 
 def test_a_stolen_database_file_shows_no_name_place_situation_or_contact(app, tmp_path):
@@ -196,8 +204,11 @@ def test_a_stolen_database_file_shows_no_name_place_situation_or_contact(app, tm
 def test_every_sealed_column_holds_a_sealed_value(app):
     submit_with_message(app)
     blobs = sealed_blobs(app)
-    assert len(blobs) == 7
+    assert len(blobs) == 1
     assert all(blob.startswith(b"v1:t1:") for blob in blobs)
+    details = detail_blobs(app)
+    assert len(details) == 7 and all(blob.startswith(b"e1:") for blob in details)
+    assert not any(value.encode() in blob for blob in details for value in SECRETS.values())
     # The message is sealed to the request's thread key (portal.request_keys).
     (message,) = message_blobs(app)
     assert message.startswith(b"e1:") and MESSAGE.encode() not in message
@@ -274,6 +285,10 @@ def test_reseal_covers_every_sealed_field_of_every_table(tmp_path):
     # rotation leaves them as they are.
     to_keys = {key: blob for key, blob in before.items() if blob.startswith(b"e1:")}
     assert {key[:2] for key in to_keys} == {
+        ("request", "name"),
+        ("request", "place"),
+        ("request", "situation"),
+        ("request", "asked_for"),
         ("internal_note", "body"),
         ("message", "body"),
         ("evaluation", "comment"),

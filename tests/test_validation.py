@@ -15,6 +15,7 @@ from portal.db import db
 from portal.models import Request
 
 from portal_testing import PageForms, Requester, database_bytes, shown, valid_request_data
+from portal_testing.keys import as_escrow
 
 
 def as_posted(data):
@@ -265,7 +266,7 @@ def test_a_channel_with_its_detail_is_accepted_and_stored_sealed(app, client):
     assert stored.contact_channel == "signal"
     assert stored.contact_safe is False
     assert b"@defender.01" not in bytes(stored.contact_detail_sealed)
-    with app.app_context():
+    with app.app_context(), as_escrow():
         assert stored.contact_detail == "@defender.01"
 
 
@@ -302,7 +303,7 @@ def test_a_control_character_in_the_contact_detail_is_refused(client):
 def test_a_name_of_200_characters_is_accepted(app, client):
     accepted(send(client, name="N" * 200)[0])
     (stored,) = stored_requests(app)
-    with app.app_context():
+    with app.app_context(), as_escrow():
         assert stored.name == "N" * 200
 
 
@@ -317,7 +318,7 @@ def test_a_situation_of_20000_characters_is_accepted(app, client):
     situation = ("Threats continue. " * 1200)[:20_000]
     accepted(send(client, situation=situation)[0])
     (stored,) = stored_requests(app)
-    with app.app_context():
+    with app.app_context(), as_escrow():
         assert stored.situation == situation
 
 
@@ -332,7 +333,7 @@ def test_tabs_and_line_breaks_in_long_answers_are_kept_exactly(app, client):
     asked_for = "\tPresence at the hearing.\r\n\r\nAnd calls every week."
     accepted(send(client, situation=situation, asked_for=asked_for)[0])
     (stored,) = stored_requests(app)
-    with app.app_context():
+    with app.app_context(), as_escrow():
         assert stored.situation == situation
         assert stored.asked_for == asked_for
 

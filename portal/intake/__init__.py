@@ -80,10 +80,13 @@ def submit(fields: dict, locale: str, submission_token: str | None = None) -> Su
         region=region_of(values["country"]),
         languages=",".join(languages),
     )
+    # Values sealed to the request's keys are set once the row (and so its id) exists.
+    keyed = {name for _, name in request_keys.sealed_to_keys(Request)}
     for name, value in values.items():
-        setattr(request, name, value if value != "" else None)
-    if risk is not None:
-        request.risk = risk.stored()
+        if name not in keyed:
+            setattr(request, name, value if value != "" else None)
+    for name in keyed:
+        setattr(request, f"{name}_sealed", b"")  # in the same transaction, never committed
     now = utcnow()
     request.created_at = request.updated_at = now
     try:
@@ -98,6 +101,10 @@ def submit(fields: dict, locale: str, submission_token: str | None = None) -> Su
             )
             # The keys the requester will hold, while their code is at hand.
             request_keys.at_submission(request, code)
+            for name in keyed:
+                value = risk.stored() if name == "risk" and risk is not None else values.get(name)
+                setattr(request, name, value if value != "" else None)
+            request.save(only=[getattr(Request, f"{name}_sealed") for name in keyed])
             emergency = request.urgency == vocabulary.EMERGENCY
             notices.to_reviewers("new_emergency" if emergency else "new_request")
     except IntegrityError as exc:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from peewee import SQL, fn
 
-from .. import audit, deadlines, handles, notices, phrases, vocabulary, workflow
+from .. import audit, deadlines, handles, notices, phrases, request_keys, vocabulary, workflow
 from ..db import Page, db, page_of
 from ..models import (
     ClosingReport,
@@ -51,6 +51,7 @@ from ..vocabulary import (
     OFFER_OPEN,
     OFFERED,
 )
+from . import sharing
 
 _URGENCY_RANK = {urgency: rank for rank, urgency in enumerate(vocabulary.URGENCIES)}
 
@@ -77,6 +78,7 @@ def _close_open_offers(request: Request, to_state: str, now) -> None:
     unless the request closes."""
     if to_state != ACCEPTED:
         _close_still_open(request, now)
+        sharing.settle(request)
     if to_state in CLOSED_STATES:
         _end_engagements(request)
 
@@ -98,6 +100,7 @@ def _end_engagements(request: Request) -> None:
         .where((Offer.request == request.id) & (Offer.working == True))  # noqa: E712
         .execute()
     )
+    sharing.settle(request)
 
 
 @workflow.unanswered_when
@@ -121,6 +124,11 @@ def _close_still_open(request: Request, now) -> None:
 
 class OfferRefused(Exception):
     """The offer or answer does not fit the request's or the offer's state."""
+
+
+class KeysMissing(OfferRefused):
+    """Offered by a reviewer who does not hold the request's keys, and so cannot pass them on
+    to the organizations."""
 
 
 class AlreadyTaken(Exception):
@@ -189,6 +197,15 @@ def offer(
         raise OfferRefused("more organizations needed than offered, or none")
     if request.version != expected_version:
         raise workflow.ConcurrentChange(request.reference)
+    try:
+        return _offer_to(request, chosen, user, summary=summary, needed=needed)
+    except request_keys.Locked as exc:
+        raise KeysMissing(request.reference) from exc
+
+
+def _offer_to(
+    request: Request, chosen: list[Organization], user: User, *, summary: str, needed: int
+) -> list[Offer]:
     with db.atomic():
         Request.update(needed=needed).where(Request.id == request.id).execute()
         request.needed = needed
@@ -209,6 +226,7 @@ def offer(
             the_offer.save(force_insert=True)
             made.append(the_offer)
             notices.to_members("new_offer", org)
+        sharing.offered(request, chosen)
         audit.record(
             "request.offered",
             user=user,
@@ -393,6 +411,7 @@ def accept(the_offer: Offer, user: User, contact_plan: str = "") -> bool:
                     organization=the_offer.organization,
                 )
                 _close_still_open(request, now)
+                sharing.taken(request)
             audit.record("offer.accepted", user=user, reference=request.reference)
     except (workflow.ConcurrentChange, workflow.TransitionRefused) as exc:
         raise AlreadyTaken(request.reference) from exc
@@ -429,6 +448,7 @@ def decline(the_offer: Offer, user: User, reason: str) -> None:
         )
         if changed != 1:
             raise OfferRefused("this offer is no longer open")
+        sharing.settle(request)
         audit.record("offer.declined", user=user, reference=request.reference)
         still_open = (
             Offer.select().where((Offer.request == request) & (Offer.state == OFFER_OPEN)).exists()
@@ -478,6 +498,7 @@ def expire_due(now: datetime.datetime | None = None) -> int:
                     )
                     .execute()
                 )
+                sharing.settle(request)
                 still_open = (
                     Offer.select()
                     .where((Offer.request == request) & (Offer.state == OFFER_OPEN))
@@ -646,6 +667,7 @@ def complete(
         closing.outcome = report.outcome.strip()
         closing.save(force_insert=True)
         request = Request.get_by_id(request.id)
+        sharing.settle(request)  # this organization's part has ended: its keys go
         if not pledged(request):
             workflow.transition(
                 request,

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from .. import checkins, intake, offers, request_keys, review, workflow
 from ..access import REVIEWERS, found_or_404, staff_required
 from ..htmx import render
+from ..risk import RiskPicture
 from ..sessions import staff_user
 from .forms import ActionForm, AlertForm, MessageForm, NoteForm, OfferForm, QueueForm, RiskForm
 
@@ -25,6 +26,10 @@ NOT_POSSIBLE = _l("This action is not possible in the request's current state.")
 CHANGED_MEANWHILE = _l(
     "This request was changed by someone else while you were looking at it. "
     "Reload the page and decide again."
+)
+SEALED_TO_YOU = _l(
+    "Nothing was changed: this request is sealed to the network's key, which you do not hold "
+    "yet. A colleague can give you access."
 )
 ALERT_CHANGED = _l(
     "Nothing was marked: the alert was already handled, or a new check-in arrived since the "
@@ -80,12 +85,16 @@ def _request_page(
         action.key: (action_form if action.key == posted_action else ActionForm(formdata=None))
         for action in actions
     }
-    risk = req.risk_picture  # opened once: the summary and the form both show it
+    # Opened once: the summary and the form both show it; neither without the key.
+    risk = request_keys.opened(req, "risk_picture")
+    risk_locked = risk is request_keys.WITHHELD
+    risk = RiskPicture() if risk_locked else risk
     check_ins = checkins.history(req)
     page = render_template(
         "review/request.html",
         req=req,
         risk=risk,
+        risk_locked=risk_locked,
         events=review.timeline(req),
         messages=list(review.staff_messages(req)),
         notes=list(review.notes(req)),
@@ -153,6 +162,8 @@ def _decide(reference, form, form_name: str, decide, done, fields=None):
                 form[name].errors = [MISSING[refused.missing]]
             else:
                 problem, status = NOT_POSSIBLE, 409
+        except offers.KeysMissing:
+            problem, status = SEALED_TO_YOU, 409
         except (workflow.TransitionRefused, offers.OfferRefused):
             problem, status = NOT_POSSIBLE, 409
         else:
@@ -250,6 +261,8 @@ def correct_risk(reference):
     form = RiskForm(prefix="risk")
     if not form.validate():
         return _request_page(req, 422, risk_form=form)
+    if not request_keys.readable(req.id, request_keys.RISK):
+        return _request_page(req, 409, risk_form=form, problem=SEALED_TO_YOU)
     try:
         review.correct_risk(req, staff_user(), form.risk_picture(), form.expected_version())
     except workflow.ConcurrentChange:

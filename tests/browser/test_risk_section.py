@@ -10,6 +10,7 @@ from portal.models import Request
 
 from axe_checks import axe_problems
 from portal_testing import PASSWORD_ALONE
+from portal_testing.keys import as_escrow
 from staff_pages import PHONE, no_sideways_scrolling
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE)
@@ -44,7 +45,7 @@ def test_a_requester_answers_the_risk_questions_on_a_phone(portal, live_app, jav
     portal.send_request(page, javascript)
     portal.tracking_code(page)
 
-    with live_app.app_context():
+    with live_app.app_context(), as_escrow():
         picture = newest_request(live_app).risk_picture
     assert picture.threats == ["surveillance"]
     assert picture.sources == ["armed_group"]

@@ -3,13 +3,19 @@ offline; in an emergency, an operator gives an account access with it, from stan
 
 import pytest
 
-from portal import envelopes, keychain
+from portal import envelopes, intake, keychain, request_keys
 from portal.db import db
-from portal.models import AuditEvent, User
+from portal.models import AuditEvent, Envelope, Request, User
 
-from portal_testing import PASSWORD_ALONE, STAFF_PASSWORD, StaffClient, create_staff_account
+from portal_testing import (
+    PASSWORD_ALONE,
+    STAFF_PASSWORD,
+    StaffClient,
+    create_staff_account,
+    request_fields,
+)
 from portal_testing.admin import add_org
-from portal_testing.keys import ESCROW
+from portal_testing.keys import ESCROW, as_escrow
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, ESCROW_PUBLIC_KEY=ESCROW.public_key)
 
@@ -118,3 +124,18 @@ def test_check_says_what_the_server_alone_still_opens(app):
     assert "still open with the server's key files alone" not in lines()
     app.config["ESCROW_PUBLIC_KEY"] = ""
     assert "no escrow key" in lines()
+
+
+@pytest.mark.app_config(ESCROW_PUBLIC_KEY="")
+def test_a_request_from_before_the_escrow_opens_with_it_once_a_holder_signed_in(app):
+    first = StaffClient.create(app, "reviewer", email="first@example.org")
+    with app.app_context():
+        request = intake.submit(request_fields(name="Before The Escrow"), "en").request
+        with as_escrow():  # no wrap to the escrow anywhere yet
+            assert request_keys.opened(request, "name") is request_keys.WITHHELD
+    app.config["ESCROW_PUBLIC_KEY"] = ESCROW.public_key
+    StaffClient(app, first.user)  # a holder signs in: the network's key is wrapped to it
+    with app.app_context():
+        assert not Envelope.select().where(Envelope.holder == "escrow").exists()
+        with as_escrow():
+            assert Request.get_by_id(request.id).name == "Before The Escrow"

@@ -18,6 +18,7 @@ from portal_testing import (
     STAFF_PASSWORD,
     StaffClient,
     create_staff_account,
+    keys,
     make_app,
     shown_password,
     sign_in,
@@ -46,9 +47,7 @@ def holds_network(app, email, private):
 
 def private_of(app, email, password=STAFF_PASSWORD):
     with app.app_context():
-        user = User.by_email(email)
-        params = PasswordParams.from_text(user.key_params)
-        return envelopes.open_private(user.private_key_sealed, password, user.uid, params)
+        return keys.private_of(User.by_email(email), password)
 
 
 def give(staff, colleague_email, tick=True):

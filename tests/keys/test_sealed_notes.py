@@ -2,7 +2,6 @@
 key (and the escrow) opens: a copy of everything the server holds opens none of them."""
 
 import datetime
-import shutil
 
 import pytest
 
@@ -34,21 +33,15 @@ from portal_testing import (
     ROOM_FOR_MANY,
     STAFF_PASSWORD,
     StaffClient,
-    make_app,
     request_fields,
     sign_in,
 )
-from portal_testing.keys import ESCROW, as_escrow
+from portal_testing.keys import ESCROW, as_escrow, private_of, stolen_copy
 from portal_testing.races import at_the_same_moment
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY)
 
 NOTE = "Called the Cauca desk: the leader sleeps at her sister's from Friday."
-
-
-def private_of(user, password=STAFF_PASSWORD):
-    params = envelopes.PasswordParams.from_text(user.key_params)
-    return envelopes.open_private(user.private_key_sealed, password, user.uid, params)
 
 
 def submitted(app):
@@ -87,17 +80,7 @@ def test_a_copy_of_every_file_the_server_has_opens_no_note(app, first, tmp_path_
     assert NOTE in first.text(f"/review/{request.reference}")  # a live session reads it
 
     # Copied while the reviewer is signed in: the database and the whole instance folder.
-    copy = tmp_path_factory.mktemp("copied")
-    with app.app_context():
-        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    shutil.copyfile(app.config["DATABASE_URL"].removeprefix("sqlite:///"), copy / "portal.sqlite3")
-    shutil.copytree(app.instance_path, copy / "instance")
-    settings = {
-        name: app.config[name]
-        for name in ("SECRET_KEY", "DATA_KEYS", "TRACKING_KEY", "ESCROW_PUBLIC_KEY")
-    }
-    stolen = make_app(copy, **PASSWORD_ALONE, **settings)
+    stolen = stolen_copy(app, tmp_path_factory.mktemp("copied"), **PASSWORD_ALONE)
 
     with stolen.app_context():
         (note,) = InternalNote.select()
@@ -221,7 +204,8 @@ def test_notes_sealed_the_old_way_are_moved_by_the_migrate_command(app, first):
     result = app.test_cli_runner().invoke(args=["keys", "migrate"])
     assert (
         result.exit_code == 0
-        and "sealed 1 internal notes, 0 messages and 0 evaluations" in result.output
+        and "0 values of requests' details, 1 internal notes, 0 messages and 0 evaluations"
+        in result.output
     )
     assert "still sealed under the server's keys only" not in check()
     with app.app_context():

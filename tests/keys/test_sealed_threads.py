@@ -10,22 +10,16 @@ from portal.models import Envelope, Message, Request, RequestKey, User
 from portal_testing import (
     PASSWORD_ALONE,
     ROOM_FOR_MANY,
-    STAFF_PASSWORD,
     Requester,
     StaffClient,
     csrf_token,
 )
-from portal_testing.keys import as_escrow
+from portal_testing.keys import as_escrow, private_of
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY)
 
 QUESTION = "Is the hearing on Friday open to observers?"
 ANSWER = "Yes: the court said so on Monday, in front of the mayor."
-
-
-def private_of(user, password=STAFF_PASSWORD):
-    params = envelopes.PasswordParams.from_text(user.key_params)
-    return envelopes.open_private(user.private_key_sealed, password, user.uid, params)
 
 
 @pytest.fixture
@@ -135,7 +129,9 @@ def test_messages_from_before_keys_wait_for_the_requesters_code(app, first):
     requester, code, request = submitted(client)
     with app.app_context():
         # As an older version stored them: no thread key, the message under the keyring.
-        RequestKey.delete().where(RequestKey.request == request.id).execute()
+        RequestKey.delete().where(
+            (RequestKey.request == request.id) & (RequestKey.purpose == request_keys.THREAD)
+        ).execute()
         message = Message(request=request, author="requester")
         message.body_sealed = sealing.keyring().seal(ANSWER, f"message|body|{message.uid}")
         message.save(force_insert=True)
@@ -145,7 +141,10 @@ def test_messages_from_before_keys_wait_for_the_requesters_code(app, first):
 
     assert "1 note(s), message(s), evaluation(s) or complaint(s) still sealed" in check()
     migrated = app.test_cli_runner().invoke(args=["keys", "migrate"])
-    assert "sealed 0 internal notes, 1 messages and 0 evaluations" in migrated.output
+    assert (
+        "sealed 0 values of requests' details, 0 internal notes, 1 messages and 0 evaluations"
+        in migrated.output
+    )
     assert "1 request(s) whose requester has not typed their code since" in check()
     assert ANSWER in first.text(f"/review/{request.reference}")  # reviewers read it at once
 

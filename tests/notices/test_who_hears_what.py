@@ -171,7 +171,13 @@ def test_when_the_last_organization_declines_reviewers_are_told_at_once(app):
     assert last.status_code == 303
     assert case.request().state == "approved"
     assert told(app, "offers_ended") == {"reviewer@network.test", ADMIN}
-    assert sent_to(app) == [ADMIN, "reviewer@network.test"]
+    # The members' mail is of their new offers, from before.
+    assert sent_to(app) == [
+        ADMIN,
+        "member@brigadas.test",
+        "member@tejido.test",
+        "reviewer@network.test",
+    ]
 
 
 def test_an_offer_about_to_lapse_tells_its_members_and_a_lapse_tells_reviewers(app, time_machine):

@@ -11,6 +11,7 @@ from portal_testing import (
     create_staff_account,
     page_text,
 )
+from portal_testing.keys import give_access
 from portal_testing.offers import (
     CONTACT,
     CONTACT_PLAN,
@@ -60,6 +61,7 @@ def test_a_colleague_pressing_accept_after_their_own_organization_is_told_so(cas
         colleague = create_staff_account(
             "second@brigadas.test", "org_member", organization=case.orgs["brigadas"]
         )
+    give_access(case.members["brigadas"], colleague)  # a member joining later is given the key
     colleague = StaffClient(app, colleague)
     case.accept("brigadas")
     before = case.snapshot()

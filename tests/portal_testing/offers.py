@@ -102,6 +102,12 @@ class Case:
                 key: add_organization(key, name=name)
                 for key, name in (organizations or ORGANIZATIONS).items()
             }
+            # Members from before the offer: the first of them takes the organization's key
+            # at sign-in (portal.keychain.signed_in); a later one waits to be given it.
+            users = {
+                key: create_staff_account(f"member@{key}.test", "org_member", organization=org)
+                for key, org in self.orgs.items()
+            }
             made = offers.offer(
                 request,
                 list(self.orgs.values()),
@@ -112,10 +118,6 @@ class Case:
             )
             self.handle = {o.organization.key: o.handle for o in made}
             self.reference = request.reference
-            users = {
-                key: create_staff_account(f"member@{key}.test", "org_member", organization=org)
-                for key, org in self.orgs.items()
-            }
         self.members = {key: StaffClient(app, user) for key, user in users.items()}
         self.reviewer = StaffClient(app, reviewer)
 

@@ -159,8 +159,11 @@ def row_counts(app):
 
 
 def stored_request(app):
-    """The only stored request, decrypted, as a dict of what the requester wrote."""
-    with app.app_context(), db.connection_context():
+    """The only stored request, decrypted, as a dict of what the requester wrote (opened
+    with the escrow's key: the details are sealed to the request's keys)."""
+    from .keys import as_escrow
+
+    with app.app_context(), db.connection_context(), as_escrow():
         rows = list(Request.select())
         assert len(rows) == 1
         row = rows[0]
@@ -175,17 +178,9 @@ def stored_request(app):
             version=row.version,
             uid=row.uid,
             id=row.id,
-            # Sealed to the request's thread key, which the escrow opens.
-            messages=_opened_messages(row),
+            messages=[message.body for message in row.messages()],
         )
         return values
-
-
-def _opened_messages(row):
-    from .keys import as_escrow
-
-    with as_escrow():
-        return [message.body for message in row.messages()]
 
 
 def tracking_sessions(app):
