@@ -7,9 +7,12 @@ Run with `make bench` (`run(workdir)` gives its section of the report), or alone
 - a request page's extra work: its notes and messages opened with a reviewer's key (the
   request's keys unwrapped once, then each value), against the same number of values
   sealed under the server's keyring as before;
+- a request page's details (name, place, situation...: five keys) opened;
+- an organization's inbox: the town or area of each of its offers opened, their keys loaded
+  in one query;
 - writing: one note sealed to the request's key.
 
-List pages open nothing, so they gain nothing.
+The reviewers' queue and the other list pages open nothing, so they gain nothing.
 """
 
 import statistics
@@ -24,14 +27,28 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 from report import Section  # noqa: E402
 from seed import settings  # noqa: E402
 
-from portal import accounts, create_app, envelopes, intake, keychain, request_keys, review, sealing  # noqa: E402  # noqa: E402
+from portal import (  # noqa: E402
+    accounts,
+    create_app,
+    envelopes,
+    intake,
+    keychain,
+    offers,
+    request_keys,
+    review,
+    sealing,
+    vocabulary,
+    workflow,
+)
 from portal.db import db, migrate  # noqa: E402
-from portal.models import InternalNote, Message, User  # noqa: E402
+from portal.models import InternalNote, Message, Organization, Request, User  # noqa: E402
 
 from portal_testing import request_fields  # noqa: E402
 
 PASSWORD = "a long benchmark passphrase 4417"  # noqa: S105 - a throwaway database's account
 NOTES = MESSAGES = 10
+INBOX = 20  # open offers in one organization's inbox
+DETAILS = ("name", "organization", "place", "situation", "asked_for", "other_languages")
 ROUNDS = 200
 TEXT = "Called the desk; the leader moves on Friday. " * 11  # about 500 characters
 
@@ -103,6 +120,19 @@ def measure(folder: Path) -> list[list]:
                 _median_ms(lambda: request_keys.seal(request.id, "staff", TEXT, "bench|body|x")),
             ]
         )
+        answers = {**request_fields(), "organization": "Colectivo", "other_languages": "Nasa"}
+        detailed = intake.submit(answers, "en").request
+
+        def open_details():
+            with request_keys.reading_as(user, private):
+                row = Request.get_by_id(detailed.id)
+                for name in DETAILS:
+                    assert getattr(row, name)
+
+        rows.append(
+            [f"request page: its {len(DETAILS)} details opened (4 keys)", _median_ms(open_details)]
+        )
+        rows.extend(_inbox(user, private))
         pair = envelopes.KeyPair.generate()
         wrapped = envelopes.wrap(b"k" * 32, pair.public, b"bench")
         rows.append(
@@ -113,6 +143,43 @@ def measure(folder: Path) -> list[list]:
         )
     db.close()
     return rows
+
+
+def _inbox(reviewer: User, reviewer_private: bytes) -> list[list]:
+    """An organization's inbox of INBOX open offers: each row's town or area opened."""
+    organization = Organization.create(
+        key="bench-org", name="Bench", services="accompaniment", countries="CO", capacity=99
+    )
+    member = accounts.create_user(
+        "member@bench.org", "org_member", PASSWORD, organization=organization
+    )
+    member_private = keychain.unlock(member, PASSWORD)
+    ids = []
+    with request_keys.reading_as(reviewer, reviewer_private):
+        for _ in range(INBOX):
+            request = intake.submit(request_fields(), "en").request
+            workflow.transition(request, vocabulary.IN_REVIEW, "staff", user=reviewer)
+            workflow.transition(request, vocabulary.APPROVED, "staff", user=reviewer)
+            offers.offer(
+                request, [organization], reviewer, expected_version=request.version, summary="S"
+            )
+            ids.append(request.id)
+    keychain.signed_in(member, member_private)  # takes the organization's key
+
+    def read_inbox():
+        with request_keys.reading_as(member, member_private):
+            request_keys.preload(ids, [request_keys.BRIEF])
+            for row in Request.select().where(Request.id.in_(ids)):
+                assert row.place
+
+    def read_rows():
+        list(Request.select().where(Request.id.in_(ids)))
+
+    with_keys, rows_alone = _median_ms(read_inbox, rounds=50), _median_ms(read_rows, rounds=50)
+    return [
+        [f"inbox: {INBOX} offers' town or area opened", with_keys],
+        ["added to the inbox", with_keys - rows_alone],
+    ]
 
 
 def run(workdir: Path | None = None) -> list[Section]:
