@@ -24,7 +24,7 @@ from playhouse.migrations import Runner
 from . import keychain, request_keys
 from .db import MIGRATIONS_DIR, db
 from .i18n import DEFAULT_LOCALE, LANGUAGES
-from .models import JobRun, Offer, Request, utcnow
+from .models import JobRun, Request, utcnow
 from .serving import counts_per_process, workers_problem
 
 ERROR, WARNING = "error", "warning"
@@ -443,8 +443,8 @@ def keys(config) -> list[Problem]:
     if unmoved:
         problems.append(
             warning(
-                f"{unmoved} note(s), message(s), evaluation(s) or complaint(s) still sealed "
-                "under the server's keys only",
+                f"{unmoved} value(s) of notes, messages, offers, updates, check-ins, reports "
+                "or feedback still sealed under the server's keys only",
                 "flask --app portal keys migrate",
             )
         )
@@ -455,15 +455,6 @@ def keys(config) -> list[Problem]:
                 f"{waiting} request(s) whose requester has not typed their code since the "
                 "upgrade: their messages open with the server's keys until they do",
                 "nothing to do: each requester's next visit ends it",
-            )
-        )
-    sealed = Request.select().join(Offer).distinct().count()
-    if sealed:
-        problems.append(
-            warning(
-                f"{sealed} request(s) whose offers, updates and organizations' messages are "
-                "sealed only under the server's keys (README, “Keys that people hold”)",
-                "keep the instance folder's keys apart from database backups",
             )
         )
     return problems

@@ -314,17 +314,23 @@ def escrow_grant(email):
 @with_appcontext
 def keys_migrate():
     """Seal to people's keys the content still sealed under the server's keyring (after an
-    upgrade): requests' details, internal notes, messages with the requester, evaluations'
-    comments and complaints. Needs no key holder."""
+    upgrade): requests' details, internal notes, messages, feedback, and what offers carry
+    (summaries, reasons, contact plans, phrases, updates, check-ins, closing reports,
+    organizations' messages). Needs no key holder."""
     from . import request_keys
 
     with db.connection_context():
         moved = request_keys.migrate_sealed()
     details, notes, messages = moved["Request"], moved["InternalNote"], moved["Message"]
     feedback = moved["Evaluation"] + moved["Complaint"]
+    work = sum(
+        moved[name]
+        for name in ("Offer", "ProgressUpdate", "CheckIn", "ClosingReport", "OrganizationMessage")
+    )
     click.echo(
         f"sealed {details} values of requests' details, {notes} internal notes, {messages} "
-        f"messages and {feedback} evaluations' comments and complaints to people's keys"
+        f"messages, {feedback} evaluations' comments and complaints and {work} values of "
+        "offers and their work to people's keys"
     )
 
 

@@ -348,18 +348,18 @@ class Offer(BaseModel):
     decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     # Why it declined, in the organization's words: for network staff only.
     reason_sealed = BlobField(null=True)
-    reason = Sealed()
+    reason = Sealed(purpose="work", per_organization=True)
     # What the reviewer wrote for the organizations to decide on: the requester's
     # own words may name people, so organizations read this instead.
     summary_sealed = BlobField(null=True)
-    summary = Sealed()
+    summary = Sealed(purpose="work", per_organization=True)
     # Written by the organization when it accepts: how and roughly when it will make
     # contact. The requester reads it on the tracking page.
     contact_plan_sealed = BlobField(null=True)
-    contact_plan = Sealed()
+    contact_plan = Sealed(purpose="talk", per_organization=True)
     # Drawn when the organization accepts (portal.phrases): said at the first contact.
     phrase_sealed = BlobField(null=True)
-    phrase = Sealed()
+    phrase = Sealed(purpose="talk", per_organization=True)
     # Past this moment an unanswered offer lapses (see offers.expire_due); None never does.
     expires_at = DateTimeField(null=True, index=True)
     # When the organization's members were told that it is about to lapse.
@@ -402,7 +402,7 @@ class OrganizationMessage(BaseModel):
     user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     created_at = DateTimeField(default=utcnow)
     body_sealed = BlobField()
-    body = Sealed()
+    body = Sealed(purpose="talk", per_organization=True)
 
     @property
     def from_requester(self) -> bool:
@@ -442,7 +442,7 @@ class ProgressUpdate(BaseModel):
     user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     created_at = DateTimeField(default=utcnow)
     body_sealed = BlobField()
-    body = Sealed()
+    body = Sealed(purpose="work", per_organization=True)
 
 
 class ClosingReport(BaseModel):
@@ -458,7 +458,7 @@ class ClosingReport(BaseModel):
     visits = IntegerField(null=True)
     follow_up = BooleanField()
     outcome_sealed = BlobField()
-    outcome = Sealed()
+    outcome = Sealed(purpose="work", per_organization=True)
 
 
 class CheckIn(BaseModel):
@@ -472,7 +472,7 @@ class CheckIn(BaseModel):
     created_at = DateTimeField(default=utcnow)
     status = CharField(max_length=10)  # vocabulary.CHECK_IN_LABELS
     note_sealed = BlobField(null=True)
-    note = Sealed()
+    note = Sealed(purpose="work", per_organization=True)
 
     class Meta:
         indexes = ((("request", "created_at"), False),)

@@ -50,12 +50,28 @@ CONTACT = "contact"  # how to reach them: the accepting organization, if the req
 WORDS = "words"  # situation and what they ask for, as written: likewise
 RISK = "risk"  # the risk picture: the network only
 DETAILS = (BRIEF, IDENTITY, CONTACT, WORDS, RISK)
-# Which groups read each purpose, whatever the offers (organizations: portal.offers.sharing).
-READERS = {purpose: (NETWORK,) for purpose in (STAFF_NOTES, THREAD, FEEDBACK, *DETAILS)}
-# The purposes the requester reads too, with the key their tracking code gives.
-REQUESTER_PURPOSES = (THREAD, BRIEF, IDENTITY, CONTACT, WORDS)
+# One of each per organization offered the request ("work-12" for organization 12):
+WORK = "work"  # the summary it was offered, its decline reason, updates, check-ins, report
+TALK = "talk"  # its contact plan, verification phrase and messages with the requester
+# The requester's own key pair, under their code: what is written for them after the form
+# (TALK) is wrapped to its public half, since their code is not at hand then.
+PERSON = "person"
+# Which groups read each kind of purpose, whatever the offers (organizations:
+# portal.offers.sharing).
+READERS = {kind: (NETWORK,) for kind in (STAFF_NOTES, THREAD, FEEDBACK, *DETAILS, WORK, TALK)}
+READERS[PERSON] = ()
+# The kinds the requester reads too: with the key their tracking code gives, or with their
+# key pair (PERSON).
+REQUESTER_PURPOSES = (THREAD, BRIEF, IDENTITY, CONTACT, WORDS, PERSON)
+REQUESTER_BY_KEY = (TALK,)
 
 ESCROW, REQUESTER, SERVER = "escrow", "requester", "server"
+PERSONAL = "requester-key"  # the holder of a wrap to the requester's key pair
+
+
+def kind_of(purpose: str) -> str:
+    """What a purpose is for, without its organization: "work-12" is WORK."""
+    return purpose.partition("-")[0]
 
 
 class Locked(Exception):
@@ -138,7 +154,8 @@ def _envelopes_of(key: RequestKey, private: bytes, from_code: bytes | None) -> l
     def add(holder, wrapped):
         rows.append({"request_key": key.id, "holder": holder, "wrapped": wrapped})
 
-    for holder in READERS[key.purpose]:
+    kind = kind_of(key.purpose)
+    for holder in READERS[kind]:
         # Locked against a rotation of the group at the same moment: the request's key is
         # wrapped to the group's key in use once that rotation is done, never to one the
         # rotation retires after this wrap and before it moves the envelopes.
@@ -152,11 +169,15 @@ def _envelopes_of(key: RequestKey, private: bytes, from_code: bytes | None) -> l
     escrow = keychain.escrow_public()
     if escrow is not None:
         add(ESCROW, envelopes.wrap(private, escrow, _context(key, ESCROW)))
-    if key.purpose in REQUESTER_PURPOSES:
-        if from_code is not None:
-            add(REQUESTER, envelopes.seal_with(from_code, private, _context(key, REQUESTER)))
-        else:  # no code at hand (a migration): kept for the requester until they type it
-            add(SERVER, sealing.keyring().seal(keychain.encode_key(private), _server(key)))
+    person = _find(key.request_id, PERSON) if kind in REQUESTER_BY_KEY else None
+    if kind in REQUESTER_PURPOSES and from_code is not None:
+        add(REQUESTER, envelopes.seal_with(from_code, private, _context(key, REQUESTER)))
+    elif person is not None:
+        add(PERSONAL, envelopes.wrap(private, person.public_key, _context(key, PERSONAL)))
+    elif kind in REQUESTER_PURPOSES + REQUESTER_BY_KEY:
+        # Neither code nor key pair at hand (a request from before either): kept for the
+        # requester under the server's keys until they type their code (at_code).
+        add(SERVER, sealing.keyring().seal(keychain.encode_key(private), _server(key)))
     return rows
 
 
@@ -200,18 +221,25 @@ def at_code(request: Request, from_code: bytes) -> None:
     """The requester typed their code: give them any key of theirs kept for them under the
     server's keys since an upgrade (then drop that copy), or made without them."""
     for purpose in REQUESTER_PURPOSES:
-        key = request_key(request.id, purpose, from_code)
-        kept = Envelope.get_or_none((Envelope.request_key == key) & (Envelope.holder == SERVER))
-        if kept is None:
-            continue
-        private = keychain.decode_key(sealing.keyring().open(kept.wrapped, _server(key)))
-        with db.atomic():
+        request_key(request.id, purpose, from_code)
+    person = _find(request.id, PERSON)
+    kept = (
+        Envelope.select(Envelope, RequestKey)
+        .join(RequestKey)
+        .where((RequestKey.request == request.id) & (Envelope.holder == SERVER))
+    )
+    for envelope in kept:
+        key = envelope.request_key
+        private = keychain.decode_key(sealing.keyring().open(envelope.wrapped, _server(key)))
+        if kind_of(key.purpose) in REQUESTER_PURPOSES:
+            holder = REQUESTER
             wrapped = envelopes.seal_with(from_code, private, _context(key, REQUESTER))
-            Envelope.insert(request_key=key.id, holder=REQUESTER, wrapped=wrapped).on_conflict(
-                conflict_target=[Envelope.request_key, Envelope.holder],
-                update={Envelope.wrapped: wrapped},
-            ).execute()
-            Envelope.delete().where(Envelope.id == kept.id).execute()
+        else:
+            holder = PERSONAL
+            wrapped = envelopes.wrap(private, person.public_key, _context(key, PERSONAL))
+        with db.atomic():
+            _put(key, holder, wrapped)
+            Envelope.delete().where(Envelope.id == envelope.id).execute()
 
 
 def seal(request_id: int, purpose: str, text: str, context: str) -> bytes:
@@ -274,8 +302,15 @@ def _opened(key: RequestKey, reader: Reader) -> bytes | None:
     # Without its own wrap (a key made before the escrow was set), the escrow opens it
     # through a group's key, which a holder wraps to the escrow at sign-in (keychain.tidy).
     if reader.kind == REQUESTER:
+        if reader.request_id != key.request_id:
+            return None
+        if PERSONAL in wraps:
+            person = private(key.request_id, PERSON)
+            if person is None:
+                return None
+            return envelopes.unwrap(wraps[PERSONAL], person, _context(key, PERSONAL))
         blob = wraps.get(REQUESTER)
-        if blob is None or reader.request_id != key.request_id:
+        if blob is None:
             return None
         try:
             return envelopes.open_with(reader.secret, blob, _context(key, REQUESTER))
@@ -285,7 +320,8 @@ def _opened(key: RequestKey, reader: Reader) -> bytes | None:
     usable = [
         holder
         for holder, blob in wraps.items()
-        if holder not in (ESCROW, REQUESTER, SERVER) and not sealing.is_keyring_sealed(blob)
+        if holder not in (ESCROW, REQUESTER, SERVER, PERSONAL)
+        and not sealing.is_keyring_sealed(blob)
     ]
     if "holder" not in reader.cache:
         reader.cache["holder"] = keychain.holder_of(reader.user) if reader.user else None

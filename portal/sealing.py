@@ -79,13 +79,21 @@ class Sealed:
 
     With a `purpose`, the value is sealed instead to its request's key pair for that
     purpose (portal.request_keys: the model has a ``request_id``), which only the people who
-    hold it open, and only inside their own requests. Reading it without the key raises
-    request_keys.Locked. A value sealed under the keyring before (a database not yet migrated)
-    still opens with the keyring.
+    hold it open, and only inside their own requests; `per_organization`, to the key for that
+    purpose and the row's organization (``organization_id``). Reading it without the key
+    raises request_keys.Locked. A value sealed under the keyring before (a database not yet
+    migrated) still opens with the keyring.
     """
 
-    def __init__(self, purpose: str | None = None):
+    def __init__(self, purpose: str | None = None, per_organization: bool = False):
         self.purpose = purpose
+        self.per_organization = per_organization
+
+    def purpose_of(self, instance) -> str:
+        """The request key this row's value is sealed to."""
+        if self.per_organization:
+            return f"{self.purpose}-{instance.organization_id}"
+        return self.purpose
 
     def __set_name__(self, owner, name):
         self.name = name
@@ -104,7 +112,7 @@ class Sealed:
             from . import request_keys  # which seals its own keys with this module
 
             return request_keys.open_sealed(
-                instance.request_id, self.purpose, blob, self._context(instance)
+                instance.request_id, self.purpose_of(instance), blob, self._context(instance)
             )
         return keyring().open(blob, self._context(instance))
 
@@ -115,7 +123,7 @@ class Sealed:
             from . import request_keys
 
             sealed = request_keys.seal(
-                instance.request_id, self.purpose, value, self._context(instance)
+                instance.request_id, self.purpose_of(instance), value, self._context(instance)
             )
             setattr(instance, self.column, sealed)
         else:

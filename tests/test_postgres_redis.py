@@ -193,11 +193,11 @@ def test_a_requester_goes_the_whole_way_on_postgresql(pg_app):
         "Held": 0,
         # The network's key, made for the request's keys (its thread and its details:
         # brief, identity, contact, words), each wrapped to it, to the escrow and to the
-        # requester.
+        # requester; and the requester's own key pair, under their code and the escrow's.
         "GroupKey": 1,
         "KeyGrant": 0,
-        "RequestKey": 5,
-        "Envelope": 15,
+        "RequestKey": 6,
+        "Envelope": 17,
         "ServerSession": 0,
         "JobRun": 0,
     }

@@ -293,6 +293,13 @@ def test_reseal_covers_every_sealed_field_of_every_table(tmp_path):
         ("message", "body"),
         ("evaluation", "comment"),
         ("complaint", "body"),
+        ("offer", "summary"),
+        ("offer", "reason"),
+        ("offer", "phrase"),
+        ("progress_update", "body"),
+        ("organization_message", "body"),
+        ("check_in", "note"),
+        ("closing_report", "outcome"),
     }
     before = {key: blob for key, blob in before.items() if key not in to_keys}
     assert all(blob.startswith(b"v1:old:") for blob in before.values())

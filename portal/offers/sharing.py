@@ -7,9 +7,13 @@
   under the server's keyring. The acceptance that makes the take opens it to the
   organizations taking part (`taken`), with no reviewer online; the organizations whose
   offers closed never held it.
+- Each organization offered the request has two keys of its own for it: WORK (the summary
+  it was offered, its decline reason, updates, check-ins, closing report), which it keeps,
+  and TALK (its contact plan, verification phrase and messages with the requester), which
+  it holds as it holds who asked.
 - Whenever an offer or a part ends, or the requester narrows what is shared, `settle`
-  deletes what an organization no longer may hold: nobody holds a request's keys after
-  its work has ended.
+  deletes what an organization no longer may hold: nobody holds who asked, or the thread
+  with them, after their work has ended.
 
 The held-back wraps open with the server's keyring and the organization's key together:
 a copy of the server's files alone opens none of them (README, "Keys that people hold").
@@ -18,7 +22,7 @@ a copy of the server's files alone opens none of them (README, "Keys that people
 from .. import request_keys
 from ..consent import sharing_of
 from ..models import Offer, Organization, Request
-from ..request_keys import BRIEF, CONTACT, IDENTITY, WORDS, Holding
+from ..request_keys import BRIEF, CONTACT, IDENTITY, TALK, WORDS, WORK, Holding
 from ..vocabulary import ACCEPTED, ACTIVE, OFFER_ACCEPTED, OFFER_OPEN
 
 IN_HAND = (ACCEPTED, ACTIVE)
@@ -35,28 +39,35 @@ def at_take(request: Request) -> frozenset:
     )
 
 
+def own(organization_id: int) -> tuple[str, str]:
+    """The organization's own keys for a request: WORK, TALK."""
+    return f"{WORK}-{organization_id}", f"{TALK}-{organization_id}"
+
+
 @request_keys.holdings_from
 def holdings(request_id: int) -> dict[str, Holding]:
     """What each organization may hold of the request now, by organization uid."""
     request = Request.get_by_id(request_id)
     taken = at_take(request)
     rows = (
-        Offer.select(Offer.state, Offer.working, Organization.uid)
+        Offer.select(Offer.state, Offer.working, Organization.id, Organization.uid)
         .join(Organization)
-        .where(
-            (Offer.request == request_id)
-            & (
-                (Offer.state == OFFER_OPEN)
-                | ((Offer.state == OFFER_ACCEPTED) & (Offer.working == True))  # noqa: E712
-            )
-        )
+        .where(Offer.request == request_id)
     )
     found = {}
     for row in rows:
-        if row.state == OFFER_ACCEPTED and request.state in IN_HAND:
-            found[row.organization.uid] = Holding(direct=frozenset({BRIEF}) | taken)
-        else:  # deciding, or pledged while more organizations are needed
-            found[row.organization.uid] = Holding(direct=frozenset({BRIEF}), held_back=taken)
+        work, talk = own(row.organization.id)
+        running = row.state == OFFER_OPEN or (row.state == OFFER_ACCEPTED and row.working)
+        kept = found.get(row.organization.uid, Holding())  # an earlier round's offer
+        if running and row.state == OFFER_ACCEPTED and request.state in IN_HAND:
+            holding = Holding(direct=frozenset({BRIEF, work, talk}) | taken)
+        elif running:  # deciding, or pledged while more organizations are needed
+            holding = Holding(direct=frozenset({BRIEF, work}), held_back=taken | {talk})
+        else:  # its offer ended: it keeps what it wrote and was told, and nothing else
+            holding = Holding(direct=frozenset({work}))
+        found[row.organization.uid] = Holding(
+            direct=kept.direct | holding.direct, held_back=kept.held_back | holding.held_back
+        )
     return found
 
 
@@ -65,15 +76,17 @@ def offered(request: Request, organizations: list[Organization]) -> None:
     request_keys.Locked if they do not hold them."""
     held_back = at_take(request)
     for organization in organizations:
-        holding = Holding(direct=frozenset({BRIEF}), held_back=held_back)
+        work, talk = own(organization.id)
+        holding = Holding(direct=frozenset({BRIEF, work}), held_back=held_back | {talk})
         request_keys.share(request.id, organization.uid, holding)
 
 
 def taken(request: Request) -> None:
     """The request is in the hands of the organizations taking part: what was held back
     for them opens to them; the others' wraps go."""
-    for organization in holdings(request.id):
-        request_keys.release(request.id, organization)
+    for organization, holding in holdings(request.id).items():
+        if IDENTITY in holding.direct:
+            request_keys.release(request.id, organization)
     settle(request)
 
 

@@ -7,7 +7,17 @@ import pytest
 
 from portal import accounts, consent, intake, keychain, request_keys, sealing, vocabulary, workflow
 from portal.consent import Sharing
-from portal.models import Envelope, GroupKey, Offer, Organization, Request, RequestKey, User
+from portal.models import (
+    MODELS,
+    Envelope,
+    GroupKey,
+    Offer,
+    Organization,
+    OrganizationMessage,
+    Request,
+    RequestKey,
+    User,
+)
 
 from portal_testing import (
     PASSWORD_ALONE,
@@ -80,6 +90,13 @@ def organizations_envelopes(app):
         )
 
 
+def beyond_own_work(app):
+    """organizations_envelopes, but each organization's own WORK key (what it wrote and was
+    told about its part, which it keeps: portal.offers.sharing)."""
+    own = {("brigadas", "work-1"), ("tejido", "work-2")}
+    return [row for row in organizations_envelopes(app) if row[:2] not in own]
+
+
 @pytest.fixture
 def case(app):
     return Case(app)
@@ -131,7 +148,7 @@ def test_an_offered_organization_reads_the_brief_and_not_who_asked_until_the_tak
     assert reads(app, WINNER, *DETAILS) == tuple(DETAILS.values())
     # The organization whose offer closed never held who asked, and no longer holds the brief.
     assert opens(app, OTHER, *DETAILS) == [False] * len(DETAILS)
-    assert {org for org, _, _ in organizations_envelopes(app)} == {"brigadas"}
+    assert {org for org, _, _ in beyond_own_work(app)} == {"brigadas"}
     page = case.members["tejido"].text(offer_url(case.handle["tejido"]))
     assert NAME not in page and PLACE not in page
 
@@ -143,7 +160,7 @@ def test_nobody_holds_the_details_once_the_work_has_ended(app, case):
     case.move("brigadas", "complete")
 
     assert opens(app, WINNER, *DETAILS) == [False] * len(DETAILS)
-    assert organizations_envelopes(app) == []
+    assert beyond_own_work(app) == []
     page = case.members["brigadas"].text(offer_url(case.handle["brigadas"]))
     assert NAME not in page and CONTACT not in page
     # The network still reads it all.
@@ -156,7 +173,7 @@ def test_a_withdrawal_takes_the_keys_back_from_the_organization_at_work(app, cas
     assert case.requester.withdraw().status_code == 303
     assert case.request().state == "withdrawn"
     assert opens(app, WINNER, "name", "place") == [False, False]
-    assert organizations_envelopes(app) == []
+    assert beyond_own_work(app) == []
 
 
 @pytest.mark.parametrize(
@@ -172,7 +189,7 @@ def test_what_the_requester_did_not_allow_is_never_wrapped_to_the_organization(a
     case.accept("brigadas")
 
     held = {purpose for org, purpose, _ in organizations_envelopes(app) if org == "brigadas"}
-    assert held == {"brief", *kept}
+    assert held == {"brief", "work-1", "talk-1", *kept}
     name, contact, situation = reads(app, WINNER, "name", "contact_detail", "situation")
     assert name == NAME
     assert (contact == CONTACT) == ("contact" in kept)
@@ -312,3 +329,119 @@ def test_details_sealed_the_old_way_are_moved_and_the_organization_at_work_keeps
     assert "whose requester has not typed their code" not in check()
     with app.app_context():
         assert not Envelope.select().where(Envelope.holder == "server").exists()
+
+
+# Fields still sealed under the server's keyring, and why (README, "Keys that people hold"):
+# what a job or a sign-in reads with nobody's keys at hand.
+SERVER_READ = {
+    ("request", "notify_email"),  # the worker sends the "there is news" mail
+    ("account", "totp_secret"),  # checked before the password's key is open
+    ("notice", "address"),  # the worker again
+    ("pending_code", "code"),  # a new request's code, until the requester confirms it
+    ("held", "content"),  # a form kept for a moment across a language switch
+}
+
+
+def every_sealed_value(app):
+    """(table, field, row id) -> stored blob, for every sealed value of every table."""
+    found = {}
+    with app.app_context():
+        for model in MODELS:
+            for name in sealing.sealed_fields(model):
+                for row in model.select():
+                    blob = getattr(row, f"{name}_sealed")
+                    if blob is not None:
+                        found[(model._meta.table_name, name, row.id)] = (model, bytes(blob))
+    return found
+
+
+def test_after_a_whole_case_a_copy_of_the_servers_files_opens_nothing_people_wrote(
+    app, tmp_path_factory
+):
+    case = Case(app, other_languages="Nasa Yuwe", threats=["threats"])
+    member, handle = case.members["brigadas"], case.handle["brigadas"]
+    tejido = case.members["tejido"]
+    assert (
+        tejido.post(offer_url(case.handle["tejido"], "decline"), {"decline-reason": "Too far."})
+    ).status_code == 303
+    case.accept("brigadas")
+    case.move("brigadas", "start")
+    for path, data in (
+        ("update", {"update-body": "First visit done."}),
+        ("check-in", {"check_in-status": "incident", "check_in-note": "A car outside."}),
+        ("message", {"thread-body": "We will call on Tuesday."}),
+    ):
+        assert member.post(offer_url(handle, path), data).status_code == 303
+    case.tracking_page()
+    assert case.requester.post_form("/track/organization-message", {"organization-body": "OK"})
+    assert case.requester.send_message("A question for the network.").status_code == 303
+    note = {"note-body": "Called the desk."}
+    assert case.reviewer.post(f"/review/{case.reference}/note", note).status_code == 303
+    case.move("brigadas", "complete")
+    with app.app_context():
+        request = Request.get()
+        intake.evaluate(request, "yes", "partly", "It helped.")
+        intake.complain(request, "They were late once.")
+
+    stolen = stolen_copy(app, tmp_path_factory.mktemp("copied"), **PASSWORD_ALONE)
+    values = every_sealed_value(stolen)
+    keyed = {(model._meta.table_name, name) for model, name in request_keys.sealed_to_keys()}
+    # Every kind of value sealed to people's keys is in this case.
+    assert {key[:2] for key in values} >= keyed
+    with stolen.app_context():
+        for (table, name, row_id), (model, blob) in values.items():
+            if (table, name) in SERVER_READ:
+                assert sealing.is_keyring_sealed(blob)
+                continue
+            assert (table, name) in keyed and blob.startswith(b"e1:"), (table, name)
+            with pytest.raises(request_keys.Locked):
+                getattr(model.get_by_id(row_id), name)
+        opened = {}
+        with as_escrow():
+            for (table, name, row_id), (model, _) in values.items():
+                opened[(table, name, row_id)] = getattr(model.get_by_id(row_id), name)
+    assert opened[("request", "name", 1)] == NAME
+    # A reviewer's password opens every one of them, as the escrow does.
+    with stolen.app_context():
+        reviewer = User.by_email("reviewer@network.test")
+        with request_keys.reading_as(reviewer, private_of(reviewer)):
+            for key, (model, _) in values.items():
+                if key[:2] not in SERVER_READ:
+                    assert getattr(model.get_by_id(key[2]), key[1]) == opened[key], key
+
+
+def test_an_organizations_thread_from_before_keys_waits_for_the_requesters_code(app, case):
+    case.accept("brigadas")
+    member, handle = case.members["brigadas"], case.handle["brigadas"]
+    said = "We will call on Tuesday from the office line."
+    assert member.post(offer_url(handle, "message"), {"thread-body": said}).status_code == 303
+    with app.app_context():
+        with as_escrow():
+            offer = Offer.get(Offer.handle == handle)
+            phrase, (message,) = offer.phrase, list(OrganizationMessage.select())
+            typed = {(offer, "phrase"): phrase, (message, "body"): said}
+            typed[(offer, "contact_plan")] = offer.contact_plan
+        # As an older version stored them: under the keyring, with no requester's key pair
+        # and no key for the organization's thread.
+        for (row, name), value in typed.items():
+            context = f"{row._meta.table_name}|{name}|{row.uid}"
+            setattr(row, f"{name}_sealed", sealing.keyring().seal(value, context))
+            row.save()
+        RequestKey.delete().where(RequestKey.purpose.in_(["person", "talk-1"])).execute()
+
+    migrated = app.test_cli_runner().invoke(args=["keys", "migrate"])
+    assert "and 3 values of offers and their work" in migrated.output, migrated.output
+    with app.app_context():
+        kept = Envelope.select().join(RequestKey).where(RequestKey.purpose == "talk-1")
+        assert "server" in {envelope.holder for envelope in kept}
+    assert said in member.text(offer_url(handle))  # the organization at work reads it
+
+    page = case.tracking_page()  # the code takes the kept key, under the requester's own
+    assert said in page and phrase in page
+    with app.app_context():
+        assert not Envelope.select().where(Envelope.holder == "server").exists()
+        holders = {
+            envelope.holder
+            for envelope in Envelope.select().join(RequestKey).where(RequestKey.purpose == "talk-1")
+        }
+        assert "requester-key" in holders

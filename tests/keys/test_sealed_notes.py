@@ -200,11 +200,13 @@ def test_notes_sealed_the_old_way_are_moved_by_the_migrate_command(app, first):
     def check():
         return app.test_cli_runner().invoke(args=["check"]).output
 
-    assert "1 note(s), message(s), evaluation(s) or complaint(s) still sealed" in check()
+    assert (
+        "1 value(s) of notes, messages, offers, updates, check-ins, reports or feedback" in check()
+    )
     result = app.test_cli_runner().invoke(args=["keys", "migrate"])
     assert (
         result.exit_code == 0
-        and "0 values of requests' details, 1 internal notes, 0 messages and 0 evaluations"
+        and "0 values of requests' details, 1 internal notes, 0 messages, 0 evaluations"
         in result.output
     )
     assert "still sealed under the server's keys only" not in check()

@@ -139,10 +139,12 @@ def test_messages_from_before_keys_wait_for_the_requesters_code(app, first):
     def check():
         return app.test_cli_runner().invoke(args=["check"]).output
 
-    assert "1 note(s), message(s), evaluation(s) or complaint(s) still sealed" in check()
+    assert (
+        "1 value(s) of notes, messages, offers, updates, check-ins, reports or feedback" in check()
+    )
     migrated = app.test_cli_runner().invoke(args=["keys", "migrate"])
     assert (
-        "sealed 0 values of requests' details, 0 internal notes, 1 messages and 0 evaluations"
+        "sealed 0 values of requests' details, 0 internal notes, 1 messages, 0 evaluations"
         in migrated.output
     )
     assert "1 request(s) whose requester has not typed their code since" in check()

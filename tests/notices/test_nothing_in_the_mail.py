@@ -33,6 +33,7 @@ from portal_testing import (
     csrf_token,
     speak_french,
 )
+from portal_testing.keys import as_escrow
 from portal_testing.offers import CLOSING_REPORT, CONTACT_PLAN, offer_url
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY, **THROUGH_SMTP)
@@ -87,7 +88,7 @@ def forbidden_words(app):
     words += [("zq", False, "any marker"), ("vuhk", False, "any marker")]
     for key, name in ORGANIZATIONS.items():
         words += [(key, False, "organization key"), (name, False, "organization name")]
-    with app.app_context():
+    with app.app_context(), as_escrow():
         for offer in Offer.select().where(Offer.phrase_sealed.is_null(False)):
             words.append((offer.phrase, False, "verification phrase"))
         words.append((CONTACT_PLAN["accept-contact_plan"], False, "contact plan"))

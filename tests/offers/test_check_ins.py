@@ -13,6 +13,7 @@ from portal.db import db
 from portal.models import CheckIn, Notice, Offer, Request, utcnow
 
 from portal_testing import HOSTILE, PASSWORD_ALONE, ROOM_FOR_MANY, page_text, request_fields
+from portal_testing.keys import as_escrow
 from portal_testing.offers import Case, offer_url
 from portal_testing.staff import StaffClient
 
@@ -51,7 +52,7 @@ def check_in(case, status, note="", key="brigadas"):
 
 
 def stored(app):
-    with app.app_context(), db.connection_context():
+    with app.app_context(), db.connection_context(), as_escrow():
         return [(row.status, row.note) for row in CheckIn.select().order_by(CheckIn.id)]
 
 

@@ -15,6 +15,7 @@ from portal_testing import (
     page_text,
     request_fields,
 )
+from portal_testing.keys import as_escrow
 from portal_testing.offers import (
     CONTACT_PLAN,
     NO_REASON,
@@ -73,7 +74,7 @@ def test_a_decline_reason_is_stored_and_shown_to_the_reviewer_as_plain_text(case
     )
     assert response.status_code == 303
     assert response.headers["Location"] == "/org/"
-    with case.app.app_context():  # sealed values open with the app's own keys
+    with case.app.app_context(), as_escrow():  # sealed to the organization's work key
         declined = case.offer("brigadas")
         assert (declined.state, declined.reason) == ("declined", reason)
         assert Offer.select().count() == 2  # the table is still there

@@ -10,6 +10,7 @@ from portal.db import db
 from portal.models import Offer
 
 from portal_testing import PASSWORD_ALONE, ROOM_FOR_MANY, database_bytes, page_text
+from portal_testing.keys import as_escrow
 from portal_testing.offers import CONTACT_PLAN, offer_url
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY)
@@ -19,7 +20,7 @@ NO_PLAN = "Please say how and roughly when you will make contact."
 
 
 def phrase_of(case, key):
-    with case.app.app_context(), db.connection_context():
+    with case.app.app_context(), db.connection_context(), as_escrow():
         return Offer.get(Offer.handle == case.handle[key]).phrase
 
 

@@ -136,7 +136,8 @@ class Case:
             return {
                 "request": (request.state, request.version, request.timeline().count()),
                 "offers": sorted(
-                    (o.organization.key, o.state, o.reason, o.decided_at) for o in request.offers
+                    (o.organization.key, o.state, o.reason_sealed, o.decided_at)
+                    for o in request.offers
                 ),
                 "updates": ProgressUpdate.select().count(),
                 "check_ins": CheckIn.select().count(),
