@@ -6,7 +6,8 @@ draws that form), and new recovery codes, shown until the person says they saved
 them, whatever language they switch to meanwhile.
 
 The browser's cookie carries a random id; the server keeps its SHA-256 and the
-content sealed (AES-GCM, as every identifying field). A row belongs to one account
+content sealed (AES-GCM) under a key derived from the id, so that the server's own files
+never open it. A row belongs to one account
 (a colleague signing in on the same browser is never given it) and a draft to one
 page, which it is only given back to (so that page's access rules apply again).
 Signing out, leaving, and the worker's sweep (after HELD_MINUTES) erase it.
@@ -20,6 +21,7 @@ import secrets
 from flask import g, request, session
 from werkzeug.datastructures import MultiDict
 
+from . import envelopes
 from .models import Held, User, utcnow
 
 DRAFT, RECOVERY_CODES = "draft", "recovery_codes"
@@ -53,8 +55,14 @@ def _keep(kind: str, user: User | None, content: str, page: str | None = None) -
     id_hash = _digest(_browser_id(create=True))
     Held.delete().where((Held.id_hash == id_hash) & (Held.kind == kind)).execute()
     row = Held(id_hash=id_hash, kind=kind, user=user, page=page)
-    row.content = content  # sealed to this row's uid
+    row.content_sealed = envelopes.seal_with(
+        envelopes.session_key(_browser_id(create=False)), content.encode(), _context(row)
+    )
     row.save(force_insert=True)
+
+
+def _context(row: Held) -> bytes:
+    return envelopes.context("held", row.uid, "browser")
 
 
 def _find(kind: str, user: User | None) -> Held | None:
@@ -68,6 +76,12 @@ def _find(kind: str, user: User | None) -> Held | None:
     if row.user_id not in (None, user.id) or too_old:
         row.delete_instance()
         return None
+    try:
+        content = envelopes.open_with(envelopes.session_key(sid), row.content_sealed, _context(row))
+    except envelopes.Unopenable:  # held by a version that sealed it otherwise
+        row.delete_instance()
+        return None
+    row.content = content.decode()
     return row
 
 

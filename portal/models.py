@@ -559,9 +559,9 @@ class PendingCode(BaseModel):
     id_hash = CharField(max_length=64, unique=True)
     request = ForeignKeyField(Request, on_delete="CASCADE", backref="+")
     created_at = DateTimeField(default=utcnow)
+    # Sealed under a key from the browser's id, which only its cookie carries
+    # (portal.sessions.hold_code): a copy of the server's files does not open it.
     code_sealed = BlobField()
-
-    code = Sealed()
 
 
 class Held(BaseModel):
@@ -578,9 +578,8 @@ class Held(BaseModel):
     user = ForeignKeyField(User, null=True, on_delete="CASCADE", backref="+")
     created_at = DateTimeField(default=utcnow)
     page = CharField(max_length=2000, null=True)  # where a draft goes back to
+    # Sealed under a key from the browser's id, as PendingCode.code_sealed (portal.held).
     content_sealed = BlobField()
-
-    content = Sealed()
 
     class Meta:
         indexes = ((("id_hash", "kind"), True),)

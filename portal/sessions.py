@@ -240,12 +240,20 @@ def end_all() -> None:
     held.forget()
 
 
+def _code_context(pending: PendingCode) -> bytes:
+    return envelopes.context("pending-code", pending.uid, "browser")
+
+
 def hold_code(request: Request, code: str) -> None:
-    """Keep the new request's code, sealed, for this browser until it is confirmed."""
+    """Keep the new request's code for this browser until it is confirmed, sealed under a
+    key from the browser's id: the server keeps only the id's hash, so it cannot open it
+    between the browser's visits."""
     forget_code()
     sid = secrets.token_urlsafe(32)
     pending = PendingCode(id_hash=_digest(sid), request=request)
-    pending.code = code  # sealed to this row's uid
+    pending.code_sealed = envelopes.seal_with(
+        envelopes.session_key(sid), code.encode(), _code_context(pending)
+    )
     pending.save(force_insert=True)
     session[_CODE_KEY] = sid
 
@@ -263,6 +271,14 @@ def held_code():
     if utcnow() - pending.created_at > datetime.timedelta(minutes=CODE_HELD_MINUTES):
         forget_code()
         return None
+    try:
+        code = envelopes.open_with(
+            envelopes.session_key(sid), pending.code_sealed, _code_context(pending)
+        )
+    except envelopes.Unopenable:  # held by a version that sealed it otherwise
+        forget_code()
+        return None
+    pending.code = code.decode()
     return pending
 
 

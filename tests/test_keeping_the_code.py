@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from portal import jobs, sessions, tracking
+from portal import envelopes, jobs, sealing, sessions, tracking
 from portal.db import db
 from portal.models import PendingCode
 
@@ -275,7 +275,7 @@ def test_the_purge_deletes_codes_held_for_more_than_thirty_minutes(app, time_mac
     with app.app_context(), db.connection_context():
         sessions.purge_expired()
         (left,) = PendingCode.select()
-        assert left.code == late_code
+        assert left.created_at == SENT_AT.replace(tzinfo=None) + datetime.timedelta(minutes=10)
 
     assert_gone(early.client.get(CODE_PAGE), early_code)
     assert_still_shown(late, late_code)
@@ -303,9 +303,15 @@ def test_the_held_code_is_sealed_and_keyed_by_a_hash_of_the_browsers_id(app, req
 
     with app.app_context(), db.connection_context():
         (held,) = PendingCode.select()
-        assert held.code == code  # readable with the data key only
         sealed = bytes(held.code_sealed)
         assert held.id_hash != browser_id
+        # Only the browser's id, which its cookie alone carries, opens it: not the keyring.
+        aad = envelopes.context("pending-code", held.uid, "browser")
+        assert envelopes.open_with(envelopes.session_key(browser_id), sealed, aad) == code.encode()
+        with pytest.raises(envelopes.Unopenable):
+            envelopes.open_with(envelopes.session_key(held.id_hash), sealed, aad)
+        with pytest.raises(sealing.SealError):
+            sealing.keyring().open(sealed, f"pending_code|code|{held.uid}")
     assert not any(form.encode() in sealed for form in forms_of(code))
     raw = database_bytes(tmp_path)
     for form in forms_of(code):

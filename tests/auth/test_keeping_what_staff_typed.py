@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from portal import held
+from portal import held, sealing
 from portal.models import Held, Message, Organization, User, utcnow
 
 from portal_testing import PASSWORD_ALONE, database_bytes, page_text
@@ -68,6 +68,13 @@ def test_the_words_are_held_sealed_and_only_for_the_page_they_came_from(app, rev
     reference = new_request(app, state="in_review")
     switch(reviewer, "es", f"/review/{reference}", **{"note-body": "Secret internal words"})
     assert b"Secret internal words" not in database_bytes(tmp_path)
+    # Sealed under the browser's id, which only its cookie carries: the server's keyring
+    # does not open it.
+    with app.app_context():
+        (held,) = Held.select()
+        with pytest.raises(sealing.SealError):
+            sealing.keyring().open(held.content_sealed, f"held|content|{held.uid}")
+        assert bytes(held.content_sealed).startswith(b"e1:")
     # Another page does not take them, and they wait for their own page.
     assert "Secret internal words" not in reviewer.page("/staff/settings")
     assert "Secret internal words" in reviewer.page(f"/review/{reference}")

@@ -337,8 +337,6 @@ SERVER_READ = {
     ("request", "notify_email"),  # the worker sends the "there is news" mail
     ("account", "totp_secret"),  # checked before the password's key is open
     ("notice", "address"),  # the worker again
-    ("pending_code", "code"),  # a new request's code, until the requester confirms it
-    ("held", "content"),  # a form kept for a moment across a language switch
 }
 
 

@@ -75,8 +75,9 @@ def fill_every_sealed_field():
         CheckIn(request=request, organization=organization, status="incident"),
         InternalNote(request=request),
         Notice(kind="request_news", request=request, due_at=utcnow()),
-        PendingCode(id_hash="a" * 64, request=request),
-        Held(id_hash="b" * 64, kind="draft", user=member),
+        # Sealed under the browser's id, not by a `Sealed` field: any bytes stand in.
+        PendingCode(id_hash="a" * 64, request=request, code_sealed=b"under a browser's id"),
+        Held(id_hash="b" * 64, kind="draft", user=member, content_sealed=b"under its id"),
     ]
     for row in rows:
         for name in sealing.sealed_fields(type(row)):
