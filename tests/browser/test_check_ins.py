@@ -17,6 +17,7 @@ from portal.models import CheckIn, Offer, Request
 
 from axe_checks import axe_problems
 from portal_testing import PASSWORD_ALONE, ROOM_FOR_MANY
+from portal_testing.keys import as_escrow
 from portal_testing.offers import Case, offer_url
 from staff_pages import PHONE, no_sideways_scrolling, signed_in, stored_emergency
 
@@ -37,7 +38,7 @@ def click_and_wait(page, button):
 
 def stored_check_ins(app, reference):
     """The request's check-ins as stored, oldest first: (status, sentence)."""
-    with app.app_context(), db.connection_context():
+    with app.app_context(), db.connection_context(), as_escrow():
         return [
             (row.status, row.note)
             for row in CheckIn.select()

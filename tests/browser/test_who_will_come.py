@@ -24,6 +24,7 @@ from portal_testing import (
     create_staff_account,
     request_fields,
 )
+from portal_testing.keys import as_escrow
 from staff_pages import signed_in
 
 # Staff sign in with a password alone here (two-step sign-in has its own browser tests).
@@ -193,7 +194,7 @@ def test_the_requester_learns_who_will_come_and_only_they_and_the_organization_s
     assert len(words) == phrases.WORDS == 3, phrase
     spanish = phrases.words("es")
     assert [word for word in words if word not in spanish] == [], f"not Spanish: {phrase}"
-    with live_app.app_context():
+    with live_app.app_context(), as_escrow():
         assert Offer.get(Offer.handle == handles["andes"]).phrase == phrase
 
     # Andes was given the very same phrase to say.

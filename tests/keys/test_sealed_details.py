@@ -7,6 +7,7 @@ import pytest
 
 from portal import accounts, consent, intake, keychain, request_keys, sealing, vocabulary, workflow
 from portal.consent import Sharing
+from portal.db import db
 from portal.models import (
     MODELS,
     Envelope,
@@ -26,6 +27,7 @@ from portal_testing import (
     StaffClient,
     create_staff_account,
     page_text,
+    request_fields,
 )
 from portal_testing.keys import as_escrow, give_access, private_of, stolen_copy
 from portal_testing.offers import (
@@ -38,6 +40,7 @@ from portal_testing.offers import (
     Case,
     offer_url,
 )
+from portal_testing.races import at_the_same_moment
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE, **ROOM_FOR_MANY)
 
@@ -443,3 +446,35 @@ def test_an_organizations_thread_from_before_keys_waits_for_the_requesters_code(
             for envelope in Envelope.select().join(RequestKey).where(RequestKey.purpose == "talk-1")
         }
         assert "requester-key" in holders
+
+
+def test_a_rotation_racing_a_submission_leaves_it_to_those_who_stay_and_not_the_leaver(
+    backend_app,
+):
+    app = backend_app
+    first = StaffClient.create(app, "reviewer", email="first@example.org")
+    StaffClient.create(app, "reviewer", email="leaving@example.org")
+    with app.app_context():
+        leaving = User.by_email("leaving@example.org")
+    give_access(first, leaving)
+    leaving_key = private_of(leaving)
+
+    def submit(ready):
+        ready()
+        intake.submit(request_fields(name="Raced Submission"), "en")
+
+    def leave(ready):
+        ready()
+        accounts.deactivate(User.get_by_id(leaving.id))
+
+    assert at_the_same_moment(app, submit, leave) == [None, None]
+    StaffClient(app, first.user)  # signs in again: finishes the rotation
+    with app.app_context(), db.connection_context():
+        assert not GroupKey.select().where(GroupKey.retired_at.is_null(False)).exists()
+        request = Request.get()
+        with request_keys.reading_as(User.by_email("first@example.org"), private_of(first.user)):
+            assert Request.get_by_id(request.id).name == "Raced Submission"
+        with request_keys.reading_as(User.get_by_id(leaving.id), leaving_key):
+            assert request_keys.opened(Request.get_by_id(request.id), "name") is (
+                request_keys.WITHHELD
+            )
