@@ -453,7 +453,8 @@ def keys(config) -> list[Problem]:
         problems.append(
             warning(
                 f"{waiting} request(s) whose requester has not typed their code since the "
-                "upgrade: their messages open with the server's keys until they do",
+                "upgrade: what they read (their details and messages) opens with the server's "
+                "keys until they do",
                 "nothing to do: each requester's next visit ends it",
             )
         )
