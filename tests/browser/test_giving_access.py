@@ -1,6 +1,6 @@
 """Giving a colleague access to the network's key, in a real browser, with JavaScript on and
 off, on a 360 px phone: a reviewer created after the first one signs in, reads that they do
-not hold the key and that a note is sealed; the first reviewer finds them waiting, forgets the
+not hold the key and that a note and the requester's details are sealed; the first reviewer finds them waiting, forgets the
 tick (and is told), then gives access; the newcomer's next page reads the note. Neither page
 scrolls sideways, and axe finds nothing serious on the access page (JavaScript on).
 """
@@ -19,6 +19,7 @@ pytestmark = pytest.mark.app_config(**PASSWORD_ALONE)
 
 FIRST, LATER = "first@network.test", "later@network.test"
 NOTE = "The Cauca desk knows this community: call before Friday."
+NAME = "Comunidad Nasa de Tacueyó"
 
 
 def click_and_wait(page, button):
@@ -36,7 +37,7 @@ def test_a_reviewer_gives_a_newcomer_access_and_the_newcomer_reads_the_notes(
     first.set_viewport_size(PHONE)
     with live_app.app_context():
         accounts.create_user(LATER, "reviewer", STAFF_PASSWORD)
-        request = intake.submit(request_fields(), "en").request
+        request = intake.submit(request_fields(name=NAME), "en").request
         review.add_note(request, User.by_email(FIRST), NOTE)
         reference = request.reference
 
@@ -48,6 +49,14 @@ def test_a_reviewer_gives_a_newcomer_access_and_the_newcomer_reads_the_notes(
         "1 note is sealed to the network's key, which you do not hold yet."
     )
     expect(later.locator("main")).not_to_contain_text(NOTE)
+    # The requester's details too: each marked sealed, never a failing page.
+    expect(later.locator("main")).not_to_contain_text(NAME)
+    expect(later.locator("#details-heading + div .sealed-value").first).to_have_text(
+        "Sealed: not readable with the keys you hold"
+    )
+    no_sideways_scrolling(later, "request page with sealed details")
+    if javascript:
+        assert axe_problems(later, "request page with sealed details") == []
     click_and_wait(later, later.locator("#notes-locked a"))
     expect(later.locator("#no-key")).to_contain_text("You do not hold the network's key yet.")
     no_sideways_scrolling(later, "access page without the key")
@@ -70,6 +79,8 @@ def test_a_reviewer_gives_a_newcomer_access_and_the_newcomer_reads_the_notes(
 
     later.goto(portal.url(f"/review/{reference}"))
     expect(later.locator("#notes")).to_contain_text(NOTE)
+    expect(later.locator("main")).to_contain_text(NAME)
+    expect(later.locator(".sealed-value")).to_have_count(0)
     later.goto(portal.url("/staff/keys/"))
     expect(later.locator("main")).to_contain_text("You hold the network's key.")
     if javascript:
