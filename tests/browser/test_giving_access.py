@@ -1,8 +1,9 @@
 """Giving a colleague access to the network's key, in a real browser, with JavaScript on and
 off, on a 360 px phone: a reviewer created after the first one signs in, reads that they do
-not hold the key and that a note and the requester's details are sealed; the first reviewer finds them waiting, forgets the
-tick (and is told), then gives access; the newcomer's next page reads the note. Neither page
-scrolls sideways, and axe finds nothing serious on the access page (JavaScript on).
+not hold the key and that a note and the requester's details are sealed; the first reviewer
+finds them waiting, forgets the tick (and is told), then gives access; the newcomer's next
+page reads the note and the details. Neither page scrolls sideways, and axe finds nothing
+serious on the access page or the sealed request page (JavaScript on).
 """
 
 import pytest
