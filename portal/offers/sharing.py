@@ -84,10 +84,11 @@ def offered(request: Request, organizations: list[Organization]) -> None:
 def taken(request: Request) -> None:
     """The request is in the hands of the organizations taking part: what was held back
     for them opens to them; the others' wraps go."""
-    for organization, holding in holdings(request.id).items():
+    found = holdings(request.id)  # releasing changes no offer: the same holdings settle
+    for organization, holding in found.items():
         if IDENTITY in holding.direct:
             request_keys.release(request.id, organization)
-    settle(request)
+    request_keys.withdraw(request.id, found)
 
 
 def settle(request: Request) -> None:
