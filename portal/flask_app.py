@@ -2,7 +2,8 @@
 
 Flask asks of every hook and view, on every request, whether it is a coroutine, and
 builds the session cookie's signer anew each time. The answers never change while the
-portal runs, so each is found once. (A tenth of the time of the smallest page.)
+portal runs, so each is found once. (A tenth of the time of the smallest page.) The
+cookie is signed as Flask signs it, but not compressed (portal/signing.py).
 """
 
 from weakref import WeakKeyDictionary
@@ -10,9 +11,11 @@ from weakref import WeakKeyDictionary
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
+from .signing import Uncompressed
+
 
 class SessionCookies(SecureCookieSessionInterface):
-    """Flask's signed session cookie, with one signer per set of keys."""
+    """Flask's signed session cookie, with one signer per set of keys, not compressed."""
 
     def __init__(self):
         self._signers = {}
@@ -21,8 +24,22 @@ class SessionCookies(SecureCookieSessionInterface):
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
         signer = self._signers.get(keys)
         if signer is None:
-            signer = self._signers[keys] = super().get_signing_serializer(app)
+            signer = self._signers[keys] = self._signer(app)
         return signer
+
+    def _signer(self, app):
+        # SecureCookieSessionInterface.get_signing_serializer's, with another class.
+        if not app.secret_key:
+            return None
+        return Uncompressed(
+            [*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key],
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
+        )
 
 
 class Portal(Flask):

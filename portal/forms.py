@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from . import held
+from .signing import FormTokens
 
 # NUL breaks PostgreSQL and C libraries; other C0 controls (but tab and line
 # breaks), DEL and lone surrogates have no place in anything a person types.
@@ -25,6 +26,9 @@ class BaseForm(FlaskForm):
     Drawn on a page (a GET), it takes back the words held for it across a language
     switch or a new sign-in (portal.held), so that nothing typed is lost.
     """
+
+    class Meta:
+        csrf_class = FormTokens
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 from flask import current_app, g, request, session
 from flask_babel import get_locale
-from flask_wtf.csrf import generate_csrf
 
 from . import sessions
 from .pieced_gzip import Piece, joined
+from .signing import form_token
 
 # Bounds on what is kept: an address's query string is the visitor's to choose.
 MAX_PAGES = 256
@@ -151,7 +151,7 @@ def _render(view, args, kwargs, version):
     """The view's page, rendered with placeholders, to keep; or, if it is not a plain
     page, its answer with the placeholders filled in."""
     cache = _cache()
-    g.csrf_token = cache.placeholder_for(CSRF)  # what generate_csrf gives while it renders
+    g.csrf_token = cache.placeholder_for(CSRF)  # what form_token gives while it renders
     g.page_cache_fillers = {}
     try:
         response = current_app.make_response(view(*args, **kwargs))
@@ -180,7 +180,7 @@ def _values(names: list[str], fillers: dict) -> dict[str, bytes]:
     values = {}
     for name in names:
         if name not in values:
-            values[name] = (generate_csrf() if name == CSRF else fillers[name]()).encode()
+            values[name] = (form_token() if name == CSRF else fillers[name]()).encode()
     return values
 
 
