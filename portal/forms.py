@@ -1,5 +1,6 @@
 """What every form shares: its base class and the validators for hostile text."""
 
+import functools
 import re
 
 from flask import has_request_context, request
@@ -7,10 +8,11 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectMultipleField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import DataRequired, InputRequired, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, Select
 
 from . import held
 from .signing import FormTokens
@@ -97,6 +99,47 @@ def one_of(values, message=None):
 def choices(pairs):
     """Options for a select, radio or checkbox list from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class KeptOptions(Select):
+    """A select whose options are drawn once for each list of choices (a language's
+    countries) and reused: only the selected options are drawn for each page. Drawing 250
+    countries through WTForms took a filtered queue page 2.5 ms."""
+
+    def __call__(self, field, **kwargs):
+        listed = list(field.iter_choices())
+        if field.has_groups() or any(choice.render_kw for choice in listed):
+            return super().__call__(field, **kwargs)
+        pairs = tuple((c.value, "" if c.label is None else str(c.label)) for c in listed)
+        drawn = list(_drawn_options(pairs))
+        for n, choice in enumerate(listed):
+            if choice.selected:
+                drawn[n] = self.render_option(choice)
+        # The select itself as Select draws it (its attributes, escaped), around the options.
+        select = super().__call__(_WithoutChoices(field), **kwargs)
+        opening = Markup(select.removesuffix("</select>"))  # noqa: S704 (WTForms' own markup)
+        return opening + Markup("").join(drawn) + Markup("</select>")
+
+
+class _WithoutChoices:
+    """The field, as Select reads it, with no options to draw."""
+
+    def __init__(self, field):
+        self._field = field
+
+    def __getattr__(self, name):
+        return getattr(self._field, name)
+
+    def has_groups(self):
+        return False
+
+    def _iter_choices_normalized(self):
+        return ()
+
+
+@functools.lru_cache(maxsize=64)
+def _drawn_options(pairs: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    return tuple(Select.render_option(Choice(value, label, False, None)) for value, label in pairs)
 
 
 def confirmation(label=""):

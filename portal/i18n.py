@@ -97,10 +97,17 @@ def country_name(code: str) -> str:
 
 def countries() -> list[tuple[str, str]]:
     """(code, name) for every country, sorted by name in the page's language."""
-    names = get_locale().territories
-    return sorted(
-        ((code, names.get(code, code)) for code in COUNTRY_REGION),
-        key=lambda item: collation_key(item[1]),
+    return list(_countries(get_locale()))
+
+
+@functools.cache  # one list per language: sorting 250 names took a filtered page 0.3 ms
+def _countries(locale: Locale) -> tuple[tuple[str, str], ...]:
+    names = locale.territories
+    return tuple(
+        sorted(
+            ((code, names.get(code, code)) for code in COUNTRY_REGION),
+            key=lambda item: collation_key(item[1]),
+        )
     )
 
 

@@ -19,6 +19,7 @@ from .. import i18n, intake
 from ..forms import (
     BaseForm,
     DayField,
+    KeptOptions,
     WholeNumberField,
     checkboxes,
     choices,
@@ -146,6 +147,7 @@ class RequestForm(BaseForm):
     )
     country = SelectField(
         _l("Country"),
+        widget=KeptOptions(),
         validate_choice=False,
         validators=[
             required(_l("Please choose a country.")),

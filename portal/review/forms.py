@@ -6,6 +6,7 @@ from wtforms.validators import Optional, ValidationError
 from .. import i18n, review
 from ..forms import (
     BaseForm,
+    KeptOptions,
     VersionedForm,
     checkboxes,
     choices,
@@ -59,6 +60,7 @@ class QueueForm(BaseForm):
     )
     country = SelectField(
         _l("Country"),
+        widget=KeptOptions(),
         validate_choice=False,
         validators=[one_of(COUNTRY_REGION, _NOT_UNDERSTOOD)],
     )

@@ -65,6 +65,26 @@ def test_the_filter_form_keeps_the_chosen_values(reviewer, assorted):
     assert '<option selected value="7">Older than 7 days</option>' in page
 
 
+def test_a_country_chosen_on_one_page_is_not_chosen_on_the_next(reviewer):
+    # The countries' options are drawn once per language and reused (forms.KeptOptions).
+    assert '<option selected value="KE">' in reviewer.page("/review/?country=KE")
+
+    countries = country_select(reviewer.page("/review/?country=FR"))
+    assert re.findall(r"<option selected[^>]*>", countries) == ['<option selected value="FR">']
+    assert '<option value="KE">Kenya</option>' in countries
+    assert '<option value="">All countries</option>' in countries
+    french = country_select(reviewer.page("/review/?country=DE&lang=fr"))
+    assert re.findall(r"<option selected[^>]*>[^<]*", french) == [
+        '<option selected value="DE">Allemagne'
+    ]
+    assert '<option value="FR">France</option>' in french
+    assert country_select(reviewer.page("/review/")).count("<option selected") == 0
+
+
+def country_select(page: str) -> str:
+    return re.search(r'<select[^>]*name="country".*?</select>', page, re.S).group(0)
+
+
 def test_the_filter_form_works_without_javascript_and_with_htmx(reviewer):
     page = reviewer.page("/review/")
     form = re.search(r'<form method="get" action="/review/"[^>]*>', page)
