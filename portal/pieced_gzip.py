@@ -29,9 +29,23 @@ def deflated(data: bytes, level: int = 9) -> bytes:
     return compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH)
 
 
+# What one stored block holds: its length is written in two bytes.
+_MOST_STORED = 0xFFFF
+
+
 def stored(data: bytes) -> bytes:
-    """`data` in stored (uncompressed) blocks: its length alone shows through."""
-    return deflated(data, level=0)
+    """`data` in stored (uncompressed) blocks: its length alone shows through.
+
+    Written here (RFC 1951, 3.2.4: a header byte, the length and its complement, the
+    bytes) because zlib would set up a whole compressor, a quarter of a megabyte, for
+    each answer's form token.
+    """
+    blocks = []
+    for start in range(0, len(data), _MOST_STORED) or [0]:
+        chunk = data[start : start + _MOST_STORED]
+        # Not the last block, type 0 (stored): three zero bits, then up to the byte's end.
+        blocks.append(b"\x00" + struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF) + chunk)
+    return b"".join(blocks)
 
 
 @dataclass(frozen=True)

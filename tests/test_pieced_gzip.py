@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from portal.pieced_gzip import Piece, joined, stored
+from portal.pieced_gzip import END, Piece, joined, stored
 
 PAGE = b"<!doctype html><title>Request</title>" + b"<option>Colombia</option>" * 200
 
@@ -51,3 +51,11 @@ def test_a_secret_is_carried_as_it_is_its_length_alone_showing():
     assert len(stored(secret)) - len(secret) == len(stored(b"x" * 7)) - 7
     other = joined(pieces_of(echoing, b"z" * len(secret), echoing))
     assert len(other) == len(body)
+
+
+@pytest.mark.parametrize("size", [0, 1, 0xFFFF, 0x10000, 2 * 0xFFFF + 1])
+def test_a_stored_run_of_any_length_inflates_to_its_bytes(size):
+    data = os.urandom(size)
+    decoder = zlib.decompressobj(-zlib.MAX_WBITS)
+    assert decoder.decompress(stored(data) + END) == data
+    assert decoder.eof
