@@ -90,9 +90,9 @@ class Candidate:
 class Match:
     candidate: Candidate
     where: int
-    shared_languages: list[str]
+    shared_languages: tuple[str, ...]
     # Why the risk picture favours it (RISK_SERVICES' reasons), if it does.
-    risk_reasons: list = dataclasses.field(default_factory=list)
+    risk_reasons: tuple = ()
 
     @property
     def where_words(self):
@@ -163,16 +163,17 @@ def rank(
         candidate = candidates[key % positions]
         if engaged is not None:
             candidate = dataclasses.replace(candidate, active=engaged.get(candidate.id, 0))
-        shared = sorted(need.languages & candidate.languages)
+        shared = need.languages & candidate.languages
+        shared = tuple(sorted(shared)) if shared else ()  # (): no new object to collect
         reasons = _risk_reasons(need, candidate)
         matches.append(Match(candidate, _where(need, candidate), shared, reasons))
     return matches
 
 
-def _risk_reasons(need: Need, candidate: Candidate) -> list:
+def _risk_reasons(need: Need, candidate: Candidate) -> tuple:
     if not need.threats:  # most requests: no set to build
-        return []
-    return [reason for service, reason in need.also.items() if service in candidate.services]
+        return ()
+    return tuple(reason for service, reason in need.also.items() if service in candidate.services)
 
 
 # Spare capacity beyond this ranks as this (organizations hold at most 10,000).

@@ -70,7 +70,7 @@ def test_a_shared_language_ranks_higher_among_equals():
     spanish = org(2, "B Spanish", countries=("CO",), languages=("es", "en"))
     ranked = rank(NEED, [english, spanish])
     assert names(ranked) == ["B Spanish", "A English"]
-    assert ranked[0].shared_languages == ["es"] and ranked[1].shared_languages == []
+    assert ranked[0].shared_languages == ("es",) and ranked[1].shared_languages == ()
 
 
 def test_spare_capacity_ranks_higher_then_more_spare_first():
@@ -110,7 +110,7 @@ def test_each_match_says_why_in_a_few_words(app, candidate, where, languages, ca
     with app.test_request_context():
         (match,) = rank(NEED, [candidate])
         assert str(match.where_words) == where
-        assert match.shared_languages == languages
+        assert list(match.shared_languages) == languages
         assert str(match.capacity_words) == capacity
 
 
@@ -148,7 +148,7 @@ def test_legal_harassment_favours_organizations_that_also_observe_trials_and_say
     ranked = rank(HARASSED, [roomy, observer])
     assert names(ranked) == ["B Observer", "A Roomy"]
     assert [str(reason) for reason in ranked[0].risk_reasons] == [OBSERVES]
-    assert ranked[1].risk_reasons == []
+    assert ranked[1].risk_reasons == ()
 
 
 def test_a_shared_language_outweighs_what_the_risk_picture_calls_for():
@@ -166,7 +166,7 @@ def test_a_shared_language_outweighs_what_the_risk_picture_calls_for():
 def test_nothing_is_called_for_that_the_request_already_asks():
     monitoring = dataclasses.replace(HARASSED, service="monitoring")
     observer = org(2, "Observer", countries=("CO",), services=("accompaniment", "monitoring"))
-    assert rank(monitoring, [observer])[0].risk_reasons == []
+    assert rank(monitoring, [observer])[0].risk_reasons == ()
 
 
 @pytest.mark.app_config(**PASSWORD_ALONE)
