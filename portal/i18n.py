@@ -41,14 +41,17 @@ def select_locale() -> str:
     account = _account_locale()
     if account:
         return account
-    if request.query_string and "lang" in request.args:
-        chosen = request.args.get("lang", "")
+    asked = request._get_current_object()  # once: each look through the proxy costs
+    environ = asked.environ
+    if environ.get("QUERY_STRING") and "lang" in asked.args:
+        chosen = asked.args.get("lang", "")
         g.lang_chosen = chosen if chosen in LANGUAGES else DEFAULT_LOCALE
         return g.lang_chosen
-    cookie = request.cookies.get(current_app.config["LANG_COOKIE_NAME"])
-    if cookie in LANGUAGES:
-        return cookie
-    return _best_language(request.headers.get("Accept-Language", ""))
+    if "HTTP_COOKIE" in environ:
+        cookie = asked.cookies.get(current_app.config["LANG_COOKIE_NAME"])
+        if cookie in LANGUAGES:
+            return cookie
+    return _best_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from flask import current_app, g, request, session
 from flask_babel import get_locale
+from werkzeug.http import parse_accept_header
 
 from . import sessions
 from .pieced_gzip import Piece, joined
@@ -35,7 +36,9 @@ from .signing import form_token
 MAX_PAGES = 256
 MAX_BYTES = 32 * 1024 * 1024
 # What picks the page or its partial (portal/htmx.py wants_partial), besides the address.
-HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
+# (As the WSGI environment names them: read there, not through request.headers, which
+# costs more than the rest of the key.)
+HTMX_HEADERS = ("HTTP_HX_REQUEST", "HTTP_HX_BOOSTED", "HTTP_HX_HISTORY_RESTORE_REQUEST")
 CSRF = "csrf"
 
 
@@ -113,13 +116,13 @@ def _reusable() -> bool:
 
 def _key() -> tuple:
     asked = request._get_current_object()  # once: each look through the proxy costs
-    headers = asked.headers
+    environ = asked.environ
     return (
         asked.endpoint,
         str(get_locale()),
         asked.host,
         asked.full_path,
-        *(headers.get(name, "") for name in HTMX_HEADERS),
+        *(environ.get(name, "") for name in HTMX_HEADERS),
     )
 
 
@@ -186,7 +189,7 @@ def _values(names: list[str], fillers: dict) -> dict[str, bytes]:
 
 def _answer(kept: Kept):
     values = _values(kept.pieces[1::2], kept.fillers)
-    gzip = request.accept_encodings.quality("gzip") > 0
+    gzip = _takes_gzip(request.environ.get("HTTP_ACCEPT_ENCODING", ""))
     pieces = [
         piece if n % 2 == 0 else Piece.secret(values[piece]) if gzip else Piece(values[piece], b"")
         for n, piece in enumerate(kept.pieces)
@@ -196,3 +199,10 @@ def _answer(kept: Kept):
         return current_app.response_class(body, 200, kept.headers)
     encoded = [*kept.headers, ("Content-Encoding", "gzip")]
     return current_app.response_class(joined(pieces), 200, encoded)
+
+
+@functools.lru_cache(maxsize=256)
+def _takes_gzip(accepted: str) -> bool:
+    """Whether an Accept-Encoding header takes gzip: browsers send a handful of different
+    ones, and parsing one costs a kept page's answer more than joining its pieces."""
+    return parse_accept_header(accepted).quality("gzip") > 0
