@@ -11,11 +11,13 @@ from weakref import WeakKeyDictionary
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from .signing import Uncompressed
+from .signing import SessionContents, Uncompressed
 
 
 class SessionCookies(SecureCookieSessionInterface):
     """Flask's signed session cookie, with one signer per set of keys, not compressed."""
+
+    serializer = SessionContents()
 
     def __init__(self):
         self._signers = {}

@@ -29,10 +29,10 @@ UNREADABLE = (
 )
 
 
-def _has_body() -> bool:
-    if request.content_length:
+def _has_body(asked) -> bool:
+    if asked.content_length:
         return True
-    return "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    return "chunked" in asked.environ.get("HTTP_TRANSFER_ENCODING", "").lower()
 
 
 def _utf8(raw: bytes) -> bool:
@@ -59,9 +59,10 @@ def _body() -> bytes:
 
 
 def refuse_what_no_page_accepts():
-    if "\x00" in request.path:
+    asked = request._get_current_object()  # once: each look through the proxy costs
+    if "\x00" in asked.path:
         abort(404)
-    if not _has_body():
+    if not _has_body(asked):
         return None
     if request.mimetype not in FORM_TYPES:
         abort(415)

@@ -110,7 +110,9 @@ def per_answer(name: str, make: Callable[[], str]) -> str:
 
 def _reusable() -> bool:
     return (
-        request.method in ("GET", "HEAD") and not sessions.holds_any() and "_flashes" not in session
+        request.method in ("GET", "HEAD")
+        and not sessions.holds_any()
+        and "_flashes" not in session._get_current_object()
     )
 
 

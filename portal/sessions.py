@@ -28,6 +28,7 @@ _COOKIE_KEY = {TRACKING: "tsid", STAFF: "ssid", STAFF_PENDING: "psid"}
 # A new request's code stays visible to its browser this long, unless confirmed sooner.
 CODE_HELD_MINUTES = 30
 _CODE_KEY = "csid"
+_HELD_KEYS = (*_COOKIE_KEY.values(), _CODE_KEY)
 
 
 def _digest(sid: str) -> str:
@@ -160,7 +161,8 @@ def has_staff_cookie() -> bool:
 def holds_any() -> bool:
     """Whether this browser's session claims anything here: a tracking or staff session,
     a sign-in under way, or a new request's code (not yet checked on the server)."""
-    return any(key in session for key in (*_COOKIE_KEY.values(), _CODE_KEY))
+    contents = session._get_current_object()  # once: each look through the proxy costs
+    return any(key in contents for key in _HELD_KEYS)
 
 
 def _alive_record(kind: str):

@@ -4,6 +4,7 @@ import datetime
 import json
 
 import pytest
+from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
@@ -138,6 +139,24 @@ def test_a_cookie_and_form_token_signed_compressed_before_still_work(app, client
     response = earlier.post("/staff/sign-out", data={"csrf_token": form_token})
     assert sent_to_sign_in(response)
     assert server_sessions(app) == []
+
+
+@pytest.mark.parametrize(
+    "contents",
+    [
+        {"csrf_token": "a" * 40, "ssid": "x", "n": 3, "yes": True, "none": None},
+        {"é": "ü <script>", "b": "\u202e"},
+        {" t": "a name that is one of Flask's tags"},
+        {"_flashes": [("message", "Saved.")]},
+        {"when": datetime.datetime(2026, 12, 6, tzinfo=datetime.UTC), "raw": b"\x00"},
+        {},
+    ],
+)
+def test_the_session_is_written_as_flask_writes_it(app, contents):
+    with app.app_context():
+        written = app.session_interface.serializer.dumps(contents)
+        assert written == TaggedJSONSerializer().dumps(contents)
+        assert app.session_interface.serializer.loads(written) == contents
 
 
 @pytest.mark.parametrize(("minutes", "still_in"), [(29, True), (31, False)])
