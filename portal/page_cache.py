@@ -175,7 +175,9 @@ def _render(view, args, kwargs, version):
     dropped = ("Content-Length", "Set-Cookie", "Vary")
     headers = [(name, value) for name, value in response.headers if name not in dropped]
     vary = {value.strip() for value in response.headers.get("Vary", "").split(",")}
-    headers.append(("Vary", ", ".join(sorted((vary - {""}) | {"Accept-Encoding"}))))
+    # A kept page is what a browser without a session gets (Cookie), compressed or not.
+    vary = (vary - {""}) | {"Accept-Encoding", "Cookie"}
+    headers.append(("Vary", ", ".join(sorted(vary))))
     return Kept(version, pieces, headers, fillers)
 
 
