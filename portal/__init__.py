@@ -62,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     _complete_config(app)
 
+    page_cache.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -77,7 +78,6 @@ def create_app(config: dict | None = None) -> Flask:
     _limits_only_where_declared(app)
     security.init_app(app)
     assets.init_app(app, security.static_headers(app))
-    page_cache.init_app(app)
     request_log.init_app(app)
     deadlines.init_app(app)
     jobs.init_app(app)
@@ -170,17 +170,17 @@ def _limits_only_where_declared(app: Flask) -> None:
     (release,) = app.teardown_request_funcs[None]
 
     def deduct_where_checked(response):
-        return deduct(response) if _limit_checked() else response
+        return deduct(response) if limits_checked() else response
 
     def release_where_checked(error=None):
-        if _limit_checked():
+        if limits_checked():
             release(error)
 
     after[after.index(deduct)] = deduct_where_checked
     app.teardown_request_funcs[None] = [release_where_checked]
 
 
-def _limit_checked() -> bool:
+def limits_checked() -> bool:
     return hasattr(request_ctx._get_current_object(), "_limiter_request_context")
 
 

@@ -14,12 +14,20 @@ each answer: the form token (CSRF), valid for this browser's session, and any
 Only such pages are compressed, and only under the same conditions: gzip joined from
 the kept page's pieces, compressed once, and each answer's own values stored between them
 (portal/pieced_gzip.py; SECURITY.md, "Caching and compression").
+
+A kept page that is whole (no value of its own in any answer, nothing that can change it
+while the portal runs: home, the help pages) is the same answer, to the byte, for every
+browser that asks for it the same way without a session. WholeAnswers keeps that answer
+as Flask gave it, every header included, and gives it again, before Flask, to the next
+browser that asks in exactly the same way and sends no cookie at all. Flask's work for a
+request cost such a page nine tenths of its time.
 """
 
 import functools
 import re
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +36,7 @@ from flask import current_app, g, request, session
 from flask_babel import get_locale
 from werkzeug.http import parse_accept_header
 
-from . import sessions
+from . import request_log, sessions
 from .pieced_gzip import Piece, joined
 from .signing import form_token
 
@@ -91,7 +99,10 @@ class PageCache:
 
 
 def init_app(app) -> None:
+    """Before any other WSGI middleware is put around the app (ProxyFix, WhiteNoise): whole
+    answers are given as the app would give them, to the request as the app would see it."""
     app.extensions["page_cache"] = PageCache()
+    app.wsgi_app = WholeAnswers(app, app.wsgi_app)
 
 
 def _cache() -> PageCache:
@@ -147,6 +158,8 @@ def public_page(view=None, *, version: Callable[[], object] | None = None):
             if not isinstance(kept, Kept):  # not a plain page: answered, and not kept
                 return kept
             cache.put(key, kept)
+        if version is None and len(kept.pieces) == 1:
+            _whole()
         return _answer(kept)
 
     return public_view
@@ -210,3 +223,110 @@ def _takes_gzip(accepted: str) -> bool:
     """Whether an Accept-Encoding header takes gzip: browsers send a handful of different
     ones, and parsing one costs a kept page's answer more than joining its pieces."""
     return parse_accept_header(accepted).quality("gzip") > 0
+
+
+# --- Whole answers, before Flask ------------------------------------------------------
+
+# What a whole kept page's answer leaves in the WSGI environment: its route, for the log.
+WHOLE = "portal.page_cache.whole"
+# Everything of a request that a kept page's answer can depend on, for a browser without a
+# cookie: the address (scheme, host, path, query: the page, its language if chosen, the
+# onion address or not), the browser's languages, the encodings it takes, and htmx's
+# headers (a partial or the page).
+ASKED = (
+    "wsgi.url_scheme",
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "HTTP_ACCEPT_LANGUAGE",
+    "HTTP_ACCEPT_ENCODING",
+    *HTMX_HEADERS,
+)
+
+
+def _whole() -> None:
+    from . import limits_checked  # which builds on this module
+
+    asked = request._get_current_object()
+    if not limits_checked():  # a page with a rate limit is always answered by Flask
+        asked.environ[WHOLE] = asked.url_rule.rule
+
+
+@dataclass(frozen=True)
+class Answer:
+    route: str
+    headers: tuple
+    body: bytes
+
+
+class WholeAnswers:
+    """Whole kept pages' answers, given again before Flask (see the module's docstring).
+
+    Only to a GET without a body and without any cookie: without a cookie there is no
+    session, no sign-in, no chosen language, nothing that is anyone's; a request with one
+    goes to Flask, as does anything not seen and kept before. Only answers Flask gave with
+    200, marked whole by public_page, and setting no cookie, are kept. Each is written to
+    the request log as any other.
+    """
+
+    def __init__(self, app, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self._answers: OrderedDict[tuple, Answer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        key = _asked(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
+        if answer is not None:
+            started = time.perf_counter()
+            start_response("200 OK", list(answer.headers))
+            client = environ.get("REMOTE_ADDR")
+            request_log.write(
+                self.app, request_log.new_id(), "GET", answer.route, 200, started, client
+            )
+            return [answer.body]
+        given = {}
+
+        def keeping(status, headers, exc_info=None):
+            given.update(status=status, headers=headers)
+            return start_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, keeping)
+        route = environ.get(WHOLE)
+        headers = given.get("headers") or ()
+        if (
+            route is None
+            or given.get("status") != "200 OK"
+            or any(name.lower() == "set-cookie" for name, _ in headers)
+        ):
+            return body
+        try:
+            data = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        with self._lock:
+            self._answers[key] = Answer(route, tuple(headers), data)
+            while len(self._answers) > MAX_PAGES:
+                self._answers.popitem(last=False)
+        return [data]
+
+
+def _asked(environ) -> tuple | None:
+    """How a request asks, when a whole answer could be given to it; else None."""
+    if environ.get("REQUEST_METHOD") != "GET" or "HTTP_COOKIE" in environ:
+        return None
+    if environ.get("CONTENT_LENGTH") not in (None, "", "0"):
+        return None
+    if "HTTP_TRANSFER_ENCODING" in environ:
+        return None
+    return tuple(environ.get(name, "") for name in ASKED)

@@ -36,7 +36,7 @@ _WITHOUT_DEV_SERVER_REQUESTS = _WithoutDevServerRequests()
 
 
 def _start() -> None:
-    g.request_id = secrets.token_hex(8)
+    g.request_id = new_id()
     g.request_started = time.perf_counter()
 
 
@@ -93,18 +93,37 @@ def _write(response):
     asked = request._get_current_object()  # once: each look through the proxy costs
     if asked.endpoint == "pages.healthz" and response.status_code == 200:
         return response
-    milliseconds = (time.perf_counter() - g.request_started) * 1000
     route = asked.url_rule.rule if asked.url_rule is not None else "-"
-    line = f"{g.request_id} {asked.method} {route} {response.status_code} {milliseconds:.0f}ms"
-    if current_app.config["LOG_CLIENTS"]:
-        line += f" {asked.remote_addr}"
-    if log.isEnabledFor(logging.INFO):
-        record = log.makeRecord(log.name, logging.INFO, __file__, 0, line, None, None, "_write")
-        if current_app.testing:
-            log.handle(record)
-        else:
-            _batched.put(record)
+    write(
+        current_app._get_current_object(),
+        g.request_id,
+        asked.method,
+        route,
+        response.status_code,
+        g.request_started,
+        asked.remote_addr,
+    )
     return response
+
+
+def write(app: Flask, request_id, method, route, status, started, client) -> None:
+    """One request's line (`started`: its time.perf_counter() when it came in); also for
+    answers given before Flask (portal/page_cache.py, WholeAnswers)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    milliseconds = (time.perf_counter() - started) * 1000
+    line = f"{request_id} {method} {route} {status} {milliseconds:.0f}ms"
+    if app.config["LOG_CLIENTS"]:
+        line += f" {client}"
+    record = log.makeRecord(log.name, logging.INFO, __file__, 0, line, None, None, "_write")
+    if app.testing:
+        log.handle(record)
+    else:
+        _batched.put(record)
+
+
+def new_id() -> str:
+    return secrets.token_hex(8)
 
 
 def init_app(app: Flask) -> None:
