@@ -15,12 +15,14 @@ Only such pages are compressed, and only under the same conditions: gzip joined 
 the kept page's pieces, compressed once, and each answer's own values stored between them
 (portal/pieced_gzip.py; SECURITY.md, "Caching and compression").
 
-A kept page that is whole (no value of its own in any answer, nothing that can change it
-while the portal runs: home, the help pages) is the same answer, to the byte, for every
-browser that asks for it the same way without a session. WholeAnswers keeps that answer
-as Flask gave it, every header included, and gives it again, before Flask, to the next
-browser that asks in exactly the same way and sends no cookie at all. Flask's work for a
-request cost such a page nine tenths of its time.
+A kept page that nothing can change while the portal runs, and that holds no value of its
+own in any answer but a form token (home, the help pages, the tracking entry), is the same
+answer for every browser that asks for it the same way without a session: to the byte, or
+but for the form token and the new session that holds its random half. WholeAnswers keeps
+that answer as Flask gave it, every header included, and gives it again, before Flask, to
+the next browser that asks in exactly the same way and sends no cookie at all, with a new
+token and session if the page has a form. Flask's work for a request cost such a page
+four fifths of its time or more.
 """
 
 import functools
@@ -36,7 +38,7 @@ from flask import current_app, g, request, session
 from flask_babel import get_locale
 from werkzeug.http import parse_accept_header
 
-from . import request_log, sessions
+from . import request_log, sessions, signing
 from .pieced_gzip import Piece, joined
 from .signing import form_token
 
@@ -48,6 +50,7 @@ MAX_BYTES = 32 * 1024 * 1024
 # costs more than the rest of the key.)
 HTMX_HEADERS = ("HTTP_HX_REQUEST", "HTTP_HX_BOOSTED", "HTTP_HX_HISTORY_RESTORE_REQUEST")
 CSRF = "csrf"
+CSRF_FIELD = "csrf_token"  # where flask-wtf keeps a form token's random half in the session
 
 
 @dataclass
@@ -158,8 +161,8 @@ def public_page(view=None, *, version: Callable[[], object] | None = None):
             if not isinstance(kept, Kept):  # not a plain page: answered, and not kept
                 return kept
             cache.put(key, kept)
-        if version is None and len(kept.pieces) == 1:
-            _whole()
+        if version is None and set(kept.pieces[1::2]) <= {CSRF}:
+            _whole(kept)
         return _answer(kept)
 
     return public_view
@@ -207,15 +210,22 @@ def _values(names: list[str], fillers: dict) -> dict[str, bytes]:
 def _answer(kept: Kept):
     values = _values(kept.pieces[1::2], kept.fillers)
     gzip = _takes_gzip(request.environ.get("HTTP_ACCEPT_ENCODING", ""))
-    pieces = [
-        piece if n % 2 == 0 else Piece.secret(values[piece]) if gzip else Piece(values[piece], b"")
-        for n, piece in enumerate(kept.pieces)
-    ]
+    headers = [*kept.headers, ("Content-Encoding", "gzip")] if gzip else kept.headers
+    return current_app.response_class(_body(kept, values, gzip), 200, headers)
+
+
+def _body(kept: Kept, values: dict[str, bytes], gzip: bool) -> bytes:
+    """The kept page with this answer's values, compressed in pieces or not."""
     if not gzip:
-        body = b"".join(piece.text for piece in pieces)
-        return current_app.response_class(body, 200, kept.headers)
-    encoded = [*kept.headers, ("Content-Encoding", "gzip")]
-    return current_app.response_class(joined(pieces), 200, encoded)
+        return b"".join(
+            piece.text if n % 2 == 0 else values[piece] for n, piece in enumerate(kept.pieces)
+        )
+    return joined(
+        [
+            piece if n % 2 == 0 else Piece.secret(values[piece])
+            for n, piece in enumerate(kept.pieces)
+        ]
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -247,12 +257,12 @@ ASKED = (
 )
 
 
-def _whole() -> None:
+def _whole(kept: Kept) -> None:
     from . import limits_checked  # which builds on this module
 
     asked = request._get_current_object()
     if not limits_checked():  # a page with a rate limit is always answered by Flask
-        asked.environ[WHOLE] = asked.url_rule.rule
+        asked.environ[WHOLE] = (asked.url_rule.rule, kept)
 
 
 @dataclass(frozen=True)
@@ -260,6 +270,11 @@ class Answer:
     route: str
     headers: tuple
     body: bytes
+    # A page with a form token: the kept page, the token's values made anew for each
+    # answer, and where in `headers` the session cookie goes, as Flask wrote it.
+    kept: Kept | None = None
+    gzip: bool = False
+    cookie: int = -1
 
 
 class WholeAnswers:
@@ -268,8 +283,10 @@ class WholeAnswers:
     Only to a GET without a body and without any cookie: without a cookie there is no
     session, no sign-in, no chosen language, nothing that is anyone's; a request with one
     goes to Flask, as does anything not seen and kept before. Only answers Flask gave with
-    200, marked whole by public_page, and setting no cookie, are kept. Each is written to
-    the request log as any other.
+    200, marked whole by public_page, and setting no cookie but a new session's holding
+    nothing but a form token's random half, are kept. A page with a form token gets a new
+    one in each answer, with the new session that goes with it, signed as Flask and
+    flask-wtf sign them. Each answer is written to the request log as any other.
     """
 
     def __init__(self, app, wsgi_app):
@@ -287,13 +304,7 @@ class WholeAnswers:
             if answer is not None:
                 self._answers.move_to_end(key)
         if answer is not None:
-            started = time.perf_counter()
-            start_response("200 OK", list(answer.headers))
-            client = environ.get("REMOTE_ADDR")
-            request_log.write(
-                self.app, request_log.new_id(), "GET", answer.route, 200, started, client
-            )
-            return [answer.body]
+            return self._again(answer, environ, start_response)
         given = {}
 
         def keeping(status, headers, exc_info=None):
@@ -301,24 +312,68 @@ class WholeAnswers:
             return start_response(status, headers, exc_info)
 
         body = self.wsgi_app(environ, keeping)
-        route = environ.get(WHOLE)
-        headers = given.get("headers") or ()
-        if (
-            route is None
-            or given.get("status") != "200 OK"
-            or any(name.lower() == "set-cookie" for name, _ in headers)
-        ):
+        marked = environ.get(WHOLE)
+        if marked is None or given.get("status") != "200 OK":
             return body
         try:
             data = b"".join(body)
         finally:
             if hasattr(body, "close"):
                 body.close()
-        with self._lock:
-            self._answers[key] = Answer(route, tuple(headers), data)
-            while len(self._answers) > MAX_PAGES:
-                self._answers.popitem(last=False)
+        answer = self._kept_answer(*marked, given["headers"], data)
+        if answer is not None:
+            with self._lock:
+                self._answers[key] = answer
+                while len(self._answers) > MAX_PAGES:
+                    self._answers.popitem(last=False)
         return [data]
+
+    def _kept_answer(self, route, kept, headers, data) -> Answer | None:
+        cookies = [n for n, (name, _) in enumerate(headers) if name.lower() == "set-cookie"]
+        if len(kept.pieces) == 1:  # nothing of its own in any answer
+            return None if cookies else Answer(route, tuple(headers), data)
+        if len(cookies) != 1:
+            return None
+        # Flask's new session for the form token: kept only if it holds nothing else, and
+        # ends with the browser (no date in it to go stale).
+        name = self.app.config["SESSION_COOKIE_NAME"]
+        written = headers[cookies[0]][1]
+        value, attributes = written.removeprefix(f"{name}=").partition(";")[::2]
+        if not written.startswith(f"{name}=") or re.search("expires|max-age", attributes, re.I):
+            return None
+        signer = self.app.session_interface.get_signing_serializer(self.app)
+        if set(signer.loads(value)) != {CSRF_FIELD}:
+            return None
+        gzip = any(name.lower() == "content-encoding" for name, _ in headers)
+        return Answer(route, tuple(headers), b"", kept, gzip, cookies[0])
+
+    def _again(self, answer: Answer, environ, start_response):
+        started = time.perf_counter()
+        headers, body = list(answer.headers), answer.body
+        if answer.kept is not None:
+            raw = signing.new_form_secret()
+            token = signing.signed_form_token(self.app, raw).encode()
+            body = _body(answer.kept, {CSRF: token}, answer.gzip)
+            headers[answer.cookie] = (
+                "Set-Cookie",
+                self._new_session(headers[answer.cookie][1], raw),
+            )
+            headers = [
+                (name, str(len(body)) if name.lower() == "content-length" else text)
+                for name, text in headers
+            ]
+        start_response("200 OK", headers)
+        client = environ.get("REMOTE_ADDR")
+        request_log.write(self.app, request_log.new_id(), "GET", answer.route, 200, started, client)
+        return [body]
+
+    def _new_session(self, written: str, raw: str) -> str:
+        """The Set-Cookie header Flask `written` for a new session, for one holding `raw`:
+        the same name and attributes, a new value signed as Flask signs it."""
+        app = self.app
+        value = app.session_interface.get_signing_serializer(app).dumps({CSRF_FIELD: raw})
+        name, attributes = app.config["SESSION_COOKIE_NAME"], written.partition(";")[1:]
+        return f"{name}={value}{''.join(attributes)}"
 
 
 def _asked(environ) -> tuple | None:

@@ -39,11 +39,21 @@ def form_token(secret_key=None, token_key=None) -> str:
         return g.get(field_name)
     raw = session.get(field_name)
     if not isinstance(raw, str):
-        raw = session[field_name] = secrets.token_hex(20)
-    secret = secret_key or config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    token = _form_signer(secret).dumps(raw)
+        raw = session[field_name] = new_form_secret()
+    token = signed_form_token(current_app, raw, secret_key)
     setattr(g, field_name, token)
     return token
+
+
+def new_form_secret() -> str:
+    """The random half of a form token, kept in the browser's session."""
+    return secrets.token_hex(20)
+
+
+def signed_form_token(app, raw: str, secret_key=None) -> str:
+    """The form token a page carries for the session's random half `raw`."""
+    secret = secret_key or app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    return _form_signer(secret).dumps(raw)
 
 
 _signers: dict = {}

@@ -2,6 +2,8 @@
 only to a browser that sends no cookie and asks in exactly the same way, byte for byte what
 Flask gave, and never a page that holds anything of anyone's."""
 
+import gzip
+import html
 import logging
 import re
 
@@ -9,12 +11,13 @@ import pytest
 
 from portal import page_cache
 
-from portal_testing import PASSWORD_ALONE
+from portal_testing import PASSWORD_ALONE, session_contents
 
 pytestmark = pytest.mark.app_config(**PASSWORD_ALONE)
 
 BROWSER = {"Accept-Encoding": "gzip, br", "Accept-Language": "en-GB,en;q=0.8"}
 ONION = "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion"
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 LINE = re.compile(r"[0-9a-f]{16} GET / 200 \d+ms")
 
 
@@ -92,12 +95,38 @@ def test_each_way_of_asking_has_its_own_answer(app, through_flask):
     assert [a.data for a in again] == [english.data, spanish.data, plain.data]
 
 
-def test_a_page_with_a_form_token_is_never_given_again(app, through_flask):
-    first, second = answer(app, "/track"), answer(app, "/track")
+@pytest.mark.parametrize("encoding", ["gzip, br", "identity"])
+def test_a_page_with_a_form_token_gets_a_new_token_and_session_each_time(
+    app, through_flask, encoding
+):
+    browsers = [app.test_client() for _ in range(3)]
+    answers = [b.get("/track", headers={"Accept-Encoding": encoding}) for b in browsers]
 
-    assert len(through_flask) == 2
-    assert first.headers["Set-Cookie"] != second.headers["Set-Cookie"]
-    assert first.data != second.data
+    assert len(through_flask) == 1
+    pages = [
+        (gzip.decompress(a.data) if encoding != "identity" else a.data).decode() for a in answers
+    ]
+    tokens = [html.unescape(TOKEN.search(page)[1]) for page in pages]
+    assert len(set(tokens)) == 3 and "pagecache" not in "".join(pages)
+    cookies = [a.headers["Set-Cookie"] for a in answers]
+    assert len(set(cookies)) == 3
+    # The cookie as Flask wrote it for the first, but its value; nothing else in it.
+    attributes = {cookie.partition(";")[2] for cookie in cookies}
+    assert len(attributes) == 1
+    assert "HttpOnly" in cookies[0] and "SameSite=Lax" in cookies[0]
+    for browser in browsers:
+        assert set(session_contents(app, browser)) == {"csrf_token"}
+    for answer_given in answers[1:]:
+        assert answer_given.headers["Content-Length"] == str(len(answer_given.data))
+    # Each token works for its own browser (a wrong code, not an expired form), and not
+    # for another's.
+    for browser, token in zip(browsers, tokens, strict=True):
+        own = browser.post("/track", data={"code": "AAAA-BBBB-CCCC-DDDD", "csrf_token": token})
+        assert own.status_code != 400 and "expired" not in own.get_data(as_text=True)
+    other = browsers[2].post(
+        "/track", data={"code": "AAAA-BBBB-CCCC-DDDD", "csrf_token": tokens[1]}
+    )
+    assert other.status_code == 400
 
 
 @pytest.mark.parametrize(
