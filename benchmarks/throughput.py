@@ -449,6 +449,9 @@ def run(workdir: Path) -> list[Section]:
         "The portal on SQLite with the demo data (`flask demo`), then "
         f"{count} organizations imported with `flask import-orgs`, restarted before the "
         "second directory measure.",
+        "wrk sends no cookie, as a first visit sends none: home and the tracking entry are "
+        "then answered before Flask (portal/page_cache.py, WholeAnswers), the tracking "
+        "entry with a new form token and session each time; the bare app goes through Flask.",
         "No rate limit applies to these GET pages (the portal limits sign-ins, tracking "
         "codes and sent requests only), so none was changed.",
         f"Took {time.monotonic() - started:.0f} s.",
