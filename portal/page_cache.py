@@ -242,7 +242,8 @@ WHOLE = "portal.page_cache.whole"
 # Everything of a request that a kept page's answer can depend on, for a browser without a
 # cookie: the address (scheme, host, path, query: the page, its language if chosen, the
 # onion address or not), the browser's languages, the encodings it takes, and htmx's
-# headers (a partial or the page).
+# headers (a partial or the page). A public page that reads anything else of the request
+# must add it here, or browsers that differ in it would get the first one's answer.
 ASKED = (
     "wsgi.url_scheme",
     "HTTP_HOST",
