@@ -40,7 +40,6 @@ from werkzeug.http import parse_accept_header
 
 from . import request_log, sessions, signing
 from .pieced_gzip import Piece, joined
-from .signing import form_token
 
 # Bounds on what is kept: an address's query string is the visitor's to choose.
 MAX_PAGES = 256
@@ -50,7 +49,6 @@ MAX_BYTES = 32 * 1024 * 1024
 # costs more than the rest of the key.)
 HTMX_HEADERS = ("HTTP_HX_REQUEST", "HTTP_HX_BOOSTED", "HTTP_HX_HISTORY_RESTORE_REQUEST")
 CSRF = "csrf"
-CSRF_FIELD = "csrf_token"  # where flask-wtf keeps a form token's random half in the session
 
 
 @dataclass
@@ -172,7 +170,7 @@ def _render(view, args, kwargs, version):
     """The view's page, rendered with placeholders, to keep; or, if it is not a plain
     page, its answer with the placeholders filled in."""
     cache = _cache()
-    g.csrf_token = cache.placeholder_for(CSRF)  # what form_token gives while it renders
+    g.csrf_token = cache.placeholder_for(CSRF)  # what signing.form_token gives while it renders
     g.page_cache_fillers = {}
     try:
         response = current_app.make_response(view(*args, **kwargs))
@@ -203,7 +201,7 @@ def _values(names: list[str], fillers: dict) -> dict[str, bytes]:
     values = {}
     for name in names:
         if name not in values:
-            values[name] = (form_token() if name == CSRF else fillers[name]()).encode()
+            values[name] = (signing.form_token() if name == CSRF else fillers[name]()).encode()
     return values
 
 
@@ -271,11 +269,12 @@ class Answer:
     route: str
     headers: tuple
     body: bytes
-    # A page with a form token: the kept page, the token's values made anew for each
-    # answer, and where in `headers` the session cookie goes, as Flask wrote it.
+    # A page with a form token: the kept page, whose token is made anew for each answer,
+    # and where in `headers` the session cookie goes, with the attributes Flask wrote.
     kept: Kept | None = None
     gzip: bool = False
     cookie: int = -1
+    cookie_attributes: str = ""
 
 
 class WholeAnswers:
@@ -339,14 +338,14 @@ class WholeAnswers:
         # ends with the browser (no date in it to go stale).
         name = self.app.config["SESSION_COOKIE_NAME"]
         written = headers[cookies[0]][1]
-        value, attributes = written.removeprefix(f"{name}=").partition(";")[::2]
+        value, semicolon, attributes = written.removeprefix(f"{name}=").partition(";")
         if not written.startswith(f"{name}=") or re.search("expires|max-age", attributes, re.I):
             return None
         signer = self.app.session_interface.get_signing_serializer(self.app)
-        if set(signer.loads(value)) != {CSRF_FIELD}:
+        if set(signer.loads(value)) != {signing.FIELD}:
             return None
         gzip = any(name.lower() == "content-encoding" for name, _ in headers)
-        return Answer(route, tuple(headers), b"", kept, gzip, cookies[0])
+        return Answer(route, tuple(headers), b"", kept, gzip, cookies[0], semicolon + attributes)
 
     def _again(self, answer: Answer, environ, start_response):
         started = time.perf_counter()
@@ -355,10 +354,10 @@ class WholeAnswers:
             raw = signing.new_form_secret()
             token = signing.signed_form_token(self.app, raw).encode()
             body = _body(answer.kept, {CSRF: token}, answer.gzip)
-            headers[answer.cookie] = (
-                "Set-Cookie",
-                self._new_session(headers[answer.cookie][1], raw),
-            )
+            signer = self.app.session_interface.get_signing_serializer(self.app)
+            value = signer.dumps({signing.FIELD: raw})
+            cookie = f"{self.app.config['SESSION_COOKIE_NAME']}={value}{answer.cookie_attributes}"
+            headers[answer.cookie] = ("Set-Cookie", cookie)
             headers = [
                 (name, str(len(body)) if name.lower() == "content-length" else text)
                 for name, text in headers
@@ -367,14 +366,6 @@ class WholeAnswers:
         client = environ.get("REMOTE_ADDR")
         request_log.write(self.app, request_log.new_id(), "GET", answer.route, 200, started, client)
         return [body]
-
-    def _new_session(self, written: str, raw: str) -> str:
-        """The Set-Cookie header Flask `written` for a new session, for one holding `raw`:
-        the same name and attributes, a new value signed as Flask signs it."""
-        app = self.app
-        value = app.session_interface.get_signing_serializer(app).dumps({CSRF_FIELD: raw})
-        name, attributes = app.config["SESSION_COOKIE_NAME"], written.partition(";")[1:]
-        return f"{name}={value}{''.join(attributes)}"
 
 
 def _asked(environ) -> tuple | None:

@@ -20,7 +20,10 @@ from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
 from itsdangerous.url_safe import URLSafeSerializerMixin
 
-# flask-wtf's own names: its validate_csrf checks what form_token signs.
+# flask-wtf's own names: its validate_csrf checks what form_token signs. FIELD (unless
+# WTF_CSRF_FIELD_NAME says otherwise): the form field, and where the session keeps the
+# token's random half.
+FIELD = "csrf_token"
 FORM_TOKEN_SALT = "wtf-csrf-token"  # noqa: S105 (a salt, public by design)
 
 
@@ -34,7 +37,7 @@ def form_token(secret_key=None, token_key=None) -> str:
     """flask_wtf.csrf.generate_csrf, with the uncompressed serializer: the signed token for
     this request (the same one for every call in it), its random half kept in the session."""
     config = current_app.config
-    field_name = token_key or config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    field_name = token_key or config.get("WTF_CSRF_FIELD_NAME", FIELD)
     if field_name in g:
         return g.get(field_name)
     raw = session.get(field_name)
