@@ -22,10 +22,10 @@ HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
 END = zlib.compressobj(9, zlib.DEFLATED, _RAW).flush(zlib.Z_FINISH)
 
 
-def deflated(data: bytes, level: int = 9) -> bytes:
+def deflated(data: bytes) -> bytes:
     """`data` as a run of deflate blocks that refers to nothing before it and ends on a
     byte boundary, to be joined with others."""
-    compressor = zlib.compressobj(level, zlib.DEFLATED, _RAW)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, _RAW)  # the best: done once per page
     return compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH)
 
 

@@ -10,6 +10,7 @@ Values signed before, compressed or not, still load: loading reads the mark that
 whether a payload was compressed.
 """
 
+import functools
 import json
 import secrets
 
@@ -59,14 +60,9 @@ def signed_form_token(app, raw: str, secret_key=None) -> str:
     return _form_signer(secret).dumps(raw)
 
 
-_signers: dict = {}
-
-
+@functools.cache  # one per secret key: made anew for each token, it cost a token's time
 def _form_signer(secret) -> Uncompressed:
-    signer = _signers.get(secret)
-    if signer is None:
-        signer = _signers[secret] = Uncompressed(secret, salt=FORM_TOKEN_SALT)
-    return signer
+    return Uncompressed(secret, salt=FORM_TOKEN_SALT)
 
 
 class FormTokens(_FlaskFormCSRF):
